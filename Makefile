@@ -1,0 +1,49 @@
+# Two commands matter: `make demo` and `make test`. Each does all of its own set-up.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SYSTEM_PACKAGES := chromium xvfb openbox xdotool fonts-dejavu-core
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit bench system venv clean
+
+# Installs Debian packages that are missing (needs root, as on the servers and in CI).
+system:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: system venv
+	$(BIN)/bots demo
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+unit: system venv
+	$(BIN)/pytest -q
+
+test: system venv lint typecheck unit
+
+bench: system venv
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) data build *.egg-info

@@ -1,0 +1,115 @@
+"""One exception tree for the whole orchestrator.
+
+Every error a user can cause or meet derives from :class:`BotsError`; the CLI maps the branches
+to exit codes and never shows a traceback for them::
+
+    BotsError
+    ├── InputError                    exit 2: the user's input is wrong
+    │   ├── ConfigError               settings file or BOTS_* variable is invalid
+    │   ├── DefinitionError           one or more bot files are invalid (carries Problems)
+    │   ├── BotNotFound               no bot with that id under the bot directories
+    │   ├── ParameterError            a -p key=value does not fit the bot's parameters
+    │   └── RunNotFound               `bots show` of an unknown run id
+    ├── SecretMissing                 exit 2: a declared secret has no value in the secret store
+    ├── RunFailed                     exit 1: the bot ran and failed (carries the run id)
+    │   └── StepFailed                a step failed; names the step path and the cause
+    │       ├── ExpressionError       a template or condition could not be evaluated
+    │       ├── AssertionFailed       an ``assert`` step was false
+    │       └── HookError             a Python hook raised
+    └── EnvironmentProblem            exit 3: Chromium missing, data dir not writable, ...
+
+Messages are complete sentences that say where and what; secret values never appear in them
+(the engine redacts every message before it leaves a run).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a bot file, pointing at the offending YAML node.
+
+    Example: ``Problem("bots/x/bot.yaml", 12, 5, "unknown step kind 'clik'")`` renders as
+    ``bots/x/bot.yaml:12:5: unknown step kind 'clik'``. Lines and columns are 1-based.
+    """
+
+    path: str
+    line: int
+    column: int
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        prefix = "" if self.severity == "error" else f"{self.severity}: "
+        return f"{self.path}:{self.line}:{self.column}: {prefix}{self.message}"
+
+
+class BotsError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class InputError(BotsError):
+    """The user's input (files, arguments, configuration) is wrong."""
+
+
+class ConfigError(InputError):
+    """The settings file or a ``BOTS_*`` environment variable is invalid."""
+
+
+class DefinitionError(InputError):
+    """One or more bot files are invalid; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class BotNotFound(InputError):
+    """No bot with the requested id exists."""
+
+
+class ParameterError(InputError):
+    """A run parameter is unknown or does not fit its declared type."""
+
+
+class RunNotFound(InputError):
+    """No run with the requested id exists."""
+
+
+class SecretMissing(BotsError):
+    """A secret the bot declares has no value in the configured secret store."""
+
+
+class RunFailed(BotsError):
+    """The bot ran and failed; ``run_id`` names the stored run."""
+
+    def __init__(self, message: str, run_id: int | None = None) -> None:
+        self.run_id = run_id
+        super().__init__(message)
+
+
+class StepFailed(RunFailed):
+    """A step failed; ``step_path`` says which one (e.g. ``steps[3].for_each[1]``)."""
+
+    def __init__(self, step_path: str, message: str) -> None:
+        self.step_path = step_path
+        self.reason = message
+        super().__init__(f"{step_path}: {message}")
+
+
+class ExpressionError(StepFailed):
+    """A Jinja expression or template could not be evaluated."""
+
+
+class AssertionFailed(StepFailed):
+    """An ``assert`` step evaluated to false."""
+
+
+class HookError(StepFailed):
+    """A Python hook raised an exception."""
+
+
+class EnvironmentProblem(BotsError):
+    """The machine lacks something the run needs (browser, display, writable data dir)."""

@@ -1,0 +1,130 @@
+"""Run and step outcomes: the third of definition, execution and result.
+
+These are plain records, independent of how the store keeps them, so the engine, the CLI
+and later the reports share one vocabulary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class RunStatus(StrEnum):
+    """Where a run stands. Terminal states: succeeded, failed, timed_out, cancelled, lost."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"
+    LOST = "lost"
+
+
+class StepStatus(StrEnum):
+    """The outcome of one executed step."""
+
+    OK = "ok"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    RECOVERED = "recovered"  # failed inside a `try`/`retry` that then handled it
+
+
+class ArtifactKind(StrEnum):
+    """What an artifact file holds."""
+
+    LOG = "log"
+    SCREENSHOT = "screenshot"
+    TRACE = "trace"
+    HTML = "html"
+    URL = "url"
+    DOWNLOAD = "download"
+    OUTPUT = "output"
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One executed step. ``path`` locates it in the bot, e.g. ``steps[4].do[1]``."""
+
+    path: str
+    kind: str
+    name: str | None
+    status: StepStatus
+    started_at: datetime
+    duration_ms: int
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class ArtifactRecord:
+    """A file kept for a run, with its sha256 so tampering and corruption show."""
+
+    kind: ArtifactKind
+    path: str
+    sha256: str
+    size: int
+    step_path: str | None = None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A run as the history shows it."""
+
+    id: int
+    bot: str
+    version: str
+    digest: str
+    tenant: str
+    trigger: str
+    status: RunStatus
+    parameters: dict[str, Any]
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None = None
+    error_step: str | None = None
+    steps: list[StepRecord] = field(default_factory=list)
+    artifacts: list[ArtifactRecord] = field(default_factory=list)
+
+    def to_json(self, *, with_details: bool = False) -> dict[str, Any]:
+        """The run as JSON-ready data (the shape `bots history --json` prints)."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "bot": self.bot,
+            "version": self.version,
+            "digest": self.digest,
+            "tenant": self.tenant,
+            "trigger": self.trigger,
+            "status": str(self.status),
+            "parameters": self.parameters,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "error": self.error,
+            "error_step": self.error_step,
+        }
+        if with_details:
+            data["steps"] = [
+                {
+                    "path": s.path,
+                    "kind": s.kind,
+                    "name": s.name,
+                    "status": str(s.status),
+                    "started_at": s.started_at.isoformat(),
+                    "duration_ms": s.duration_ms,
+                    "message": s.message,
+                }
+                for s in self.steps
+            ]
+            data["artifacts"] = [
+                {
+                    "kind": str(a.kind),
+                    "path": a.path,
+                    "sha256": a.sha256,
+                    "size": a.size,
+                    "step_path": a.step_path,
+                }
+                for a in self.artifacts
+            ]
+        return data

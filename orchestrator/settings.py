@@ -1,0 +1,205 @@
+"""Every setting in one documented place.
+
+Sources, highest priority first:
+
+1. environment variables ``BOTS_<NAME>`` (nested with ``__``: ``BOTS_TARGETS__CIVENTO=...``,
+   ``BOTS_SANDBOX__FAULT_RATE=0.2``);
+2. the YAML file named by ``BOTS_CONFIG`` (keys as below, in lower case);
+3. the defaults below, which work with no configuration at all: data in
+   ``$XDG_DATA_HOME/bots`` (``~/.local/share/bots``), targets pointing at the sandbox.
+
+Secret *values* are never settings: they come from the secret store (for now the environment
+variables ``BOTS_SECRET_<NAME>``, see :mod:`orchestrator.engine.secrets`).
+
+Example ``bots.yaml``::
+
+    data_dir: /var/lib/bots
+    tenant: giessen
+    environment: produktion
+    targets:
+      civento: https://civento.example.de
+    tenants:
+      marburg:
+        targets:
+          civento: https://civento-mr.example.de
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from orchestrator.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SANDBOX_PORT = 8765
+CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser")
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "bots"
+
+
+def _default_chromium() -> Path:
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return Path(candidate)
+    found = shutil.which("chromium")
+    return Path(found) if found else Path(CHROMIUM_CANDIDATES[0])
+
+
+def _sandbox_targets(port: int = DEFAULT_SANDBOX_PORT) -> dict[str, str]:
+    return {
+        "civento": f"http://127.0.0.1:{port}/civento",
+        "gewerberegister": f"http://127.0.0.1:{port}/gewerberegister",
+    }
+
+
+class TenantSettings(BaseModel):
+    """What differs per tenant (city): for now, the target systems' addresses."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    targets: dict[str, str] = Field(
+        default_factory=dict, description="Target name -> base URL, overriding the global ones."
+    )
+
+
+class SandboxSettings(BaseModel):
+    """The stand-in target systems (`bots sandbox serve`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field("127.0.0.1", description="Address the sandbox listens on.")
+    port: int = Field(DEFAULT_SANDBOX_PORT, description="Port the sandbox listens on.")
+    fault_rate: float = Field(
+        0.0, ge=0.0, le=1.0, description="Share of requests answered with HTTP 503."
+    )
+    latency_ms: int = Field(0, ge=0, description="Extra delay of asynchronous loads, in ms.")
+    late_elements_ms: int = Field(
+        0, ge=0, description="Delay before some elements are added to pages, in ms."
+    )
+    session_timeout_s: int = Field(900, ge=1, description="Idle time before a login expires.")
+    expire_sessions_every: int = Field(
+        0, ge=0, description="Expire the session after every N-th page view (0: never)."
+    )
+    seed: int = Field(2026, description="Seed for the deterministic sample data.")
+    cases: int = Field(12, ge=0, description="How many Gewerbeanmeldungen `seed` creates.")
+    password: str = Field(
+        "Sandbox-Training-1",
+        description="Password of the sandbox's bot accounts (a training value, not a secret).",
+    )
+
+
+class Settings(BaseSettings):
+    """All settings of the `bots` command and library."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BOTS_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Where the SQLite file, run artifacts, reports and sandbox state go.",
+    )
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the run history; default: SQLite in data_dir."
+    )
+    chromium: Path = Field(
+        default_factory=_default_chromium, description="Path of the Chromium executable."
+    )
+    bot_dirs: list[Path] = Field(
+        default_factory=lambda: [PROJECT_ROOT / "bots"],
+        description="Directories holding one sub-directory per bot.",
+    )
+    tenant: str = Field("default", description="The tenant (city) runs belong to.")
+    environment: str = Field("sandbox", description="Name of the environment (for reports).")
+    targets: dict[str, str] = Field(
+        default_factory=_sandbox_targets,
+        description="Target system name -> base URL; bots refer to them as targets.NAME.",
+    )
+    tenants: dict[str, TenantSettings] = Field(
+        default_factory=dict, description="Per-tenant overrides."
+    )
+    headless: bool = Field(True, description="Run browsers without a window.")
+    trace: Literal["always", "on_failure", "never"] = Field(
+        "on_failure", description="When to keep the Playwright trace of a run."
+    )
+    step_timeout_s: float = Field(30.0, gt=0, description="Default timeout of one step.")
+    run_timeout_s: float = Field(3600.0, gt=0, description="Default timeout of a whole run.")
+    log_level: str = Field("info", description="Console log level (the JSON log keeps all).")
+    sandbox: SandboxSettings = Field(
+        default_factory=SandboxSettings, description="The stand-in target systems."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("BOTS_CONFIG")
+        if config_file:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        return tuple(sources)
+
+    @cached_property
+    def database(self) -> str:
+        """The effective database URL."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'bots.sqlite'}"
+
+    @property
+    def runs_dir(self) -> Path:
+        """Where each run keeps its artifacts, one sub-directory per run id."""
+        return self.data_dir / "runs"
+
+    @property
+    def sandbox_dir(self) -> Path:
+        """Where the sandbox keeps its state."""
+        return self.data_dir / "sandbox"
+
+    def targets_for(self, tenant: str | None = None) -> dict[str, str]:
+        """The target URLs for a tenant: global ones overlaid with the tenant's own."""
+        merged = dict(self.targets)
+        overlay = self.tenants.get(tenant or self.tenant)
+        if overlay:
+            merged.update(overlay.targets)
+        return merged
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings from environment and config file; bad values raise ConfigError.
+
+    Example: ``load_settings(data_dir=tmp_path)`` for a test with its own data directory.
+    """
+    config_file = os.environ.get("BOTS_CONFIG")
+    if config_file and not Path(config_file).is_file():
+        raise ConfigError(f"BOTS_CONFIG names {config_file!r}, which is not a readable file.")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            lines.append(f"setting {where!r}: {err['msg']}")
+        source = f" (config file {config_file})" if config_file else ""
+        raise ConfigError("invalid settings" + source + ":\n  " + "\n  ".join(lines)) from None
+    except Exception as exc:  # a YAML syntax error in the config file
+        where = f" from {config_file}" if config_file else ""
+        raise ConfigError(f"cannot read settings{where}: {exc}") from None
