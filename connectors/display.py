@@ -1,0 +1,83 @@
+"""An X display for headed browsers and desktop programs on servers without a screen.
+
+Xvfb alone is not enough: without a window manager, focus never moves and typed keys are
+lost. So :func:`virtual_display` starts Xvfb *and* openbox, and sets ``DISPLAY`` while active::
+
+    with virtual_display() as display:   # ":99"
+        ...  # launch a headed browser
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+class DisplayUnavailable(RuntimeError):
+    """No display is set and none can be started (Xvfb or openbox missing)."""
+
+
+def has_display() -> bool:
+    """Whether ``DISPLAY`` names an X server that answers."""
+    display = os.environ.get("DISPLAY")
+    if not display:
+        return False
+    number = display.split(":")[-1].split(".")[0]
+    return Path(f"/tmp/.X11-unix/X{number}").exists()
+
+
+def _free_display_number() -> int:
+    for number in range(99, 400):
+        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(
+            f"/tmp/.X{number}-lock"
+        ).exists():
+            return number
+    raise DisplayUnavailable("no free X display number between :99 and :399")
+
+
+@contextmanager
+def virtual_display(width: int = 1600, height: int = 1000) -> Iterator[str]:
+    """Start Xvfb plus openbox, set DISPLAY, and stop both afterwards."""
+    missing = [tool for tool in ("Xvfb", "openbox") if shutil.which(tool) is None]
+    if missing:
+        raise DisplayUnavailable(
+            f"{' and '.join(missing)} not installed; fix: apt-get install -y xvfb openbox"
+        )
+    number = _free_display_number()
+    display = f":{number}"
+    xvfb = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wm: subprocess.Popen[bytes] | None = None
+    previous = os.environ.get("DISPLAY")
+    try:
+        deadline = time.monotonic() + 10
+        while not Path(f"/tmp/.X11-unix/X{number}").exists():
+            if xvfb.poll() is not None or time.monotonic() > deadline:
+                raise DisplayUnavailable(f"Xvfb did not start on {display}")
+            time.sleep(0.05)
+        os.environ["DISPLAY"] = display
+        wm = subprocess.Popen(
+            ["openbox"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ
+        )
+        time.sleep(0.3)  # openbox takes focus management a moment after start
+        yield display
+    finally:
+        for proc in (wm, xvfb):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        if previous is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = previous
