@@ -1,0 +1,1 @@
+"""Alembic migrations of the run history, applied by :mod:`orchestrator.store.migrate`."""
