@@ -237,6 +237,8 @@ def show(
         label = f" {s.name}" if s.name else ""
         msg = f" - {s.message}" if s.message else ""
         _echo(f"    {s.status!s:<9} {s.duration_ms:>6} ms  {s.path} {s.kind}{label}{msg}")
+    if record.run_dir:
+        _echo(f"  run dir:    {record.run_dir}")
     if record.artifacts:
         _echo("  artifacts:")
         for a in record.artifacts:
@@ -312,7 +314,7 @@ def demo(
     headed: Annotated[bool, typer.Option(help="Show the browser window.")] = False,
 ) -> None:
     """Start the sandbox, seed it, run gewerbe-uebertragung, and show what happened."""
-    from orchestrator.demo import run_demo
+    from sandbox.demo import run_demo
 
     outcome = run_demo(_settings(), headed=headed, echo=_echo)
     if not outcome.succeeded:

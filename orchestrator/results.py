@@ -85,6 +85,7 @@ class RunRecord:
     finished_at: datetime | None
     error: str | None = None
     error_step: str | None = None
+    run_dir: str | None = None
     steps: list[StepRecord] = field(default_factory=list)
     artifacts: list[ArtifactRecord] = field(default_factory=list)
 
@@ -103,6 +104,7 @@ class RunRecord:
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "error": self.error,
             "error_step": self.error_step,
+            "run_dir": self.run_dir,
         }
         if with_details:
             data["steps"] = [

@@ -315,6 +315,7 @@ def _run_record(row: RunRow, *, with_details: bool = False) -> RunRecord:
         finished_at=row.finished_at,
         error=row.error,
         error_step=row.error_step,
+        run_dir=row.run_dir,
         steps=steps,
         artifacts=artifacts,
     )
