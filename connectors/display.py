@@ -33,9 +33,10 @@ def has_display() -> bool:
 
 def _free_display_number() -> int:
     for number in range(99, 400):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(
-            f"/tmp/.X{number}-lock"
-        ).exists():
+        if (
+            not Path(f"/tmp/.X11-unix/X{number}").exists()
+            and not Path(f"/tmp/.X{number}-lock").exists()
+        ):
             return number
     raise DisplayUnavailable("no free X display number between :99 and :399")
 

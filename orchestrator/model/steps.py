@@ -222,7 +222,9 @@ class ForEachStep(StepBase):
     KIND: ClassVar[str] = "for_each"
     for_each: str = Field(description="Template yielding a list (e.g. extracted table rows).")
     as_: str = Field(
-        "item", alias="as", description="Variable holding the current item.",
+        "item",
+        alias="as",
+        description="Variable holding the current item.",
         pattern=r"^[A-Za-z_]\w*$",
     )
     do: list[Step] = Field(min_length=1, description="Steps run for every item.")

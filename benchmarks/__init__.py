@@ -1,0 +1,1 @@
+"""Side-by-side measurements, printed as ``name: value``. Run with ``make bench``."""

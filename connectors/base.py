@@ -1,0 +1,151 @@
+"""The one small interface every connector implements, and the errors connectors raise.
+
+A connector is a session with one kind of target system (a browser, a desktop, a mailbox).
+It is opened, used and closed; as a context manager it closes itself::
+
+    with BrowserSession(chromium_path, headless=True) as browser:
+        browser.goto("http://127.0.0.1:8765/civento/login")
+
+Connectors know nothing of bots, runs or the orchestrator (dependencies flow
+``cli -> orchestrator -> connectors``); the engine translates these exceptions into its own::
+
+    ConnectorError                 any failure talking to the target system
+    ├── ElementNotFound            no element matches a locator (nor any of its fallbacks)
+    ├── AmbiguousLocator           a locator matches several elements (names the candidates)
+    ├── ConnectorTimeout           the element exists but the action did not finish in time
+    └── NavigationError            a page could not be opened (DNS, refused, HTTP layer)
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Self
+
+
+class ConnectorError(Exception):
+    """A connector could not do what it was asked; the message says what and where."""
+
+
+class ElementNotFound(ConnectorError):
+    """No element matches the locator (nor any of its fallbacks) within the timeout."""
+
+
+class AmbiguousLocator(ConnectorError):
+    """The locator matches several elements; ``candidates`` describes up to five of them.
+
+    Example message::
+
+        role='button' matches 3 elements, expected one: <button id="save"> button "Speichern";
+        <button> button "Speichern und weiter"; ... Make the locator more specific (exact: true,
+        within, has_text) or pick one with nth.
+    """
+
+    def __init__(self, locator: str, count: int, candidates: list[str]) -> None:
+        self.locator = locator
+        self.count = count
+        self.candidates = candidates
+        listed = "; ".join(candidates)
+        more = f"; and {count - len(candidates)} more" if count > len(candidates) else ""
+        super().__init__(
+            f"{locator} matches {count} elements, expected one: {listed}{more}. Make the "
+            "locator more specific (exact: true, within, has_text) or pick one with nth."
+        )
+
+
+class ConnectorTimeout(ConnectorError):
+    """An action or wait did not finish within its timeout."""
+
+
+class NavigationError(ConnectorError):
+    """A page could not be opened."""
+
+
+@dataclass(frozen=True)
+class LocatorSpec:
+    """Where an element is, with every template already rendered.
+
+    Mirrors ``orchestrator.model.Locator`` field by field (exactly one strategy of
+    ``test_id``, ``role``, ``label``, ``placeholder``, ``text``, ``css``, ``xpath``), so
+    connectors need not import the orchestrator. Example::
+
+        LocatorSpec(role="button", name="Speichern", fallbacks=(LocatorSpec(css="#save"),))
+    """
+
+    test_id: str | None = None
+    role: str | None = None
+    name: str | None = None
+    label: str | None = None
+    placeholder: str | None = None
+    text: str | None = None
+    css: str | None = None
+    xpath: str | None = None
+    exact: bool | None = None
+    has_text: str | None = None
+    within: LocatorSpec | None = None
+    frame: str | None = None
+    nth: int | None = None
+    fallbacks: tuple[LocatorSpec, ...] = field(default_factory=tuple)
+
+    STRATEGIES = ("test_id", "role", "label", "placeholder", "text", "css", "xpath")
+
+    @property
+    def strategy(self) -> str:
+        """The strategy used, e.g. ``role``."""
+        for name in self.STRATEGIES:
+            if getattr(self, name) is not None:
+                return name
+        raise ValueError("a locator needs one of " + ", ".join(self.STRATEGIES))
+
+    def describe(self) -> str:
+        """A short human description, e.g. ``role='button'[name='Speichern']``."""
+        text = f"{self.strategy}={getattr(self, self.strategy)!r}"
+        if self.name is not None:
+            text += f"[name={self.name!r}]"
+        if self.has_text is not None:
+            text += f"[has_text={self.has_text!r}]"
+        if self.nth is not None:
+            text += f"[nth={self.nth}]"
+        if self.within is not None:
+            text = f"{self.within.describe()} >> {text}"
+        if self.frame is not None:
+            text = f"frame={self.frame!r} >> {text}"
+        return text
+
+    def describe_all(self) -> str:
+        """This locator and its fallbacks, e.g. ``label='Name' (or css='#name')``."""
+        if not self.fallbacks:
+            return self.describe()
+        rest = ", ".join(f.describe() for f in self.fallbacks)
+        return f"{self.describe()} (or {rest})"
+
+
+class Connector(ABC):
+    """A session with one target system: open it, use it, close it.
+
+    Subclasses set ``name`` and implement :meth:`open` and :meth:`close`; ``close`` must be
+    safe to call twice and after a failed ``open``.
+    """
+
+    name: str = "connector"
+
+    @abstractmethod
+    def open(self) -> None:
+        """Start the session (launch the program, log in, connect)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """End the session and free its resources; never raises for an already closed one."""
+
+    def __enter__(self) -> Self:
+        self.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,126 @@
+"""Artifact files of a run: scrubbed of secrets, hashed, recorded.
+
+Every file kept for a run passes :func:`scrub_file` before its sha256 is taken, so no secret
+value reaches the run directory in any form the redactor knows. Zip files (Playwright traces)
+are rewritten member by member, recursing into zips inside zips: a trace records fill values
+and request bodies in its JSON event files and network resources::
+
+    keeper = ArtifactKeeper(store, run_id, redactor)
+    keeper.keep(run_dir / "trace.zip", ArtifactKind.TRACE)   # -> ArtifactRecord with sha256
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+from pathlib import Path
+from typing import Protocol
+
+from orchestrator.engine.secrets import Redactor
+from orchestrator.results import ArtifactKind, ArtifactRecord
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+
+
+class ArtifactSink(Protocol):
+    """The part of the run store that records artifacts."""
+
+    def record_artifact(self, run_id: int, artifact: ArtifactRecord) -> None:
+        """Record one artifact file of run ``run_id``."""
+        ...
+
+
+def _is_zip(data: bytes) -> bool:
+    return data[:4] in (_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)
+
+
+def scrub_bytes(data: bytes, redactor: Redactor) -> bytes:
+    """``data`` with secrets redacted; a zip is rebuilt with every member scrubbed."""
+    if not redactor:
+        return data
+    if _is_zip(data):
+        try:
+            return _scrub_zip(data, redactor)
+        except zipfile.BadZipFile:
+            pass  # starts like a zip but is none: treat it as plain bytes
+    return redactor.redact_bytes(data)
+
+
+def _scrub_zip(data: bytes, redactor: Redactor) -> bytes:
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            member = source.read(info)
+            clean_info = zipfile.ZipInfo(redactor.redact(info.filename), info.date_time)
+            clean_info.compress_type = info.compress_type
+            clean_info.external_attr = info.external_attr
+            target.writestr(clean_info, scrub_bytes(member, redactor))
+    return out.getvalue()
+
+
+def scrub_file(path: Path, redactor: Redactor) -> None:
+    """Redact secrets inside the file at ``path`` in place (atomically replaced)."""
+    if not redactor:
+        return
+    data = path.read_bytes()
+    clean = scrub_bytes(data, redactor)
+    if clean == data:
+        return
+    temporary = path.with_name(path.name + ".scrub")
+    temporary.write_bytes(clean)
+    os.replace(temporary, path)
+
+
+def sha256_of(path: Path) -> tuple[str, int]:
+    """The file's sha256 (hex) and size in bytes."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+class ArtifactKeeper:
+    """Scrubs, hashes and records the files of one run."""
+
+    def __init__(self, store: ArtifactSink, run_id: int, redactor: Redactor) -> None:
+        self._store = store
+        self._run_id = run_id
+        self._redactor = redactor
+        self.kept: list[ArtifactRecord] = []
+
+    def keep(
+        self,
+        path: Path,
+        kind: ArtifactKind,
+        step_path: str | None = None,
+        *,
+        source: Path | None = None,
+    ) -> ArtifactRecord:
+        """Scrub the file, hash it and record it; the record's path is absolute.
+
+        With ``source`` (a file outside the run directory, e.g. Playwright's trace), the
+        scrubbed content is written to ``path`` and ``source`` is removed: the raw bytes
+        never enter the run directory.
+        """
+        if source is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(scrub_bytes(source.read_bytes(), self._redactor))
+            source.unlink(missing_ok=True)
+        else:
+            scrub_file(path, self._redactor)
+        sha256, size = sha256_of(path)
+        record = ArtifactRecord(
+            kind=kind, path=str(path.resolve()), sha256=sha256, size=size, step_path=step_path
+        )
+        self._store.record_artifact(self._run_id, record)
+        self.kept.append(record)
+        return record

@@ -1,0 +1,137 @@
+"""The control-flow step kinds and hook calls: one function per kind.
+
+``set``, ``if``, ``for_each``, ``retry``, ``try``, ``assert``, ``pause``, ``call`` and
+``include``. Nested steps run through :meth:`Interpreter.run` with their path prefix, e.g.
+``steps[2].do``; variables a block introduces (``as``, ``error``, ``include``'s ``with``) are
+restored when it ends.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.engine.secrets import reveal
+from orchestrator.errors import AssertionFailed, ExpressionError, StepFailed
+
+if TYPE_CHECKING:
+    from orchestrator.engine.interpreter import Handler, Interpreter
+
+_MISSING = object()
+
+
+def _set(it: Interpreter, step: Any, path: str) -> None:
+    for name, template in step.set_.items():
+        it.vars[name] = it.value(template)
+
+
+def _if(it: Interpreter, step: Any, path: str) -> None:
+    if it.condition(step.if_, path):
+        it.run(step.then, f"{path}.then")
+    elif step.else_:
+        it.run(step.else_, f"{path}.else")
+
+
+def _for_each(it: Interpreter, step: Any, path: str) -> None:
+    items = it.value(step.for_each)
+    if isinstance(items, dict):
+        items = list(items.items())
+    if not isinstance(items, list | tuple):
+        raise ExpressionError(
+            path, f"for_each needs a list, but {step.for_each!r} is a {type(items).__name__}"
+        )
+    previous = it.vars.get(step.as_, _MISSING)
+    try:
+        for item in items:
+            it.vars[step.as_] = item
+            it.run(step.do, f"{path}.do")
+    finally:
+        _restore(it.vars, step.as_, previous)
+
+
+def _retry(it: Interpreter, step: Any, path: str) -> None:
+    for attempt in range(1, step.attempts + 1):
+        last = attempt == step.attempts
+        try:
+            with it.recovering(not last):
+                it.run(step.retry, f"{path}.retry")
+            return
+        except StepFailed as exc:
+            if last:
+                raise
+            pause = step.backoff * 2 ** (attempt - 1)
+            it.ctx.log.warning(
+                "attempt failed; retrying",
+                step=path,
+                attempt=attempt,
+                attempts=step.attempts,
+                pause_s=pause,
+                error=it.redactor.redact(str(exc)),
+            )
+        it.sleep(pause, path)
+
+
+def _try(it: Interpreter, step: Any, path: str) -> None:
+    try:
+        with it.recovering():
+            it.run(step.try_, f"{path}.try")
+        return
+    except StepFailed as exc:
+        failure = exc
+    previous = it.vars.get("error", _MISSING)
+    it.vars["error"] = {"message": it.redactor.redact(failure.reason), "step": failure.step_path}
+    try:
+        it.run(step.on_error, f"{path}.on_error")
+    finally:
+        _restore(it.vars, "error", previous)
+
+
+def _assert(it: Interpreter, step: Any, path: str) -> None:
+    if not it.condition(step.assert_, path):
+        message = it.text(step.message) if step.message else f"assertion failed: {step.assert_}"
+        raise AssertionFailed(path, message)
+
+
+def _pause(it: Interpreter, step: Any, path: str) -> None:
+    it.sleep(step.pause, path)
+
+
+def _call(it: Interpreter, step: Any, path: str) -> None:
+    kwargs = reveal(it.value(step.with_))
+    result = it.call_hook(step.call, kwargs, it.timeout(step), path)
+    if step.into:
+        it.vars[step.into] = result
+
+
+def _include(it: Interpreter, step: Any, path: str) -> None:
+    flow = it.bot.subflows.get(step.include)
+    if flow is None:
+        raise StepFailed(path, f"sub-flow {step.include!r} was not loaded with the bot")
+    values = it.value(step.with_)
+    previous = {name: it.vars.get(name, _MISSING) for name in values}
+    it.vars.update(values)
+    try:
+        it.run(flow.steps, f"{path}.include")
+    finally:
+        for name, value in previous.items():
+            _restore(it.vars, name, value)
+
+
+def _restore(variables: dict[str, Any], name: str, previous: Any) -> None:
+    if previous is _MISSING:
+        variables.pop(name, None)
+    else:
+        variables[name] = previous
+
+
+#: control-flow step kind -> function running it
+FLOW_HANDLERS: dict[str, Handler] = {
+    "set": _set,
+    "if": _if,
+    "for_each": _for_each,
+    "retry": _retry,
+    "try": _try,
+    "assert": _assert,
+    "pause": _pause,
+    "call": _call,
+    "include": _include,
+}

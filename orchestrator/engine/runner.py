@@ -1,0 +1,358 @@
+"""Run a bot once: check inputs, record the run, interpret the steps, keep the evidence.
+
+:func:`run_bot` is the programmatic twin of ``bots run``::
+
+    record = run_bot(loaded, settings=settings, store=store, params={"max_cases": "5"})
+    record.status   # RunStatus.SUCCEEDED, or FAILED with record.error / record.error_step
+
+Input problems (parameters, targets, secrets) raise before a run is recorded. A bot that
+fails does not raise: the returned record says FAILED (or TIMED_OUT), and the run directory
+holds the evidence: screenshot, page HTML, URL, trace (as configured) and the JSON log, all
+scrubbed of secrets and hashed. Ctrl-C and SIGTERM mark the run CANCELLED, close the browser
+and re-raise :class:`KeyboardInterrupt`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from connectors.base import ConnectorError
+from orchestrator.engine.artifacts import ArtifactKeeper, scrub_file
+from orchestrator.engine.context import RunContext
+from orchestrator.engine.history import StepWriter
+from orchestrator.engine.inputs import coerce_params, resolve_targets
+from orchestrator.engine.interpreter import Interpreter, RunTimedOut
+from orchestrator.engine.runlog import RunLog
+from orchestrator.engine.secrets import EnvSecretProvider, Redactor, SecretProvider, SecretValue
+from orchestrator.errors import BotsError, EnvironmentProblem, StepFailed
+from orchestrator.results import ArtifactKind, RunRecord, RunStatus, StepRecord
+from orchestrator.settings import Settings
+
+if TYPE_CHECKING:
+    from connectors.browser import BrowserSession
+    from orchestrator.model.loader import LoadedBot
+    from orchestrator.store import RunStore
+
+ARTIFACT_TIMEOUT_S = 10.0
+
+
+def run_bot(
+    bot: LoadedBot,
+    *,
+    settings: Settings,
+    store: RunStore,
+    params: dict[str, Any] | None = None,
+    trigger: str = "cli",
+    headed: bool | None = None,
+    secrets: SecretProvider | None = None,
+    on_step: Callable[[StepRecord], None] | None = None,
+) -> RunRecord:
+    """Run ``bot`` once and return its record from the run history.
+
+    Args:
+        bot: The loaded bot.
+        settings: Effective settings (data dir, targets, timeouts, trace mode, browser).
+        store: The run history.
+        params: Parameter values; strings are coerced to the declared types.
+        trigger: Who started the run (``cli``, ``schedule``, ``benchmark``, ...).
+        headed: Show the browser window; None: ``not settings.headless``.
+        secrets: Where secret values come from; default: ``BOTS_SECRET_<NAME>``.
+        on_step: Called with every recorded step (progress displays).
+
+    Raises:
+        ParameterError: a parameter is unknown, missing or of the wrong type.
+        ConfigError: a declared target has no URL.
+        SecretMissing: a declared secret has no value.
+        EnvironmentProblem: the browser cannot start (the run is recorded as failed).
+        KeyboardInterrupt: Ctrl-C or SIGTERM (the run is recorded as cancelled).
+    """
+    definition = bot.definition
+    values = coerce_params(definition.parameters, params or {})
+    targets = resolve_targets(definition, settings)
+    provider = secrets if secrets is not None else EnvSecretProvider()
+    secret_values = {name: provider.get(name) for name in definition.secrets}
+    redactor = Redactor(secret_values.values())
+
+    run_id = store.start_run(
+        tenant=settings.tenant,
+        bot_id=definition.id,
+        bot_version=definition.version,
+        bot_digest=bot.digest,
+        parameters=redactor.redact_data(values),
+        trigger=trigger,
+    )
+    run_dir = settings.runs_dir / str(run_id)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        store.set_run_dir(run_id, str(run_dir))
+        run = _Run(
+            bot=bot,
+            settings=settings,
+            store=store,
+            run_id=run_id,
+            run_dir=run_dir,
+            params=values,
+            targets=targets,
+            secret_values=secret_values,
+            redactor=redactor,
+            headed=(not settings.headless) if headed is None else headed,
+            on_step=on_step,
+        )
+    except BaseException as exc:  # the run exists: never leave it "running"
+        store.finish_run(run_id, RunStatus.FAILED, error=redactor.redact(f"cannot start: {exc}"))
+        raise
+    return run.execute()
+
+
+class _Run:
+    """One execution of a bot, from the recorded start to the recorded end."""
+
+    def __init__(
+        self,
+        *,
+        bot: LoadedBot,
+        settings: Settings,
+        store: RunStore,
+        run_id: int,
+        run_dir: Path,
+        params: dict[str, Any],
+        targets: dict[str, str],
+        secret_values: dict[str, str],
+        redactor: Redactor,
+        headed: bool,
+        on_step: Callable[[StepRecord], None] | None,
+    ) -> None:
+        self.bot = bot
+        self.settings = settings
+        self.store = store
+        self.run_id = run_id
+        self.run_dir = run_dir
+        self.redactor = redactor
+        self.headed = headed
+        self.on_step = on_step
+        definition = bot.definition
+        self.trace_mode = definition.trace or settings.trace
+        self.timeout_s = definition.timeout or settings.run_timeout_s
+        self.log = RunLog(
+            run_dir / "run.log.jsonl",
+            redactor,
+            level=settings.log_level,
+            context={"run_id": run_id, "bot": definition.id, "tenant": settings.tenant},
+        )
+        self.keeper = ArtifactKeeper(store, run_id, redactor)
+        self.steps = StepWriter(store, run_id)
+        self.ctx = RunContext(
+            params=params,
+            vars={},
+            run_id=run_id,
+            run_dir=run_dir,
+            tenant=settings.tenant,
+            bot_id=definition.id,
+            log=self.log.logger,
+            _secrets=secret_values,
+            _keep_artifact=lambda path, kind: self.keeper.keep(path, kind),
+        )
+        self.started_at = datetime.now(UTC)
+        base_scope = {
+            "params": params,
+            "secrets": {name: SecretValue(name, v) for name, v in secret_values.items()},
+            "targets": targets,
+            "run": {
+                "id": run_id,
+                "bot": definition.id,
+                "tenant": settings.tenant,
+                "dir": str(run_dir),
+                "started_at": self.started_at.isoformat(),
+            },
+        }
+        self.interpreter = Interpreter(
+            bot=bot,
+            settings=settings,
+            ctx=self.ctx,
+            base_scope=base_scope,
+            redactor=redactor,
+            keeper=self.keeper,
+            open_browser=self._open_browser,
+            record=self._record_step,
+            run_deadline=time.monotonic() + self.timeout_s,
+            run_timeout=self.timeout_s,
+        )
+        self._resources = ExitStack()
+
+    # ----------------------------------------------------------------- the run
+
+    def execute(self) -> RunRecord:
+        status, error, error_step = RunStatus.SUCCEEDED, None, None
+        reraise: BaseException | None = None
+        log = self.log.logger
+        definition = self.bot.definition
+        log.info("run started", version=definition.version, params=self.ctx.params)
+        try:
+            with _sigterm_as_interrupt():
+                self.interpreter.run(definition.steps)
+        except StepFailed as exc:
+            status, error, error_step = RunStatus.FAILED, exc.reason, exc.step_path
+        except RunTimedOut as exc:
+            status, error, error_step = RunStatus.TIMED_OUT, str(exc), exc.step_path
+        except KeyboardInterrupt as exc:
+            status, error, reraise = RunStatus.CANCELLED, "cancelled (Ctrl-C or SIGTERM)", exc
+        except BotsError as exc:
+            status, error, reraise = RunStatus.FAILED, str(exc), exc
+        except Exception as exc:  # a bug: record it, then let it surface
+            status, error, reraise = RunStatus.FAILED, f"internal error: {exc!r}", exc
+        error = self.redactor.redact(error) if error else None
+        try:
+            self._close_browser(failed=status != RunStatus.SUCCEEDED, error_step=error_step)
+        finally:
+            self._resources.close()
+            self.steps.close()
+            for problem in self.steps.errors[:1]:
+                log.error("steps missing from the run history", error=str(problem))
+            log.info("run finished", status=str(status), error=error, error_step=error_step)
+            self.log.close()
+            self.keeper.keep(self.log.path, ArtifactKind.LOG)
+            self._scrub_unkept_files()
+            self.store.finish_run(self.run_id, status, error=error, error_step=error_step)
+        if reraise is not None:
+            raise reraise
+        return self.store.get_run(self.run_id)
+
+    def _scrub_unkept_files(self) -> None:
+        """Scrub files a hook left in the run directory without keeping them as artifacts."""
+        kept = {a.path for a in self.keeper.kept}
+        for path in self.run_dir.rglob("*"):
+            if path.is_file() and str(path.resolve()) not in kept:
+                try:
+                    scrub_file(path, self.redactor)
+                except OSError as exc:
+                    self.log.logger.warning("cannot scrub file", file=str(path), error=str(exc))
+
+    def _record_step(self, record: StepRecord) -> None:
+        self.steps.put(record)
+        level = "info" if record.status != "failed" else "error"
+        details = {"name": record.name, "message": record.message}
+        getattr(self.log.logger, level)(
+            "step",
+            path=record.path,
+            kind=record.kind,
+            status=str(record.status),
+            ms=record.duration_ms,
+            **{key: value for key, value in details.items() if value is not None},
+        )
+        if self.on_step is not None:
+            try:
+                self.on_step(record)
+            except Exception as exc:  # a broken progress display must not break the run
+                self.log.logger.warning("on_step callback failed", error=repr(exc))
+
+    # ----------------------------------------------------------------- the browser
+
+    def _open_browser(self) -> BrowserSession:
+        from connectors.browser import BrowserSession
+
+        if self.headed:
+            from connectors.display import DisplayUnavailable, has_display, virtual_display
+
+            if not has_display():
+                try:
+                    self._resources.enter_context(virtual_display())
+                except DisplayUnavailable as exc:
+                    raise EnvironmentProblem(f"headed run: {exc}") from None
+        browser = BrowserSession(
+            self.settings.chromium,
+            headless=not self.headed,
+            timeout_s=self.settings.step_timeout_s,
+            trace=self.trace_mode != "never",
+        )
+        try:
+            browser.open()
+        except ConnectorError as exc:
+            raise EnvironmentProblem(
+                f"{exc}; fix: apt-get install -y chromium, or set BOTS_CHROMIUM"
+            ) from None
+        self._resources.callback(browser.close)
+        self.log.logger.info("browser started", headless=not self.headed, trace=self.trace_mode)
+        return browser
+
+    def _close_browser(self, *, failed: bool, error_step: str | None) -> None:
+        """Keep the failure evidence and the trace, then close the browser."""
+        browser = self.interpreter.open_browser_or_none
+        if browser is None:
+            return
+        try:
+            if failed:
+                self._keep_failure_evidence(browser, error_step)
+            keep = self.trace_mode == "always" or (self.trace_mode == "on_failure" and failed)
+            # Playwright writes the trace outside the run directory; only the scrubbed copy
+            # enters it.
+            scratch = Path(tempfile.mkdtemp(prefix="bots-trace-"))
+            try:
+                saved = browser.stop_trace(scratch / "trace.zip" if keep else None)
+                if saved is not None:
+                    self.keeper.keep(
+                        self.run_dir / "trace.zip", ArtifactKind.TRACE, error_step, source=saved
+                    )
+            except ConnectorError as exc:
+                self.log.logger.warning("trace not saved", error=str(exc))
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+        finally:
+            browser.close()
+
+    def _keep_failure_evidence(self, browser: BrowserSession, step: str | None) -> None:
+        attempts: list[tuple[str, Callable[[], Path], ArtifactKind]] = [
+            (
+                "screenshot",
+                lambda: browser.screenshot(
+                    self.run_dir / "failure.png", timeout=ARTIFACT_TIMEOUT_S
+                ),
+                ArtifactKind.SCREENSHOT,
+            ),
+            (
+                "html",
+                lambda: self._write(self.run_dir / "failure.html", browser.html()),
+                ArtifactKind.HTML,
+            ),
+            (
+                "url",
+                lambda: self._write(self.run_dir / "failure-url.txt", browser.url + "\n"),
+                ArtifactKind.URL,
+            ),
+        ]
+        for what, produce, kind in attempts:
+            try:
+                path = produce()
+            except (ConnectorError, OSError) as exc:
+                self.log.logger.warning(f"failure {what} not saved", error=str(exc))
+                continue
+            self.keeper.keep(path, kind, step_path=step)
+
+    def _write(self, path: Path, text: str) -> Path:
+        path.write_text(self.redactor.redact(text), encoding="utf-8")
+        return path
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt while the steps run (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

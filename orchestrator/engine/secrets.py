@@ -1,0 +1,220 @@
+"""Secrets: where their values come from, how templates hold them, and how they are redacted.
+
+A bot declares secret *names*; values come from a :class:`SecretProvider`, for now the
+environment (``BOTS_SECRET_<NAME>``)::
+
+    provider = EnvSecretProvider()          # BOTS_SECRET_CIVENTO_PASSWORD=...
+    provider.get("civento_password")
+
+In templates ``secrets.NAME`` is a :class:`SecretValue` whose ``str()`` is ``***``, so a secret
+cannot leak into a URL, a log line or a variable's text; only ``fill`` and hook calls
+:func:`reveal` it. The :class:`Redactor` knows every value used in a run and replaces it (and
+its URL-, JSON- and HTML-encoded forms) with ``***`` in messages, logs and artifact files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from orchestrator.errors import SecretMissing
+
+MASK = "***"
+
+
+class SecretProvider(Protocol):
+    """Where secret values come from (environment, vault, ...)."""
+
+    def get(self, name: str) -> str:
+        """The value of secret ``name``; raises SecretMissing when there is none."""
+        ...
+
+
+class EnvSecretProvider:
+    """Secrets from the environment: ``civento-password`` -> ``BOTS_SECRET_CIVENTO_PASSWORD``."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = os.environ if environ is None else environ
+
+    @staticmethod
+    def variable(name: str) -> str:
+        """The environment variable holding secret ``name``."""
+        return "BOTS_SECRET_" + name.upper().replace("-", "_")
+
+    def get(self, name: str) -> str:
+        """The value of ``BOTS_SECRET_<NAME>``; unset or empty raises SecretMissing."""
+        variable = self.variable(name)
+        value = self._environ.get(variable)
+        if not value:
+            raise SecretMissing(
+                f"secret {name!r} has no value: set the environment variable {variable}."
+            )
+        return value
+
+
+class MappingSecretProvider:
+    """Secrets from a mapping, for tests, benchmarks and the demo (training values only)."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = dict(values)
+
+    def get(self, name: str) -> str:
+        """The value stored under ``name``; missing raises SecretMissing."""
+        if not self._values.get(name):
+            raise SecretMissing(f"secret {name!r} has no value in the given secret mapping.")
+        return self._values[name]
+
+
+class SecretValue:
+    """A secret as templates see it: ``str()`` is ``***``; :func:`reveal` gives the value.
+
+    The value sits in a slot whose name starts with ``_``, which Jinja's sandbox refuses to
+    read, and there is deliberately no method returning it.
+    """
+
+    __slots__ = ("_value", "name")
+
+    def __init__(self, name: str, value: str) -> None:
+        self.name = name
+        self._value = value
+
+    def __str__(self) -> str:
+        return MASK
+
+    def __repr__(self) -> str:
+        return f"SecretValue({self.name!r}, {MASK})"
+
+
+def reveal(value: Any) -> Any:
+    """``value`` with every SecretValue inside (dicts, lists) replaced by its real value."""
+    if isinstance(value, SecretValue):
+        return value._value
+    if isinstance(value, dict):
+        return {key: reveal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [reveal(item) for item in value]
+    return value
+
+
+# ------------------------------------------------------------------------------ redaction
+
+_HTML_NAMED = {"&": "amp", "<": "lt", ">": "gt", '"': "quot", "'": "apos"}
+_JSON_SHORT = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _hex_pattern(number: int, width: int) -> str:
+    """``number`` in hex with either letter case, e.g. 0xe4 -> ``[eE]4``."""
+    out = []
+    for digit in f"{number:0{width}x}":
+        out.append(f"[{digit}{digit.upper()}]" if digit.isalpha() else digit)
+    return "".join(out)
+
+
+def _char_forms(char: str) -> list[str]:
+    """Regex alternatives for one character of a secret as it may appear in text."""
+    forms = [re.escape(char)]
+    for encoding in ("utf-8", "latin-1"):
+        try:
+            encoded = char.encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        forms.append("".join("%" + _hex_pattern(b, 2) for b in encoded))  # quote, forms
+    if char == " ":
+        forms.append(r"\+")  # quote_plus, form posts
+    code = ord(char)
+    if code <= 0xFFFF:
+        forms.append(r"\\u" + _hex_pattern(code, 4))  # JSON with ensure_ascii
+    else:  # a surrogate pair in JSON
+        high = 0xD800 + ((code - 0x10000) >> 10)
+        low = 0xDC00 + ((code - 0x10000) & 0x3FF)
+        forms.append(r"\\u" + _hex_pattern(high, 4) + r"\\u" + _hex_pattern(low, 4))
+    if char in _JSON_SHORT:
+        forms.append(re.escape(_JSON_SHORT[char]))
+    if char in _HTML_NAMED:
+        forms.append("&" + _HTML_NAMED[char] + ";")
+    forms.append(f"&#0*{code};")
+    forms.append(f"&#[xX]0*{_hex_pattern(code, 1)};")
+    return forms
+
+
+def _secret_pattern(secret: str) -> str:
+    return "".join("(?:" + "|".join(_char_forms(c)) + ")" for c in secret)
+
+
+class Redactor:
+    """Replaces every known secret value, and its encoded forms, with ``***``.
+
+    Encoded forms: URL encoding (``quote`` and ``quote_plus``, UTF-8 or Latin-1 bytes, either
+    hex case), JSON string escapes (``\\u00e4``, ``\\"``, ``\\/``) and HTML character
+    references (``&amp;``, ``&#38;``, ``&#x26;``), also mixed within one value. Example::
+
+        r = Redactor(["Pä$$ w0rd&x=1"])
+        r.redact("password=P%C3%A4%24%24+w0rd%26x%3D1")   # "password=***"
+    """
+
+    def __init__(self, values: Iterable[str] = ()) -> None:
+        self._values: set[str] = set()
+        self._text: re.Pattern[str] | None = None
+        self._bytes: re.Pattern[bytes] | None = None
+        for value in values:
+            self.add(value)
+
+    def add(self, value: str) -> None:
+        """Redact ``value`` from now on (empty values are ignored)."""
+        if not value or value in self._values:
+            return
+        self._values.add(value)
+        # Longest first, so a secret containing another is replaced whole.
+        ordered = sorted(self._values, key=len, reverse=True)
+        text_pattern = "|".join(_secret_pattern(v) for v in ordered)
+        self._text = re.compile(text_pattern)
+        self._bytes = re.compile(self._bytes_pattern(ordered))
+
+    @staticmethod
+    def _bytes_pattern(values: list[str]) -> bytes:
+        # The text pattern works on UTF-8 bytes too, except for non-ASCII characters, whose
+        # literal forms are their UTF-8 and Latin-1 byte sequences.
+        parts = []
+        for value in values:
+            chars = []
+            for char in value:
+                forms = _char_forms(char)[1:]
+                literal = [re.escape(char.encode("utf-8")).decode("latin-1")]
+                try:
+                    latin = char.encode("latin-1")
+                    if latin != char.encode("utf-8"):
+                        literal.append(re.escape(latin).decode("latin-1"))
+                except UnicodeEncodeError:
+                    pass
+                chars.append("(?:" + "|".join(literal + forms) + ")")
+            parts.append("".join(chars))
+        return "|".join(parts).encode("latin-1")
+
+    def __bool__(self) -> bool:
+        return bool(self._values)
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret replaced by ``***``."""
+        if self._text is None or not text:
+            return text
+        return self._text.sub(MASK, text)
+
+    def redact_bytes(self, data: bytes) -> bytes:
+        """``data`` (any encoding of text) with every secret replaced by ``***``."""
+        if self._bytes is None or not data:
+            return data
+        return self._bytes.sub(MASK.encode(), data)
+
+    def redact_data(self, value: Any) -> Any:
+        """Redact every string inside dicts, lists and tuples; secrets become ``***``."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, SecretValue):
+            return MASK
+        if isinstance(value, dict):
+            return {key: self.redact_data(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.redact_data(item) for item in value]
+        return value

@@ -1,0 +1,101 @@
+"""One ASGI app serving both stand-ins, the control endpoints and the static files.
+
+URL map::
+
+    /                         links to both systems
+    /civento/...              the Civento stand-in (see sandbox.civento)
+    /gewerberegister/...      the Gewerberegister stand-in (see sandbox.gewerberegister)
+    /civento/static/...       scripts and styles (never answered with 503)
+    /gewerberegister/static/...
+    GET  /_sandbox/health     {"status": "ok", "faults": {...}}
+    POST /_sandbox/faults     change fault settings at runtime, e.g. {"fault_rate": 0.2}
+    GET  /_sandbox/state      what both systems hold (as sandbox.state.read_state)
+
+Example::
+
+    app = create_app(Path("data/sandbox"), SandboxSettings())
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Body, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from orchestrator.settings import SandboxSettings
+from sandbox import civento, gewerberegister
+from sandbox.db import connect
+from sandbox.faults import FaultInjector, fault_middleware
+from sandbox.sessions import LoginRequired
+from sandbox.state import read_state
+from sandbox.web import PACKAGE_DIR
+
+INDEX_PAGE = """<!doctype html>
+<html lang="de"><head><meta charset="utf-8"><title>Sandbox</title></head>
+<body><h1>Sandbox: Zielsysteme zum Üben</h1><ul>
+<li><a href="/civento/">Civento (Sachbearbeitung)</a></li>
+<li><a href="/gewerberegister/">Gewerberegister (Fachverfahren)</a></li>
+</ul></body></html>"""
+
+
+def create_app(sandbox_dir: Path, settings: SandboxSettings) -> FastAPI:
+    """Build the ASGI app serving both systems from ``sandbox_dir``.
+
+    Args:
+        sandbox_dir: Directory of the SQLite state (created, with an empty schema, if missing).
+        settings: Fault injection, latency, session rules; the fault settings can change at
+            runtime through ``POST /_sandbox/faults`` or ``app.state.faults.update(...)``.
+
+    Returns:
+        The FastAPI application.
+    """
+    app = FastAPI(title="kommune-bots sandbox", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.sandbox_dir = Path(sandbox_dir)
+    app.state.faults = FaultInjector(settings)
+    with connect(Path(sandbox_dir)):
+        pass  # creates the directory and schema, so that requests never race to do it
+    app.middleware("http")(fault_middleware)
+    static = StaticFiles(directory=str(PACKAGE_DIR / "static"))
+    app.mount("/civento/static", static, name="civento-static")
+    app.mount("/gewerberegister/static", static, name="gewerberegister-static")
+    app.include_router(civento.router)
+    app.include_router(gewerberegister.router)
+    app.add_exception_handler(LoginRequired, _login_required)  # type: ignore[arg-type]
+
+    @app.get("/", include_in_schema=False)
+    def index() -> Response:
+        return HTMLResponse(INDEX_PAGE)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
+
+    @app.get("/_sandbox/health")
+    def health(request: Request) -> dict[str, Any]:
+        return {"status": "ok", "faults": request.app.state.faults.snapshot()}
+
+    @app.post("/_sandbox/faults")
+    def set_faults(request: Request, changes: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+        try:
+            return dict(request.app.state.faults.update(changes))
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+
+    @app.get("/_sandbox/state")
+    def state(request: Request) -> dict[str, Any]:
+        return read_state(request.app.state.sandbox_dir)
+
+    return app
+
+
+def _login_required(request: Request, exc: LoginRequired) -> Response:
+    if exc.api:
+        return JSONResponse(
+            {"error": "Sitzung abgelaufen" if exc.expired else "Nicht angemeldet",
+             "login": exc.login_url},
+            status_code=401,
+        )  # fmt: skip
+    return RedirectResponse(exc.login_url, status_code=303)

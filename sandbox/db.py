@@ -1,0 +1,148 @@
+"""The sandbox's SQLite file: schema and connections.
+
+Every request opens its own short-lived connection (WAL mode, busy timeout), so the apps are
+safe under concurrent requests and a re-seed while serving is seen at once by the next request.
+
+Example::
+
+    with connect(sandbox_dir) as conn:
+        rows = conn.execute("SELECT nummer FROM vorgaenge").fetchall()
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+DB_NAME = "sandbox.sqlite"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS vorgaenge (
+    id INTEGER PRIMARY KEY,
+    nummer TEXT NOT NULL UNIQUE,
+    leistung TEXT NOT NULL,
+    status TEXT NOT NULL,
+    eingang TEXT NOT NULL,
+    anrede TEXT NOT NULL,
+    vorname TEXT NOT NULL,
+    nachname TEXT NOT NULL,
+    geburtsdatum TEXT NOT NULL,
+    email TEXT NOT NULL,
+    telefon TEXT NOT NULL,
+    betrieb TEXT NOT NULL DEFAULT '',
+    rechtsform TEXT NOT NULL DEFAULT '',
+    strasse TEXT NOT NULL,
+    plz TEXT NOT NULL,
+    ort TEXT NOT NULL,
+    taetigkeit TEXT NOT NULL DEFAULT '',
+    beginn TEXT NOT NULL DEFAULT '',
+    aktenzeichen_fv TEXT NOT NULL DEFAULT '',
+    bemerkung TEXT NOT NULL DEFAULT '',
+    geaendert TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS verlauf (
+    id INTEGER PRIMARY KEY,
+    vorgang_id INTEGER NOT NULL REFERENCES vorgaenge(id),
+    zeit TEXT NOT NULL,
+    benutzer TEXT NOT NULL,
+    eintrag TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS konten (
+    system TEXT NOT NULL,
+    benutzer TEXT NOT NULL,
+    salt TEXT NOT NULL,
+    passwort_hash TEXT NOT NULL,
+    PRIMARY KEY (system, benutzer)
+);
+CREATE TABLE IF NOT EXISTS sitzungen (
+    token TEXT PRIMARY KEY,
+    system TEXT NOT NULL,
+    benutzer TEXT NOT NULL,
+    zuletzt REAL NOT NULL,
+    aufrufe INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS register (
+    id INTEGER PRIMARY KEY,
+    aktenzeichen TEXT NOT NULL UNIQUE,
+    betrieb TEXT NOT NULL,
+    rechtsform TEXT NOT NULL,
+    inhaber_nachname TEXT NOT NULL,
+    inhaber_vorname TEXT NOT NULL,
+    strasse TEXT NOT NULL,
+    hausnummer TEXT NOT NULL,
+    plz TEXT NOT NULL,
+    ort TEXT NOT NULL,
+    taetigkeit TEXT NOT NULL,
+    beginn TEXT NOT NULL,
+    bezugszeichen TEXT NOT NULL DEFAULT '',
+    angelegt TEXT NOT NULL,
+    angelegt_von TEXT NOT NULL
+);
+"""
+
+TABLES = ("verlauf", "sitzungen", "register", "vorgaenge", "konten")
+
+
+def db_path(sandbox_dir: Path) -> Path:
+    """The SQLite file of a sandbox directory."""
+    return Path(sandbox_dir) / DB_NAME
+
+
+@contextmanager
+def connect(sandbox_dir: Path, *, create: bool = True) -> Iterator[sqlite3.Connection]:
+    """Open the sandbox database (autocommit; use ``BEGIN IMMEDIATE`` for transactions).
+
+    Args:
+        sandbox_dir: The sandbox's data directory; created when missing and ``create``.
+        create: Create the directory and the schema when missing.
+
+    Yields:
+        A connection whose rows behave like mappings (:class:`sqlite3.Row`).
+    """
+    path = db_path(sandbox_dir)
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute("PRAGMA foreign_keys=ON")
+        if create:
+            conn.executescript(SCHEMA)
+        yield conn
+    finally:
+        conn.close()
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Run a block as one write transaction (taken at once, so concurrent writers queue)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def hash_password(password: str, salt: str) -> str:
+    """PBKDF2 hash of a password (few rounds: these are training accounts)."""
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), 10_000)
+    return digest.hex()
+
+
+def check_password(conn: sqlite3.Connection, system: str, user: str, password: str) -> bool:
+    """Whether ``user`` exists in ``system`` with this password."""
+    row = conn.execute(
+        "SELECT salt, passwort_hash FROM konten WHERE system = ? AND benutzer = ?",
+        (system, user),
+    ).fetchone()
+    if row is None:
+        return False
+    return hmac.compare_digest(hash_password(password, row["salt"]), row["passwort_hash"])

@@ -1,0 +1,223 @@
+"""A broken bot file gets every problem reported at once, each at ``path:line:col``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from orchestrator.model import validate_paths
+
+WriteBot = Callable[..., Path]
+Problems = Callable[[Path], list[str]]
+
+
+def test_yaml_syntax_error_points_at_the_offending_character(
+    write_bot: WriteBot, problems_of: Problems
+) -> None:
+    bot = write_bot("demo", "steps:\n  - goto: http://x\n    wait_until: [load\n")
+    assert problems_of(bot) == [
+        "demo/bot.yaml:8:1: invalid YAML: expected ',' or ']', but got '<stream end>' "
+        "(while parsing a flow sequence at line 7)"
+    ]
+
+
+def test_duplicate_key_is_reported_with_both_lines(
+    write_bot: WriteBot, problems_of: Problems
+) -> None:
+    bot = write_bot(
+        "demo",
+        """\
+        steps:
+          - fill: {label: Name}
+            value: a
+            value: b
+        """,
+    )
+    assert problems_of(bot) == [
+        "demo/bot.yaml:8:5: duplicate key 'value' (first defined at line 7)"
+    ]
+
+
+def test_custom_yaml_tags_are_refused(write_bot: WriteBot, problems_of: Problems) -> None:
+    bot = write_bot("demo", "steps:\n  - goto: !!python/object:os.system x\n")
+    assert problems_of(bot) == [
+        "demo/bot.yaml:6:11: unsupported YAML tag '!!python/object:os.system' "
+        "(only plain YAML is allowed)"
+    ]
+
+
+def test_unknown_key_points_at_the_key_and_suggests_the_right_one(
+    write_bot: WriteBot, problems_of: Problems
+) -> None:
+    bot = write_bot(
+        "demo",
+        """\
+        steps:
+          - fill: {label: Name}
+            valeu: Mustermann
+        """,
+    )
+    assert problems_of(bot) == [
+        "demo/bot.yaml:6:5: missing key 'value' in fill step",
+        "demo/bot.yaml:7:5: unknown key 'valeu' in fill step (did you mean 'value'?)",
+    ]
+
+
+def test_unknown_step_kind_lists_the_kinds(write_bot: WriteBot, problems_of: Problems) -> None:
+    bot = write_bot("demo", "steps:\n  - clik: {role: button, name: OK}\n")
+    [problem] = problems_of(bot)
+    assert problem.startswith("demo/bot.yaml:6:5: unknown step kind 'clik' (expected one of: goto,")
+    assert problem.endswith("call, include) (did you mean 'click'?)")
+
+
+def test_step_with_two_kind_keys_names_them(write_bot: WriteBot, problems_of: Problems) -> None:
+    bot = write_bot("demo", "steps:\n  - click: {text: OK}\n    goto: http://x\n")
+    assert problems_of(bot) == [
+        "demo/bot.yaml:6:5: a step needs exactly one kind key, found several: click, goto"
+    ]
+
+
+def test_wrong_type_says_what_was_expected_and_found(
+    write_bot: WriteBot, problems_of: Problems
+) -> None:
+    bot = write_bot(
+        "demo",
+        """\
+        tags: [gewerbe, 42]
+        steps:
+          - click: {text: 12}
+          - goto: http://x
+            timeout: lange
+        """,
+    )
+    assert problems_of(bot) == [
+        "demo/bot.yaml:5:17: expected a string, got integer 42",
+        "demo/bot.yaml:7:19: expected a string, got integer 12",
+        "demo/bot.yaml:9:14: expected a number, got string 'lange'",
+    ]
+
+
+def test_locator_problems_are_translated(write_bot: WriteBot, problems_of: Problems) -> None:
+    bot = write_bot(
+        "demo",
+        """\
+        steps:
+          - click: {role: buton, name: Speichern}
+          - click: {label: Name, css: "#name"}
+          - click: Speichern
+        """,
+    )
+    assert problems_of(bot) == [
+        "demo/bot.yaml:6:19: 'buton' is not an ARIA role (did you mean 'button'?)",
+        "demo/bot.yaml:7:12: a locator needs exactly one of test_id, role, label, placeholder, "
+        "text, css, xpath (found: label, css)",
+        "demo/bot.yaml:8:12: expected a locator such as {role: button, name: Speichern}, "
+        "got string 'Speichern'",
+    ]
+
+
+def test_errors_in_nested_blocks_point_into_them(
+    write_bot: WriteBot, problems_of: Problems
+) -> None:
+    bot = write_bot(
+        "demo",
+        """\
+        steps:
+          - if: "1 > 0"
+            then:
+              - goto: http://x
+                wait_until: lod
+            else:
+              - for_each: "{{ [1, 2] }}"
+                do:
+                  - pause: 0
+        """,
+    )
+    assert problems_of(bot) == [
+        "demo/bot.yaml:9:21: 'lod' is not a valid wait_until (one of: load, domcontentloaded, "
+        "networkidle, commit) (did you mean 'load'?)",
+        "demo/bot.yaml:13:13: warning: pause waits a fixed time; prefer wait_for, which waits "
+        "only as long as needed",
+        "demo/bot.yaml:13:20: 'pause' must be greater than 0, got integer 0",
+    ]
+
+
+def test_all_problems_of_a_file_are_reported_at_once(
+    write_bot: WriteBot, problems_of: Problems
+) -> None:
+    bot = write_bot(
+        "demo",
+        """\
+        secrets: [portal_password]
+        steps:
+          - goto: "{{ targets.portal }}/login"
+          - fill: {label: Benutzer}
+            valeu: rpa
+          - clik: {role: button, name: Weiter}
+          - fill: {label: Passwort}
+            value: "{{ secrets.portal_pasword }}"
+          - call: hooks:missing
+        """,
+    )
+    problems = problems_of(bot)
+    assert [p.split(": ")[0] for p in problems] == [
+        "demo/bot.yaml:7:11",
+        "demo/bot.yaml:8:5",
+        "demo/bot.yaml:9:5",
+        "demo/bot.yaml:10:5",
+        "demo/bot.yaml:12:12",
+        "demo/bot.yaml:13:11",
+    ]
+    assert "targets.portal is not a declared target" in problems[0]
+    assert "missing key 'value' in fill step" in problems[1]
+    assert "unknown key 'valeu'" in problems[2]
+    assert "unknown step kind 'clik'" in problems[3]
+    assert "secrets.portal_pasword is not a declared secret" in problems[4]
+    assert "hook module 'hooks' not found" in problems[5]
+
+
+def test_bad_metadata_is_reported_at_its_values(write_bot: WriteBot, problems_of: Problems) -> None:
+    bot = write_bot(
+        "Demo",
+        """\
+        id: Demo Bot
+        name: Demo
+        version: "1.0"
+        owner: {city: Gießen}
+        parameters:
+          max: {type: int, default: 5}
+        steps:
+          - goto: http://x
+        """,
+        header=False,
+    )
+    assert problems_of(bot) == [
+        "Demo/bot.yaml:1:5: 'Demo Bot' is not a valid id: use lower-case letters, digits and "
+        "dashes, e.g. 'gewerbe-melden'",
+        "Demo/bot.yaml:1:5: warning: bot id 'Demo Bot' differs from its directory name 'Demo'",
+        "Demo/bot.yaml:3:10: '1.0' is not a semantic version like '1.2.0'",
+        "Demo/bot.yaml:4:8: missing key 'fachamt' in owner",
+        "Demo/bot.yaml:6:15: 'int' is not a valid type (one of: string, integer, number, "
+        "boolean, list, date) (did you mean 'integer'?)",
+    ]
+
+
+def test_an_empty_file_says_what_a_bot_needs(write_bot: WriteBot, problems_of: Problems) -> None:
+    bot = write_bot("demo", "", header=False)
+    assert problems_of(bot) == ["demo/bot.yaml:1:1: expected a mapping, got null"]
+
+
+def test_warnings_alone_do_not_fail_validation(write_bot: WriteBot) -> None:
+    write_bot("demo", "steps:\n  - pause: 2\n")
+    problems = validate_paths([Path("demo")])
+    assert [(p.severity, p.line, p.column) for p in problems] == [("warning", 6, 5)]
+
+
+def test_duplicate_ids_are_reported_in_both_files(write_bot: WriteBot) -> None:
+    write_bot("bots/first", "steps:\n  - goto: http://x\n", bot_id="same")
+    write_bot("bots/second", "steps:\n  - goto: http://x\n", bot_id="same")
+    errors = [str(p) for p in validate_paths([Path("bots")]) if p.severity == "error"]
+    assert errors == [
+        "bots/first/bot.yaml:1:5: bot id 'same' is also used by bots/second/bot.yaml",
+        "bots/second/bot.yaml:1:5: bot id 'same' is also used by bots/first/bot.yaml",
+    ]

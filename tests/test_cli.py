@@ -1,0 +1,81 @@
+"""The `bots` command's contract: exit codes, and no traceback for anything a user can cause."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bots(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed command the way cron would: no TTY, a foreign working directory."""
+    return subprocess.run(
+        [sys.executable, "-c", "import cli; cli.main()", *args],
+        capture_output=True,
+        text=True,
+        cwd="/",
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        timeout=120,
+    )
+
+
+def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "needle"),
+    [
+        (["run"], {}, "Missing argument"),
+        (["show", "abc"], {}, "Invalid value"),
+        (["show", "4711"], {}, "4711"),
+        (["history"], {"BOTS_TRACE": "sometimes"}, "trace"),
+        (["history"], {"BOTS_CONFIG": "/nonexistent/bots.yaml"}, "/nonexistent/bots.yaml"),
+        (["run", "no-such-bot"], {}, "no-such-bot"),
+        (["run", "posteingang-export", "-p", "nokeyvalue"], {}, "key=value"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(args: list[str], env: dict[str, str], needle: str) -> None:
+    result = bots(*args, env=env)
+    assert result.returncode == 2, result.stderr
+    assert needle in result.stderr
+    assert_no_traceback(result)
+
+
+def test_bad_config_file_names_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "bots.yaml"
+    config.write_text("data_dir: [unclosed\n", encoding="utf-8")
+    result = bots("history", env={"BOTS_CONFIG": str(config)})
+    assert result.returncode == 2
+    assert str(config) in result.stderr
+    assert_no_traceback(result)
+
+
+def test_unknown_setting_in_config_file_is_named(tmp_path: Path) -> None:
+    config = tmp_path / "bots.yaml"
+    config.write_text("tennant: giessen\n", encoding="utf-8")
+    result = bots("history", env={"BOTS_CONFIG": str(config)})
+    assert result.returncode == 2
+    assert "tennant" in result.stderr
+    assert_no_traceback(result)
+
+
+def test_history_is_empty_on_a_fresh_data_dir() -> None:
+    result = bots("history", "--json")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_schema_is_json_schema_of_bot_files() -> None:
+    import json
+
+    result = bots("schema")
+    assert result.returncode == 0, result.stderr
+    schema = json.loads(result.stdout)
+    assert "steps" in schema["properties"]
+    assert "id" in schema["required"]
