@@ -59,8 +59,9 @@ def validate(
     settings = _settings()
     targets = list(paths) if paths else [p for d in settings.bot_dirs for p in find_bots([d])]
     if not targets:
-        raise errors.InputError("no bots found (looked in: "
-                                + ", ".join(str(d) for d in settings.bot_dirs) + ")")
+        raise errors.InputError(
+            "no bots found (looked in: " + ", ".join(str(d) for d in settings.bot_dirs) + ")"
+        )
     problems = validate_paths(targets)
     for problem in problems:
         _echo(str(problem), err=True)
@@ -98,7 +99,9 @@ def run(
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", help="Parameter as key=value.")
     ] = None,
-    headed: Annotated[bool, typer.Option(help="Show the browser window (needs a display).")] = False,
+    headed: Annotated[
+        bool, typer.Option(help="Show the browser window (needs a display).")
+    ] = False,
     trace: Annotated[
         str | None, typer.Option(help="Keep the Playwright trace: always, on_failure, never.")
     ] = None,

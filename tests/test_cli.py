@@ -40,7 +40,9 @@ def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
         (["run", "posteingang-export", "-p", "nokeyvalue"], {}, "key=value"),
     ],
 )
-def test_bad_input_exits_2_with_a_message(args: list[str], env: dict[str, str], needle: str) -> None:
+def test_bad_input_exits_2_with_a_message(
+    args: list[str], env: dict[str, str], needle: str
+) -> None:
     result = bots(*args, env=env)
     assert result.returncode == 2, result.stderr
     assert needle in result.stderr
