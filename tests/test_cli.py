@@ -81,3 +81,57 @@ def test_schema_is_json_schema_of_bot_files() -> None:
     schema = json.loads(result.stdout)
     assert "steps" in schema["properties"]
     assert "id" in schema["required"]
+
+
+BROKEN_BOT = """\
+id: kaputt
+name: Kaputter Bot
+version: 1.0.0
+owner: {city: Marburg, fachamt: Bürgeramt}
+secrets:
+  portal_password: Passwort
+parameters:
+  limit: {type: integer, default: 3}
+steps:
+  - goto: "{{ targets.civento }}/login"
+    timeout: soon
+  - fill: {label: Kennwort}
+    value: "{{ secrets.fachverfahren_password }}"
+  - klick: {role: button, name: Anmelden}
+  - set:
+      anzahl: "{{ limit_typo + 1 }}"
+  - call: hooks:does_not_exist
+  - extract: {test_id: treffer}
+    into: treffer
+    colour: blue
+"""
+
+
+def test_validate_lists_every_problem_of_broken_bots_with_positions(tmp_path: Path) -> None:
+    broken = tmp_path / "kaputt"
+    broken.mkdir()
+    (broken / "bot.yaml").write_text(BROKEN_BOT, encoding="utf-8")
+    (broken / "hooks.py").write_text("def other(ctx):\n    return None\n", encoding="utf-8")
+    syntax = tmp_path / "syntax"
+    syntax.mkdir()
+    (syntax / "bot.yaml").write_text("id: syntax\nsteps: [\n  - goto: x\n", encoding="utf-8")
+
+    result = bots("validate", str(broken), str(syntax))
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert_no_traceback(result)
+    lines = result.stderr.splitlines()
+
+    def line_for(fragment: str, line: int) -> str:
+        prefix = f"{broken / 'bot.yaml'}:{line}:"
+        found = [x for x in lines if x.startswith(prefix) and fragment in x]
+        assert found, f"no {fragment!r} problem at line {line} in:\n{result.stderr}"
+        return found[0]
+
+    line_for("expected a number", 11)  # wrong type
+    line_for("fachverfahren_password", 13)  # undeclared secret
+    line_for("klick", 14)  # unknown step kind
+    line_for("limit_typo", 16)  # undeclared variable
+    line_for("does_not_exist", 17)  # missing hook
+    line_for("colour", 20)  # unknown key
+    assert any(x.startswith(f"{syntax / 'bot.yaml'}:") for x in lines), result.stderr
