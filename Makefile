@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 SYSTEM_PACKAGES := chromium xvfb openbox xdotool fonts-dejavu-core
 STAMP := $(VENV)/.installed
 
+# The tests also need PostgreSQL's binaries: they start throw-away servers.
+test: SYSTEM_PACKAGES += postgresql
+
 .PHONY: demo test lint typecheck unit bench system venv clean
 
 # Installs Debian packages that are missing (needs root, as on the servers and in CI).

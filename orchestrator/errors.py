@@ -78,6 +78,22 @@ class RunNotFound(InputError):
     """No run with the requested id exists."""
 
 
+class InvalidTransition(InputError):
+    """A run cannot move to the requested status from the one it is in (e.g. cancel a
+    finished run); ``run_id``, ``current`` and ``requested`` say which."""
+
+    def __init__(self, run_id: int, current: str, requested: str) -> None:
+        self.run_id, self.current, self.requested = run_id, current, requested
+        super().__init__(f"run {run_id} is {current}; it cannot become {requested}")
+
+
+class BotBusy(BotsError):
+    """Another run holds the bot (no-overlap rule) or a pool it needs is full.
+
+    ``bots run`` exits 75 (EX_TEMPFAIL): try again later; nothing was touched.
+    """
+
+
 class SecretMissing(BotsError):
     """A secret the bot declares has no value in the configured secret store."""
 

@@ -13,15 +13,47 @@ from typing import Any
 
 
 class RunStatus(StrEnum):
-    """Where a run stands. Terminal states: succeeded, failed, timed_out, cancelled, lost."""
+    """Where a run stands: ``queued -> claimed -> running -> <terminal>``.
+
+    Terminal states: succeeded, failed, timed_out, cancelled, lost. :data:`TRANSITIONS` lists
+    every allowed move; the store refuses all others.
+    """
 
     QUEUED = "queued"
+    CLAIMED = "claimed"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     TIMED_OUT = "timed_out"
     CANCELLED = "cancelled"
     LOST = "lost"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True for a final state, from which no transition leads."""
+        return self not in TRANSITIONS
+
+
+TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
+    # A robot (or `bots run` in-process) takes the run; a user may cancel it before.
+    RunStatus.QUEUED: frozenset({RunStatus.CLAIMED, RunStatus.CANCELLED}),
+    # Back to queued: handed back on SIGTERM, or its robot vanished and the bot is retry-safe.
+    RunStatus.CLAIMED: frozenset(
+        {RunStatus.RUNNING, RunStatus.QUEUED, RunStatus.CANCELLED, RunStatus.LOST}
+    ),
+    RunStatus.RUNNING: frozenset(
+        {
+            RunStatus.SUCCEEDED,
+            RunStatus.FAILED,
+            RunStatus.TIMED_OUT,
+            RunStatus.CANCELLED,
+            RunStatus.LOST,
+            RunStatus.QUEUED,
+        }
+    ),
+}
+TERMINAL = frozenset(status for status in RunStatus if status.is_terminal)
+ACTIVE = frozenset({RunStatus.CLAIMED, RunStatus.RUNNING})  # holding a robot slot and pools
 
 
 class StepStatus(StrEnum):

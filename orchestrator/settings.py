@@ -71,14 +71,97 @@ def _sandbox_targets(port: int = DEFAULT_SANDBOX_PORT) -> dict[str, str]:
     }
 
 
+class ScheduleSettings(BaseModel):
+    """When a bot runs by itself. Each firing becomes one queued run for the robots.
+
+    Example (in the config file, under a tenant)::
+
+        schedules:
+          gewerbe-morgens:
+            bot: gewerbe-uebertragung
+            cron: "30 7 * * mon-fri"
+            skip_holidays: true
+            window: "06:00-18:00"
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    bot: str = Field(description="Id of the bot to run.")
+    cron: str = Field(
+        description="Crontab expression (minute hour day month day-of-week), Europe/Berlin time."
+    )
+    parameters: dict[str, Any] = Field(
+        default_factory=dict, description="Run parameters for every firing."
+    )
+    skip_holidays: bool = Field(
+        False, description="Skip firings on Hessian public holidays (Feiertage in Hessen)."
+    )
+    window: str | None = Field(
+        None,
+        pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$",
+        description="Only fire inside this local time window, e.g. '06:00-18:00'.",
+    )
+    misfire_grace_s: int = Field(
+        300, ge=1, description="A firing missed by up to this long (downtime) is still made up."
+    )
+    enabled: bool = Field(True, description="False: the schedule exists but never fires.")
+
+
 class TenantSettings(BaseModel):
-    """What differs per tenant (city): for now, the target systems' addresses."""
+    """What differs per tenant (city): target addresses, pools and schedules."""
 
     model_config = ConfigDict(extra="forbid")
 
     targets: dict[str, str] = Field(
         default_factory=dict, description="Target name -> base URL, overriding the global ones."
     )
+    pools: dict[str, int] = Field(
+        default_factory=dict,
+        description="Pool name -> most concurrent runs using it (e.g. licences of a "
+        "Fachverfahren), overriding the global ones.",
+    )
+    schedules: dict[str, ScheduleSettings] = Field(
+        default_factory=dict, description="Schedules of this tenant by name."
+    )
+
+
+class RobotSettings(BaseModel):
+    """A robot (`bots robot start`): a worker that claims queued runs and executes them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, description="Unique robot name; default: host name and pid.")
+    labels: list[str] = Field(
+        default_factory=lambda: ["browser"],
+        description="What this machine offers (browser, desktop, a city, ...); a run is only "
+        "claimed if its bot's labels are all here.",
+    )
+    tenants: list[str] | None = Field(
+        None, description="Tenants this robot serves; default: the `tenant` setting."
+    )
+    concurrency: int = Field(1, ge=1, description="Runs executed at once.")
+    poll_s: float = Field(0.25, gt=0, description="Seconds between looks at the queue when idle.")
+
+
+class OrchestratorSettings(BaseModel):
+    """Leases, the leader election of schedulers, and the search for lost runs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lease_s: float = Field(
+        30.0,
+        gt=0,
+        description="A claimed run's lease; the executing process renews it every third of "
+        "this. A run whose lease ran out is re-queued (retry-safe bots) or marked lost.",
+    )
+    leader_lease_s: float = Field(
+        10.0,
+        gt=0,
+        description="The scheduling orchestrator's lease; a standby takes over "
+        "at most this long after the leader died.",
+    )
+    reap_every_s: float = Field(2.0, gt=0, description="Seconds between searches for lost runs.")
+    timezone: str = Field("Europe/Berlin", description="Time zone of cron expressions.")
 
 
 class SandboxSettings(BaseModel):
@@ -144,6 +227,18 @@ class Settings(BaseSettings):
     step_timeout_s: float = Field(30.0, gt=0, description="Default timeout of one step.")
     run_timeout_s: float = Field(3600.0, gt=0, description="Default timeout of a whole run.")
     log_level: str = Field("info", description="Console log level (the JSON log keeps all).")
+    pools: dict[str, int] = Field(
+        default_factory=dict,
+        description="Pool name -> most concurrent runs using it, for every tenant (a tenant's "
+        "own `pools` override it). A bot uses the pools it names, default its targets.",
+    )
+    schedules: dict[str, ScheduleSettings] = Field(
+        default_factory=dict, description="Schedules of the default tenant (`tenant`) by name."
+    )
+    robot: RobotSettings = Field(default_factory=RobotSettings, description="This robot.")
+    orchestrator: OrchestratorSettings = Field(
+        default_factory=OrchestratorSettings, description="Leases and scheduling."
+    )
     sandbox: SandboxSettings = Field(
         default_factory=SandboxSettings, description="The stand-in target systems."
     )
@@ -185,6 +280,26 @@ class Settings(BaseSettings):
         if overlay:
             merged.update(overlay.targets)
         return merged
+
+    def pools_for(self, tenant: str | None = None) -> dict[str, int]:
+        """Pool capacities for a tenant: global ones overlaid with the tenant's own."""
+        merged = dict(self.pools)
+        overlay = self.tenants.get(tenant or self.tenant)
+        if overlay:
+            merged.update(overlay.pools)
+        return merged
+
+    def schedules_for(self, tenant: str) -> dict[str, ScheduleSettings]:
+        """The schedules of ``tenant`` (top-level `schedules` belong to the default tenant)."""
+        merged = dict(self.schedules) if tenant == self.tenant else {}
+        overlay = self.tenants.get(tenant)
+        if overlay:
+            merged.update(overlay.schedules)
+        return merged
+
+    def all_tenants(self) -> list[str]:
+        """Every tenant the configuration knows: the default one and those under `tenants`."""
+        return sorted({self.tenant, *self.tenants})
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -67,6 +67,43 @@ def _fits(kind: str, value: Any) -> bool:
     return isinstance(value, _PYTHON_TYPES[kind])
 
 
+class Retries(BaseModel):
+    """Automatic new attempts after an application error (a failed or timed-out run)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    attempts: int = Field(1, ge=1, le=10, description="Attempts in all; 1: no retry.")
+    backoff_s: float = Field(
+        60.0, ge=0, description="Wait before the 2nd attempt; doubles for each further one."
+    )
+
+
+class Execution(BaseModel):
+    """How the orchestrator may run the bot: where, how many at once, what to do on loss."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    labels: list[str] = Field(
+        default_factory=list,
+        description="Labels a robot must have to run the bot, e.g. [desktop] for a Windows "
+        "Fachverfahren or [giessen] for a city's network.",
+    )
+    max_parallel: int = Field(
+        1, ge=0, description="Runs of this bot at once per tenant; 0: no limit."
+    )
+    pools: list[str] | None = Field(
+        None,
+        description="Pools whose capacity a run takes (see settings `pools`); default: the "
+        "bot's targets.",
+    )
+    retry_safe: bool = Field(
+        False,
+        description="The bot may simply be run again after its robot vanished mid-run (it "
+        "checks before it acts); otherwise such a run is marked lost for a person to check.",
+    )
+    retries: Retries = Field(default_factory=Retries, description="Retries after errors.")
+
+
 class BotDefinition(BaseModel):
     """A bot as written in ``bots/<id>/bot.yaml``."""
 
@@ -98,6 +135,9 @@ class BotDefinition(BaseModel):
     )
     trace: Literal["always", "on_failure", "never"] | None = Field(
         None, description="When to keep the Playwright trace (default: settings)."
+    )
+    execution: Execution = Field(
+        default_factory=Execution, description="Robots, parallel runs, pools and retries."
     )
     steps: list[Step] = Field(min_length=1, description="What the bot does, in order.")
 
