@@ -8,7 +8,6 @@ import itertools
 from collections.abc import Callable, Iterator
 
 import pytest
-from pg_server import fresh_postgres_database
 
 from orchestrator.store import RunStore, open_store
 
@@ -19,8 +18,8 @@ def new_database_url(
 ) -> Callable[[], str]:
     """Makes URLs of fresh, empty databases of the test's backend."""
     if request.param == "postgresql":
-        server_url = request.getfixturevalue("postgres_server")
-        return lambda: fresh_postgres_database(server_url)
+        server = request.getfixturevalue("postgres_server")
+        return server.new_database  # type: ignore[no-any-return]
     directory = tmp_path_factory.mktemp("db")
     numbers = itertools.count(1)
     return lambda: f"sqlite:///{directory / f'history-{next(numbers)}' / 'bots.sqlite'}"
