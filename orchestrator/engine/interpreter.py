@@ -48,6 +48,14 @@ class RunTimedOut(Exception):
         super().__init__(f"the run did not finish within {seconds:g} s (stopped at {step_path})")
 
 
+class RunCancelled(Exception):
+    """Someone cancelled the run (``bots runs cancel``); not catchable by ``try`` or ``retry``."""
+
+    def __init__(self, step_path: str) -> None:
+        self.step_path = step_path
+        super().__init__(f"cancelled (stopped at {step_path})")
+
+
 class Interpreter:
     """Executes steps against a lazily opened browser, hooks and the run's variables.
 
@@ -62,6 +70,7 @@ class Interpreter:
         record: Receives every finished step.
         run_deadline: ``time.monotonic()`` value when the run's time is up.
         run_timeout: The run timeout in seconds (for messages).
+        cancel: Set when the run is to stop; checked before every step and during pauses.
         hook_resolver: ``(bot_dir, ref, bot_id) -> callable``; default: the loader's.
     """
 
@@ -78,6 +87,7 @@ class Interpreter:
         record: Callable[[StepRecord], None],
         run_deadline: float,
         run_timeout: float,
+        cancel: threading.Event | None = None,
         hook_resolver: Callable[[Path, str, str], Callable[..., Any]] | None = None,
     ) -> None:
         self.bot = bot
@@ -91,6 +101,7 @@ class Interpreter:
         self._record = record
         self.run_deadline = run_deadline
         self.run_timeout = run_timeout
+        self.cancel = cancel if cancel is not None else threading.Event()
         self._hook_resolver = hook_resolver
         self._hooks: dict[str, Callable[..., Any]] = {}
         self._browser: BrowserSession | None = None
@@ -163,7 +174,7 @@ class Interpreter:
     def sleep(self, seconds: float, path: str) -> None:
         """Sleep, but not past the run's deadline or an enclosing block's."""
         limit = min([self.run_deadline, *(block[0] for block in self._blocks)])
-        time.sleep(max(0.0, min(seconds, limit - time.monotonic())))
+        self.cancel.wait(max(0.0, min(seconds, limit - time.monotonic())))
         self._check_deadlines(path)
 
     # ----------------------------------------------------------------- running steps
@@ -204,6 +215,9 @@ class Interpreter:
         except RunTimedOut:
             self._finish(step, path, StepStatus.FAILED, started, clock, "run timed out")
             raise
+        except RunCancelled:
+            self._finish(step, path, StepStatus.FAILED, started, clock, "cancelled")
+            raise
         except (BotsError, KeyboardInterrupt) as exc:
             reason = "cancelled" if isinstance(exc, KeyboardInterrupt) else str(exc)
             self._finish(step, path, StepStatus.FAILED, started, clock, reason)
@@ -233,6 +247,8 @@ class Interpreter:
         return StepStatus.RECOVERED if self._protected else StepStatus.FAILED
 
     def _check_deadlines(self, path: str) -> None:
+        if self.cancel.is_set():
+            raise RunCancelled(path)
         now = time.monotonic()
         if now >= self.run_deadline:
             raise RunTimedOut(path, self.run_timeout)
@@ -335,4 +351,4 @@ def _register() -> dict[str, Handler]:
 #: step kind -> function running it
 HANDLERS: dict[str, Handler] = _register()
 
-__all__ = ["HANDLERS", "Interpreter", "RunTimedOut"]
+__all__ = ["HANDLERS", "Interpreter", "RunCancelled", "RunTimedOut"]
