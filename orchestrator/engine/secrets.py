@@ -33,25 +33,42 @@ class SecretProvider(Protocol):
 
 
 class EnvSecretProvider:
-    """Secrets from the environment: ``civento-password`` -> ``BOTS_SECRET_CIVENTO_PASSWORD``."""
+    """Secrets from the environment: ``civento-password`` -> ``BOTS_SECRET_CIVENTO_PASSWORD``.
 
-    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+    With a tenant, the tenant's own variable comes first: for tenant ``giessen``,
+    ``BOTS_SECRET_GIESSEN__CIVENTO_PASSWORD``, then the shared ``BOTS_SECRET_CIVENTO_PASSWORD``.
+    A robot serving several cities thus hands each run only its own city's accounts.
+    """
+
+    def __init__(
+        self, environ: Mapping[str, str] | None = None, *, tenant: str | None = None
+    ) -> None:
         self._environ = os.environ if environ is None else environ
+        self._tenant = tenant
 
     @staticmethod
-    def variable(name: str) -> str:
-        """The environment variable holding secret ``name``."""
-        return "BOTS_SECRET_" + name.upper().replace("-", "_")
+    def variable(name: str, tenant: str | None = None) -> str:
+        """The environment variable holding secret ``name`` (of ``tenant``)."""
+        scope = _env_name(tenant) + "__" if tenant else ""
+        return "BOTS_SECRET_" + scope + _env_name(name)
 
     def get(self, name: str) -> str:
-        """The value of ``BOTS_SECRET_<NAME>``; unset or empty raises SecretMissing."""
-        variable = self.variable(name)
-        value = self._environ.get(variable)
-        if not value:
-            raise SecretMissing(
-                f"secret {name!r} has no value: set the environment variable {variable}."
-            )
-        return value
+        """The value of the tenant's or the shared variable; unset or empty: SecretMissing."""
+        candidates = [self.variable(name, self._tenant)] if self._tenant else []
+        candidates.append(self.variable(name))
+        for variable in candidates:
+            value = self._environ.get(variable)
+            if value:
+                return value
+        raise SecretMissing(
+            f"secret {name!r} has no value: set the environment variable "
+            + " or ".join(candidates)
+            + "."
+        )
+
+
+def _env_name(name: str) -> str:
+    return name.upper().replace("-", "_")
 
 
 class MappingSecretProvider:

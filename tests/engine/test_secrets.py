@@ -74,3 +74,15 @@ def test_zip_members_are_scrubbed_recursively() -> None:
         assert json.loads(archive.read("trace.trace")) == {"value": "***"}
         with zipfile.ZipFile(io.BytesIO(archive.read("inner.zip"))) as nested:
             assert nested.read("body.dat") == b"***"
+
+
+def test_a_tenants_own_secret_comes_before_the_shared_one() -> None:
+    environ = {
+        "BOTS_SECRET_GIESSEN__CIVENTO_PASSWORD": "giessen-only",
+        "BOTS_SECRET_CIVENTO_PASSWORD": "shared",
+    }
+    assert EnvSecretProvider(environ, tenant="giessen").get("civento-password") == "giessen-only"
+    assert EnvSecretProvider(environ, tenant="marburg").get("civento-password") == "shared"
+    with pytest.raises(SecretMissing) as missing:
+        EnvSecretProvider({}, tenant="marburg").get("civento_password")
+    assert "BOTS_SECRET_MARBURG__CIVENTO_PASSWORD" in str(missing.value)
