@@ -1,18 +1,32 @@
-"""Run history in SQL: SQLite by default (a file in the data directory), or PostgreSQL.
+"""Run history, queue and audit trail in SQL: SQLite by default (a file in the data
+directory), or one PostgreSQL shared by orchestrators and robots.
 
 Example::
 
     from orchestrator.store import open_store
 
     with open_store("sqlite:///data/bots.sqlite") as store:
-        for run in store.list_runs(bot_id="gewerbe-abgleich", limit=10):
+        for run in store.list_runs(tenant="giessen", bot_id="gewerbe-abgleich", limit=10):
             print(run.id, run.status)
 
-Modules: :mod:`.run_store` (the API), :mod:`.tables` (the schema as Python classes),
-:mod:`.migrate` and :mod:`.migrations` (Alembic), :mod:`.database` (engines and errors).
-This package is the only one that imports SQLAlchemy.
+Modules: :mod:`.run_store` (the API), :mod:`.queue` (requests and claiming),
+:mod:`.lifecycle` (the state machine in SQL), :mod:`.audit` (the hash chain),
+:mod:`.coordination` (leader leases, schedule state, robots), :mod:`.tables` (the schema as
+Python classes), :mod:`.migrate` and :mod:`.migrations` (Alembic), :mod:`.database` (engines
+and errors). This package is the only one that imports SQLAlchemy.
 """
 
+from orchestrator.store.audit import AuditCheck
+from orchestrator.store.coordination import RobotRecord, ScheduleState
+from orchestrator.store.queue import ClaimedRun, RunRequest
 from orchestrator.store.run_store import RunStore, open_store
 
-__all__ = ["RunStore", "open_store"]
+__all__ = [
+    "AuditCheck",
+    "ClaimedRun",
+    "RobotRecord",
+    "RunRequest",
+    "RunStore",
+    "ScheduleState",
+    "open_store",
+]

@@ -7,6 +7,11 @@ PostgreSQL through psycopg 3. Every SQLite connection gets::
     PRAGMA foreign_keys = ON      -- SQLite leaves them off unless asked, per connection
     PRAGMA journal_mode = WAL     -- readers never block the writer (persistent in the file)
 
+SQLAlchemy, not the sqlite3 module, begins SQLite transactions: reads with a plain (deferred)
+``BEGIN``, writes with ``BEGIN IMMEDIATE`` (see :func:`for_writing`). A deferred transaction
+that reads and then writes cannot wait for another writer (SQLite answers SQLITE_BUSY at once,
+or both wait for each other); one that takes the write lock first simply queues up.
+
 Database failures become :class:`~orchestrator.errors.ConfigError` (the URL is wrong) or
 :class:`~orchestrator.errors.EnvironmentProblem` (the database cannot be reached or used), with
 the driver's one-line reason and never a password.
@@ -15,19 +20,23 @@ the driver's one-line reason and never a password.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, Table, create_engine, event, exc
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
 from orchestrator.errors import ConfigError, EnvironmentProblem
 
 BUSY_TIMEOUT_MS = 30_000
+PING_AFTER_IDLE_S = 5.0
 # Umlauts stay readable in the stored parameters (German addresses, names, Aktenzeichen).
 _json_dumps = partial(json.dumps, ensure_ascii=False)
 SUPPORTED = "sqlite:///<file> or postgresql+psycopg://<user>@<host>/<database>"
@@ -68,21 +77,40 @@ def shown(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
+# Execution option that makes SQLite transactions begin with the write lock.
+_WRITE_LOCK = "bots_sqlite_write_lock"
+
+
+def for_writing(engine: Engine) -> Engine:
+    """The same engine (and pool), whose transactions take SQLite's write lock at ``BEGIN``.
+
+    Example::
+
+        with for_writing(engine).begin() as connection:   # BEGIN IMMEDIATE on SQLite
+            connection.execute(update(...))
+
+    PostgreSQL ignores it: there, rows are locked by the statements themselves.
+    """
+    return engine.execution_options(**{_WRITE_LOCK: True})
+
+
 def create_store_engine(url: URL, *, migration: bool = False) -> Engine:
     """An engine for ``url`` with the SQLite settings above applied to each connection.
 
     With ``migration=True`` the engine is for one schema upgrade: no pool, and on SQLite every
     transaction starts with ``BEGIN IMMEDIATE``, so it holds the write lock from its first
     statement and concurrent upgraders queue up (the lock waits up to the busy timeout).
+    Otherwise SQLite transactions begin deferred unless the engine is :func:`for_writing`.
 
     Raises:
         EnvironmentProblem: the directory of an SQLite file cannot be created.
     """
     if url.get_backend_name() != "sqlite":
-        kwargs: dict[str, Any] = {"pool_pre_ping": True, "json_serializer": _json_dumps}
         if migration:
-            kwargs["poolclass"] = NullPool
-        return create_engine(url, **kwargs)
+            return create_engine(url, poolclass=NullPool, json_serializer=_json_dumps)
+        engine = create_engine(url, json_serializer=_json_dumps)
+        _ping_when_idle(engine)
+        return engine
 
     _create_sqlite_dir(url)
     engine = create_engine(
@@ -100,17 +128,37 @@ def create_store_engine(url: URL, *, migration: bool = False) -> Engine:
             cursor.execute("PRAGMA journal_mode = WAL")
         finally:
             cursor.close()
-        if migration:
-            # Hand transaction control to SQLAlchemy, which emits BEGIN IMMEDIATE below.
-            dbapi_connection.isolation_level = None
+        # Hand transaction control to SQLAlchemy, which emits the BEGIN below.
+        dbapi_connection.isolation_level = None
 
-    if migration:
-
-        @event.listens_for(engine, "begin")
-        def _on_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = migration or connection.get_execution_options().get(_WRITE_LOCK, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use if it lay idle for a while (the server may have
+    restarted meanwhile), like ``pool_pre_ping`` but without a round trip on every checkout:
+    robots and orchestrators reuse their connections many times a second."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            dbapi_connection.execute("SELECT 1")
+            dbapi_connection.rollback()  # end the transaction psycopg began for it
+        except Exception as err:  # whatever the driver raises for a dead connection
+            # The pool throws this connection away and checks out another.
+            raise exc.DisconnectionError(str(err)) from err
 
 
 def _create_sqlite_dir(url: URL) -> None:
@@ -157,3 +205,16 @@ def reason(err: Exception) -> str:
     original = getattr(err, "orig", None) or err
     lines = [line.strip() for line in str(original).strip().splitlines() if line.strip()]
     return lines[0] if lines else type(original).__name__
+
+
+def dialect_insert(connection: Connection, table: Table) -> pg.Insert | sqlite.Insert:
+    """An ``INSERT`` into ``table`` that can say ``ON CONFLICT ...``, for either backend.
+
+    Example::
+
+        statement = dialect_insert(connection, leases).values(name="scheduler", ...)
+        connection.execute(statement.on_conflict_do_nothing(index_elements=["name"]))
+    """
+    if connection.dialect.name == "postgresql":
+        return pg.insert(table)
+    return sqlite.insert(table)

@@ -1,33 +1,36 @@
-"""The run history: :class:`RunStore` writes and reads runs, their steps and artifacts.
+"""The run history and queue: :class:`RunStore` is the one API over the database.
 
 Every write is its own short transaction, committed before the method returns: if the process
-dies mid-run, everything recorded so far stays readable and the run stays ``running`` (for an
-orchestrator to notice later). Example::
+dies mid-run, everything recorded so far stays readable. Every status change goes through
+:meth:`RunStore.transition` (:mod:`.lifecycle`) and leaves an audit entry (:mod:`.audit`) in
+the same transaction. Example::
 
     store = open_store("sqlite:///data/bots.sqlite")
-    run_id = store.start_run(tenant="giessen", bot_id="gewerbe-abgleich", bot_version="1.2.0",
-                             bot_digest="9f86d0...", parameters={"datum": "2025-01-31"},
-                             trigger="cli")
+    run_id = store.start_standalone(request, holder="cli:host:4711", lease_s=30, pool_limits={})
     store.record_step(run_id, StepRecord("steps[0]", "open", None, StepStatus.OK, now, 812))
-    store.finish_run(run_id, RunStatus.SUCCEEDED)
+    store.finish_run(run_id, RunStatus.SUCCEEDED, holder="cli:host:4711")
     store.get_run(run_id).steps[0].path  # "steps[0]"
     store.close()
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import socket
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Self
 
-from sqlalchemy import Engine, exists, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, exists, func, insert, select, text, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from orchestrator.errors import RunNotFound
+from orchestrator.errors import BotBusy, InvalidTransition
 from orchestrator.results import (
+    ACTIVE,
+    TERMINAL,
     ArtifactKind,
     ArtifactRecord,
     RunRecord,
@@ -35,19 +38,32 @@ from orchestrator.results import (
     StepRecord,
     StepStatus,
 )
-from orchestrator.store.database import create_store_engine, database_errors, parse_url
-from orchestrator.store.migrate import upgrade_to_head
-from orchestrator.store.tables import ArtifactRow, RunRow, StepRow, utc_now
-
-TERMINAL = frozenset(
-    {
-        RunStatus.SUCCEEDED,
-        RunStatus.FAILED,
-        RunStatus.TIMED_OUT,
-        RunStatus.CANCELLED,
-        RunStatus.LOST,
-    }
+from orchestrator.store import coordination
+from orchestrator.store.audit import (
+    AuditCheck,
+    AuditEvent,
+    append,
+    export_entries,
+    verify_chain,
 )
+from orchestrator.store.coordination import RobotRecord, ScheduleState
+from orchestrator.store.database import (
+    create_store_engine,
+    database_errors,
+    for_writing,
+    parse_url,
+)
+from orchestrator.store.lifecycle import WriteTransaction, not_found, released
+from orchestrator.store.migrate import upgrade_to_head
+from orchestrator.store.queue import (
+    ActiveRuns,
+    ClaimedRun,
+    RunRequest,
+    claim,
+    insert_queued,
+    is_limited,
+)
+from orchestrator.store.tables import RUNS, ArtifactRow, RunRow, StepRow, utc_now
 
 
 def open_store(database_url: str) -> RunStore:
@@ -71,14 +87,16 @@ def open_store(database_url: str) -> RunStore:
 
 
 class RunStore:
-    """Runs, steps and artifacts in one SQL database (see :func:`open_store`).
+    """Runs, their queue, steps, artifacts, audit trail, leases and robots in one database.
 
-    Methods raise :class:`~orchestrator.errors.RunNotFound` for an unknown run id and
+    All times are aware UTC datetimes. Methods raise :class:`~orchestrator.errors.RunNotFound`
+    for an unknown run id (or one of another ``tenant``, where a tenant is given) and
     :class:`~orchestrator.errors.EnvironmentProblem` when the database fails.
     """
 
     def __init__(self, engine: Engine, url: URL) -> None:
-        self._engine = engine
+        self._engine = engine  # reads: deferred transactions
+        self._writer = for_writing(engine)  # writes: SQLite's write lock from BEGIN on
         self._url = url
 
     def __enter__(self) -> Self:
@@ -87,7 +105,54 @@ class RunStore:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    # ----------------------------------------------------------------- writing
+    # ----------------------------------------------------------------- the queue
+
+    def enqueue(self, request: RunRequest) -> int:
+        """Queue a run and return its id; a taken ``dedupe_key`` returns the first run's id.
+
+        Example: ``store.enqueue(RunRequest(tenant="giessen", bot_id="x", ...))`` -> ``17``.
+        """
+        with self._change() as tx:
+            return insert_queued(tx, request)
+
+    def start_standalone(
+        self,
+        request: RunRequest,
+        *,
+        holder: str,
+        lease_s: float,
+        pool_limits: Mapping[str, int],
+    ) -> int:
+        """Start a run in this process now (``bots run``): queued -> claimed -> running.
+
+        In one transaction: reap the tenant's runs whose lease ran out, check the bot's
+        ``max_parallel`` and the capacities of its pools (``pool_limits``: pool -> capacity
+        for ``request.tenant``; pools not named are unlimited), then insert the run, held by
+        ``holder`` with a lease of ``lease_s`` seconds (renew it with :meth:`renew`).
+
+        Example::
+
+            run_id = store.start_standalone(request, holder="cli:host:4711", lease_s=30,
+                                            pool_limits={"civento": 2})
+
+        Raises:
+            BotBusy: another run holds the bot or a pool slot; the message names it, e.g.
+                ``... held by run 17 (running since 2026-11-02 07:00:01 UTC, holder robot-1)``.
+        """
+        with self._change() as tx:
+            tx.reap(tenants=[request.tenant])
+            if is_limited(request.max_parallel, request.pools, pool_limits):
+                active = ActiveRuns(tx.connection, [request.tenant])
+                blocker = active.blocker(
+                    request.tenant,
+                    request.bot_id,
+                    request.max_parallel,
+                    request.pools,
+                    pool_limits,
+                )
+                if blocker is not None:
+                    raise BotBusy(f"cannot start {request.bot_id} now: {blocker}")
+            return self._start_now(tx, request, holder=holder, lease_s=lease_s)
 
     def start_run(
         self,
@@ -100,31 +165,282 @@ class RunStore:
         trigger: str,
         run_dir: str | None = None,
     ) -> int:
-        """Record a run that starts now (status ``running``) and return its id.
+        """Record a run that starts now in this process, without limits, and return its id.
 
-        ``parameters`` must already be redacted: the store keeps what it is given.
+        The older form of :meth:`start_standalone`: held by ``cli:<host>:<pid>`` with no
+        lease (nobody renews it, so it is never reaped). ``parameters`` must be redacted.
+
+        Example: ``store.start_run(tenant="giessen", bot_id="x", bot_version="1",
+        bot_digest="9f86d0...", parameters={}, trigger="cli")`` -> ``18``.
         """
-        now = utc_now()
-        row = RunRow(
+        holder = f"cli:{socket.gethostname()}:{os.getpid()}"
+        request = RunRequest(
             tenant=tenant,
             bot_id=bot_id,
             bot_version=bot_version,
             bot_digest=bot_digest,
-            parameters=dict(parameters),
+            parameters=parameters,
             trigger=trigger,
-            status=RunStatus.RUNNING.value,
-            created_at=now,
-            started_at=now,
-            run_dir=run_dir,
+            actor=holder,
+            max_parallel=0,
         )
-        with self._write() as session:
-            session.add(row)
-            session.flush()
-            return row.id
+        with self._change() as tx:
+            return self._start_now(tx, request, holder=holder, lease_s=None, run_dir=run_dir)
+
+    def claim(
+        self,
+        *,
+        holder: str,
+        tenants: Collection[str],
+        labels: Collection[str],
+        limit: int,
+        lease_s: float,
+        pool_limits: Mapping[str, Mapping[str, int]],
+    ) -> list[ClaimedRun]:
+        """Claim up to ``limit`` queued runs for robot ``holder``, oldest first.
+
+        Only runs of ``tenants`` whose ``not_before`` passed and whose labels are all among
+        ``labels``; respecting each bot's ``max_parallel`` per tenant and the pool capacities
+        (``pool_limits``: tenant -> pool -> capacity), counting the runs claimed in this call.
+        Each becomes ``claimed`` with a lease of ``lease_s`` seconds.
+
+        Example::
+
+            for run in store.claim(holder="robot-1", tenants={"giessen"}, labels={"browser"},
+                                   limit=2, lease_s=30, pool_limits={"giessen": {"civento": 1}}):
+                store.mark_running(run.id, holder="robot-1")
+        """
+        with self._change() as tx:
+            return claim(
+                tx,
+                holder=holder,
+                tenants=tenants,
+                labels=labels,
+                limit=limit,
+                lease_s=lease_s,
+                pool_limits=pool_limits,
+            )
+
+    def mark_running(
+        self,
+        run_id: int,
+        *,
+        holder: str,
+        bot_digest: str | None = None,
+        run_dir: str | None = None,
+    ) -> None:
+        """A claimed run starts now: ``claimed -> running``, by its holder.
+
+        ``bot_digest`` records the digest of the bot actually executed, if known.
+
+        Example: ``store.mark_running(17, holder="robot-1", run_dir="/data/runs/17")``.
+
+        Raises:
+            InvalidTransition: the run is no longer claimed (cancelled meanwhile), or by another
+                holder.
+        """
+        with self._change() as tx:
+            columns: dict[str, Any] = {"started_at": tx.now}
+            if bot_digest is not None:
+                columns["bot_digest"] = bot_digest
+            if run_dir is not None:
+                columns["run_dir"] = run_dir
+            tx.move_one(
+                run_id, RunStatus.RUNNING, actor=holder, expect_holder=holder, columns=columns
+            )
+
+    def renew(self, holder: str, lease_s: float) -> set[int]:
+        """Extend the leases of all claimed/running runs of ``holder`` to now + ``lease_s``.
+
+        Also the heartbeat of the robot of that name, if one registered. Returns the ids among
+        the runs whose cancellation was requested (:meth:`cancel`): stop them.
+
+        Example: ``if 17 in store.renew("robot-1", 30): cancel_event.set()``.
+        """
+        with self._change() as tx:
+            renewed = tx.connection.execute(
+                update(RUNS)
+                .where(
+                    RUNS.c.holder == holder,
+                    RUNS.c.status.in_([status.value for status in ACTIVE]),
+                )
+                .values(lease_expires_at=tx.now + timedelta(seconds=lease_s))
+                .returning(RUNS.c.id, RUNS.c.cancel_requested)
+            ).all()
+            coordination.robot_heartbeat(tx.connection, holder, tx.now)
+        return {row.id for row in renewed if row.cancel_requested}
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: RunStatus,
+        error: str | None = None,
+        error_step: str | None = None,
+        *,
+        holder: str | None = None,
+    ) -> None:
+        """Record the run's outcome, finished now: ``running -> <terminal>``.
+
+        With ``holder``, refuses if another holder owns the run (it was reaped and re-queued).
+
+        Example: ``store.finish_run(17, RunStatus.FAILED, "Element fehlt", "steps[2]",
+        holder="robot-1")``.
+
+        Raises:
+            ValueError: ``status`` is not a terminal one.
+            InvalidTransition: the run is not running (any more), or by another holder.
+        """
+        status = RunStatus(status)
+        if status not in TERMINAL:
+            raise ValueError(f"finish_run needs a terminal status, not {status.value!r}")
+        with self._change() as tx:
+            columns = {
+                "finished_at": tx.now,
+                "error": error,
+                "error_step": error_step,
+                "lease_expires_at": None,
+            }
+            tx.move_one(run_id, status, actor=holder, expect_holder=holder, columns=columns)
+
+    def hand_back(self, run_id: int, *, holder: str) -> None:
+        """Give a claimed (or running) run back to the queue, e.g. when the robot stops.
+
+        A run whose cancellation was requested is cancelled instead.
+
+        Example: ``store.hand_back(17, holder="robot-1")``.
+
+        Raises:
+            InvalidTransition: the run is not claimed/running, or by another holder.
+        """
+        with self._change() as tx:
+            run = tx.lock(run_id)
+            if run.cancel_requested:
+                ended = {"finished_at": tx.now, "lease_expires_at": None}
+                tx.move(
+                    [run], RunStatus.CANCELLED, actor=holder, expect_holder=holder, columns=ended
+                )
+                return
+            tx.move(
+                [run],
+                RunStatus.QUEUED,
+                actor=holder,
+                expect_holder=holder,
+                columns=released(),
+                reason="handed back",
+            )
+
+    def reap_expired(
+        self, *, tenants: Collection[str] | None = None
+    ) -> list[tuple[int, RunStatus]]:
+        """Settle claimed/running runs (of ``tenants``) whose lease ran out; returns what was done.
+
+        A retry-safe run is queued again (attempt + 1), one whose cancellation was requested
+        is cancelled, any other is ``lost``; each audited as ``lease expired (holder X)``.
+
+        Example: ``store.reap_expired()`` -> ``[(17, RunStatus.LOST), (18, RunStatus.QUEUED)]``.
+        """
+        with self._change() as tx:
+            return tx.reap(tenants=tenants)
+
+    def cancel(self, run_id: int, *, tenant: str | None, actor: str) -> RunStatus:
+        """Cancel a run: queued or claimed ones at once; a running one via its holder.
+
+        For a running run, the cancellation is requested and ``RUNNING`` returned: the holder
+        sees it on its next :meth:`renew` and stops the run. ``tenant`` None: any tenant.
+
+        Example: ``store.cancel(17, tenant="giessen", actor="user:alice@host")``.
+
+        Raises:
+            RunNotFound: no such run of ``tenant``.
+            InvalidTransition: the run has already ended.
+        """
+        with self._change() as tx:
+            run = tx.lock(run_id, tenant=tenant)
+            if run.status is not RunStatus.RUNNING:
+                ended = {"finished_at": tx.now, "lease_expires_at": None}
+                tx.move([run], RunStatus.CANCELLED, actor=actor, columns=ended)
+                return RunStatus.CANCELLED
+            tx.connection.execute(
+                update(RUNS).where(RUNS.c.id == run_id).values(cancel_requested=True)
+            )
+            data = {"bot": run.bot_id, "status": run.status.value, "holder": run.holder}
+            tx.record(AuditEvent("cancel requested", run.tenant, actor, data, run_id))
+            return RunStatus.RUNNING
+
+    def retry(self, run_id: int, *, tenant: str | None, actor: str) -> int:
+        """Queue a new run like the ended run ``run_id`` (``retry_of`` it, attempt + 1).
+
+        Example: ``store.retry(17, tenant="giessen", actor="user:alice@host")`` -> ``23``.
+
+        Raises:
+            RunNotFound: no such run of ``tenant``.
+            InvalidTransition: the run has not ended yet.
+        """
+        with self._change() as tx:
+            run = tx.lock(run_id, tenant=tenant)
+            if run.status not in TERMINAL:
+                raise InvalidTransition(run_id, run.status.value, "queued again")
+            request = RunRequest(
+                tenant=run.tenant,
+                bot_id=run.bot_id,
+                bot_version=run.bot_version,
+                bot_digest=run.bot_digest,
+                parameters=run.parameters,
+                trigger="retry",
+                actor=actor,
+                labels=tuple(run.labels),
+                pools=tuple(run.pools),
+                max_parallel=run.max_parallel,
+                retry_safe=run.retry_safe,
+                timeout_s=run.timeout_s,
+                retry_of=run_id,
+                attempt=run.attempt + 1,
+            )
+            return insert_queued(tx, request)
+
+    def transition(
+        self,
+        run_id: int,
+        to: RunStatus,
+        *,
+        actor: str,
+        expect: RunStatus | None = None,
+        expect_holder: str | None = None,
+        **columns: Any,
+    ) -> None:
+        """Move a run to status ``to`` (setting ``columns`` too), with its audit entry.
+
+        The one function behind every status change: it checks the move against
+        :data:`~orchestrator.results.TRANSITIONS`, that the run is in ``expect`` and held by
+        ``expect_holder`` (where given), and writes nothing if not.
+
+        Example: ``store.transition(17, RunStatus.LOST, actor="admin:bob",
+        expect=RunStatus.RUNNING, error="machine burnt down")``.
+
+        Raises:
+            RunNotFound: no such run.
+            InvalidTransition: one of the checks failed.
+        """
+        with self._change() as tx:
+            tx.move_one(
+                run_id,
+                RunStatus(to),
+                actor=actor,
+                expect=expect,
+                expect_holder=expect_holder,
+                columns=columns,
+            )
+
+    # ----------------------------------------------------------------- a run's record
 
     def set_run_dir(self, run_id: int, run_dir: str) -> None:
         """Record where the run keeps its files (known only once the id is)."""
-        self._update_run(run_id, run_dir=run_dir)
+        with self._write() as connection:
+            result = connection.execute(
+                update(RUNS).where(RUNS.c.id == run_id).values(run_dir=run_dir)
+            )
+            if result.rowcount == 0:
+                raise not_found(run_id)
 
     def record_step(self, run_id: int, step: StepRecord) -> None:
         """Append an executed step to the run; steps are numbered in the order recorded."""
@@ -159,43 +475,29 @@ class RunStore:
         )
         self._insert_for_run(run_id, statement)
 
-    def finish_run(
-        self,
-        run_id: int,
-        status: RunStatus,
-        error: str | None = None,
-        error_step: str | None = None,
-    ) -> None:
-        """Record the run's outcome, finished now.
-
-        Raises:
-            ValueError: ``status`` is not a terminal one (queued or running).
-        """
-        status = RunStatus(status)
-        if status not in TERMINAL:
-            raise ValueError(f"finish_run needs a terminal status, not {status.value!r}")
-        self._update_run(
-            run_id,
-            status=status.value,
-            finished_at=utc_now(),
-            error=error,
-            error_step=error_step,
-        )
-
-    # ----------------------------------------------------------------- reading
+    # ----------------------------------------------------------------- reading runs
 
     def list_runs(
-        self, *, bot_id: str | None = None, tenant: str | None = None, limit: int = 50
+        self,
+        *,
+        tenant: str | None = None,
+        bot_id: str | None = None,
+        status: RunStatus | None = None,
+        limit: int = 50,
     ) -> list[RunRecord]:
-        """The newest ``limit`` runs, newest first, optionally of one bot and/or tenant.
+        """The newest ``limit`` runs, newest first; ``tenant`` None only for admin tools.
 
         The records carry no steps or artifacts; :meth:`get_run` has them.
+
+        Example: ``store.list_runs(tenant="giessen", status=RunStatus.QUEUED, limit=10)``.
         """
         query = select(RunRow).order_by(RunRow.id.desc()).limit(max(limit, 0))
-        if bot_id is not None:
-            query = query.where(RunRow.bot_id == bot_id)
         if tenant is not None:
             query = query.where(RunRow.tenant == tenant)
+        if bot_id is not None:
+            query = query.where(RunRow.bot_id == bot_id)
+        if status is not None:
+            query = query.where(RunRow.status == RunStatus(status).value)
         with self._errors(), Session(self._engine) as session:
             return [_run_record(row) for row in session.scalars(query)]
 
@@ -203,6 +505,8 @@ class RunStore:
         """One run with its steps (in order) and artifacts.
 
         With ``tenant``, a run of another tenant counts as not found.
+
+        Example: ``store.get_run(17, tenant="giessen").status``.
 
         Raises:
             RunNotFound: there is no such run (for this tenant).
@@ -217,8 +521,166 @@ class RunStore:
         with self._errors(), Session(self._engine) as session:
             row = session.scalars(query).one_or_none()
             if row is None:
-                raise _not_found(run_id, tenant)
+                raise not_found(run_id, tenant)
             return _run_record(row, with_details=True)
+
+    def count_runs(
+        self, *, tenant: str | None = None, status: RunStatus | None = None
+    ) -> dict[str, int]:
+        """How many runs there are per status (statuses without runs left out).
+
+        Example: ``store.count_runs(tenant="giessen")`` -> ``{"queued": 3, "succeeded": 120}``.
+        """
+        query = select(RUNS.c.status, func.count()).group_by(RUNS.c.status)
+        if tenant is not None:
+            query = query.where(RUNS.c.tenant == tenant)
+        if status is not None:
+            query = query.where(RUNS.c.status == RunStatus(status).value)
+        with self._read() as connection:
+            return {row[0]: int(row[1]) for row in connection.execute(query)}
+
+    # ----------------------------------------------------------------- leases, schedules
+
+    def acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        """Take lease ``name`` for ``ttl_s`` seconds, or renew it; False if another holds it.
+
+        Example: ``if store.acquire_lease("scheduler", "orch-1", 15): lead()``.
+        """
+        with self._write() as connection:
+            return coordination.acquire_lease(connection, name, holder, ttl_s, utc_now())
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give up lease ``name`` if ``holder`` has it, so another can take it at once.
+
+        Example: ``store.release_lease("scheduler", "orch-1")``.
+        """
+        with self._write() as connection:
+            coordination.release_lease(connection, name, holder)
+
+    def schedule_state(self, tenant: str) -> dict[str, ScheduleState]:
+        """The state of ``tenant``'s schedules, by name (schedules never touched are absent).
+
+        Example: ``store.schedule_state("giessen")["morgens"].paused``.
+        """
+        with self._read() as connection:
+            return coordination.schedule_states(connection, tenant)
+
+    def set_schedule_paused(self, tenant: str, name: str, paused: bool, *, actor: str) -> None:
+        """Pause or resume a schedule (audited).
+
+        Example: ``store.set_schedule_paused("giessen", "morgens", True, actor="user:alice")``.
+        """
+        with self._change() as tx:
+            coordination.set_paused(tx.connection, tenant, name, paused)
+            action = "schedule paused" if paused else "schedule resumed"
+            tx.record(AuditEvent(action, tenant, actor, {"schedule": name}))
+
+    def record_firing(self, tenant: str, name: str, fire_time: datetime) -> None:
+        """Remember that the schedule fired at ``fire_time`` (an earlier time changes nothing).
+
+        Example: ``store.record_firing("giessen", "morgens", fire_time)``.
+        """
+        fire_time = _aware(fire_time, "fire_time")
+        with self._write() as connection:
+            coordination.record_firing(connection, tenant, name, fire_time)
+
+    # ----------------------------------------------------------------- robots
+
+    def register_robot(
+        self,
+        name: str,
+        *,
+        tenants: Collection[str],
+        labels: Collection[str],
+        concurrency: int,
+        host: str,
+        pid: int,
+    ) -> None:
+        """Record that robot ``name`` starts now (audited); :meth:`renew` is its heartbeat.
+
+        Example: ``store.register_robot("robot-1", tenants=["giessen"], labels=["browser"],
+        concurrency=2, host="rpa-01", pid=4711)``.
+        """
+        with self._change() as tx:
+            coordination.register_robot(
+                tx.connection,
+                name,
+                tenants=sorted(tenants),
+                labels=sorted(labels),
+                concurrency=concurrency,
+                host=host,
+                pid=pid,
+                now=tx.now,
+            )
+            data = {
+                "robot": name,
+                "tenants": sorted(tenants),
+                "labels": sorted(labels),
+                "host": host,
+                "pid": pid,
+            }
+            tx.record(AuditEvent("robot started", None, name, data))
+
+    def robot_stopped(self, name: str) -> None:
+        """Record that robot ``name`` stopped (audited).
+
+        Example: ``store.robot_stopped("robot-1")``.
+        """
+        with self._change() as tx:
+            coordination.robot_stopped(tx.connection, name, tx.now)
+            tx.record(AuditEvent("robot stopped", None, name, {"robot": name}))
+
+    def list_robots(self) -> list[RobotRecord]:
+        """Every robot that ever registered, by name.
+
+        Example: ``[r.name for r in store.list_robots() if r.stopped_at is None]``.
+        """
+        with self._read() as connection:
+            return coordination.list_robots(connection)
+
+    # ----------------------------------------------------------------- audit trail
+
+    def audit(
+        self,
+        action: str,
+        *,
+        tenant: str | None,
+        actor: str,
+        data: dict[str, Any],
+        run_id: int | None = None,
+    ) -> None:
+        """Append an entry for something that is not a run's status change.
+
+        Example: ``store.audit("secrets rotated", tenant="giessen", actor="user:alice",
+        data={"names": ["CIVENTO_PASSWORD"]})``.
+        """
+        with self._change() as tx:
+            tx.record(AuditEvent(action, tenant, actor, dict(data), run_id))
+
+    def verify_audit(self) -> AuditCheck:
+        """Recompute the whole hash chain; name the first altered, inserted or deleted entry.
+
+        Example::
+
+            check = store.verify_audit()
+            print(check.ok, check.checked, check.head_hash, check.first_bad_seq, check.problem)
+        """
+        with self._read() as connection:
+            return verify_chain(connection)
+
+    def export_audit(
+        self, *, since: datetime | None = None, tenant: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The audit entries at or after ``since`` (of ``tenant``), JSON-ready, in order.
+
+        Example: ``for entry in store.export_audit(tenant="giessen"): print(entry["seq"])``.
+        """
+        if since is not None:
+            _aware(since, "since")
+        with self._read() as connection:
+            yield from export_entries(connection, since=since, tenant=tenant)
+
+    # ----------------------------------------------------------------- the store
 
     def ping(self) -> None:
         """Check that the database answers.
@@ -226,7 +688,7 @@ class RunStore:
         Raises:
             EnvironmentProblem: it does not.
         """
-        with self._errors(), self._engine.connect() as connection:
+        with self._read() as connection:
             connection.execute(text("SELECT 1"))
 
     def close(self) -> None:
@@ -235,33 +697,58 @@ class RunStore:
 
     # ----------------------------------------------------------------- helpers
 
+    def _start_now(
+        self,
+        tx: WriteTransaction,
+        request: RunRequest,
+        *,
+        holder: str,
+        lease_s: float | None,
+        run_dir: str | None = None,
+    ) -> int:
+        run_id = insert_queued(tx, request)
+        until = tx.now + timedelta(seconds=lease_s) if lease_s is not None else None
+        lease = {"holder": holder, "claimed_at": tx.now, "lease_expires_at": until}
+        claimed = tx.move([tx.lock(run_id)], RunStatus.CLAIMED, actor=request.actor, columns=lease)
+        started: dict[str, Any] = {"started_at": tx.now}
+        if run_dir is not None:
+            started["run_dir"] = run_dir
+        tx.move(claimed, RunStatus.RUNNING, actor=request.actor, columns=started)
+        return run_id
+
     @contextmanager
     def _errors(self) -> Iterator[None]:
         with database_errors(self._url):
             yield
 
     @contextmanager
-    def _write(self) -> Iterator[Session]:
-        """One short transaction, committed on leaving."""
-        with self._errors(), Session(self._engine) as session, session.begin():
-            yield session
+    def _read(self) -> Iterator[Connection]:
+        with self._errors(), self._engine.connect() as connection:
+            yield connection
 
-    def _update_run(self, run_id: int, **values: Any) -> None:
-        statement = update(RunRow).where(RunRow.id == run_id).values(**values)
-        with self._write() as session:
-            result = session.execute(statement)
-            if getattr(result, "rowcount", 1) == 0:
-                raise _not_found(run_id)
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One short write transaction without audit entries, committed on leaving."""
+        with self._errors(), self._writer.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _change(self) -> Iterator[WriteTransaction]:
+        """One write transaction whose audit entries are appended last, right before commit."""
+        with self._errors(), self._writer.begin() as connection:
+            tx = WriteTransaction(connection, utc_now())
+            yield tx
+            append(connection, tx.events, tx.now)
 
     def _insert_for_run(self, run_id: int, statement: Any) -> None:
         try:
-            with self._write() as session:
-                session.execute(statement)
+            with self._write() as connection:
+                connection.execute(statement)
         except IntegrityError:
             # The foreign key refused it, unless something else did: tell which.
-            with self._errors(), Session(self._engine) as session:
-                if not session.scalar(select(exists().where(RunRow.id == run_id))):
-                    raise _not_found(run_id) from None
+            with self._read() as connection:
+                if not connection.scalar(select(exists().where(RUNS.c.id == run_id))):
+                    raise not_found(run_id) from None
             raise
 
 
@@ -269,11 +756,6 @@ def _aware(value: datetime, what: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{what} must be timezone-aware, got naive {value.isoformat()}")
     return value
-
-
-def _not_found(run_id: int, tenant: str | None = None) -> RunNotFound:
-    scope = f" of tenant {tenant!r}" if tenant is not None else ""
-    return RunNotFound(f"there is no run with id {run_id}{scope}.")
 
 
 def _run_record(row: RunRow, *, with_details: bool = False) -> RunRecord:

@@ -7,7 +7,11 @@ Only portable types are used, so the same classes serve SQLite and PostgreSQL:
 * times are timezone-aware UTC :class:`~datetime.datetime` values (:class:`UTCDateTime`),
 * run parameters are a ``JSON`` column,
 * statuses and kinds are short strings holding the values of the enums in
-  :mod:`orchestrator.results` (no database enum types, so new values need no migration).
+  :mod:`orchestrator.results` (no database enum types, so new values need no migration),
+* lists of names (labels, pools, tenants) are ``JSON`` arrays.
+
+Besides the history (``runs``, ``steps``, ``artifacts``) the orchestrator keeps the append-only
+``audit_log``, leader ``leases``, ``schedule_state`` and the registered ``robots`` here.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -81,6 +87,7 @@ class Base(DeclarativeBase):
     type_annotation_map: dict[Any, Any] = {  # noqa: RUF012 (SQLAlchemy reads a class dict)
         datetime: UTCDateTime(),
         dict[str, Any]: JSON(),
+        list[str]: JSON(),
     }
 
 
@@ -90,6 +97,10 @@ class RunRow(Base):
     __tablename__ = "runs"
     __table_args__ = (
         Index("ix_runs_tenant_bot_id_started_at", "tenant", "bot_id", "started_at"),
+        # Claiming scans queued runs of some tenants, oldest first; counting active ones too.
+        Index("ix_runs_status_tenant_id", "status", "tenant", "id"),
+        # A unique index, not a constraint: SQLite can add it without copying the table.
+        Index("ix_runs_dedupe_key", "dedupe_key", unique=True),
         # Never reuse the id of a deleted run: run directories and reports are named by it.
         {"sqlite_autoincrement": True},
     )
@@ -108,6 +119,21 @@ class RunRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     error_step: Mapped[str | None] = mapped_column(Text)
     run_dir: Mapped[str | None] = mapped_column(Text)
+    # The queue (migration 0002); server defaults fill them in for runs of 0001.
+    actor: Mapped[str | None] = mapped_column(String(255))
+    labels: Mapped[list[str]] = mapped_column(server_default="[]")
+    pools: Mapped[list[str]] = mapped_column(server_default="[]")
+    max_parallel: Mapped[int] = mapped_column(Integer, server_default="1")
+    retry_safe: Mapped[bool] = mapped_column(Boolean, server_default="0")
+    timeout_s: Mapped[float | None] = mapped_column(Float)
+    dedupe_key: Mapped[str | None] = mapped_column(String(255))
+    not_before: Mapped[datetime | None]
+    retry_of: Mapped[int | None] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer, server_default="1")
+    holder: Mapped[str | None] = mapped_column(String(255))
+    claimed_at: Mapped[datetime | None]
+    lease_expires_at: Mapped[datetime | None]
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, server_default="0")
 
     steps: Mapped[list[StepRow]] = relationship(
         order_by="StepRow.seq", passive_deletes=True, lazy="raise"
@@ -149,3 +175,70 @@ class ArtifactRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
+
+
+class AuditRow(Base):
+    """One entry of the append-only, hash-chained audit trail (``audit_log``).
+
+    ``seq`` counts 1, 2, 3, ... without gaps; ``hash`` is the sha256 of the entry's other
+    fields and ``prev_hash`` (see :mod:`orchestrator.store.audit`). Database triggers refuse
+    UPDATE and DELETE. ``run_id`` has no foreign key: the trail outlives deleted runs.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    tenant: Mapped[str | None] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class LeaseRow(Base):
+    """A named lease, e.g. ``scheduler``: who leads until when (``leases``)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime]
+
+
+class ScheduleStateRow(Base):
+    """What the orchestrators remember of a schedule (``schedule_state``)."""
+
+    __tablename__ = "schedule_state"
+
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    paused: Mapped[bool] = mapped_column(Boolean, server_default="0")
+    last_fire_at: Mapped[datetime | None]
+
+
+class RobotRow(Base):
+    """A robot process that registered itself (``robots``)."""
+
+    __tablename__ = "robots"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    tenants: Mapped[list[str]]
+    labels: Mapped[list[str]]
+    concurrency: Mapped[int] = mapped_column(Integer)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    stopped_at: Mapped[datetime | None]
+
+
+# The tables themselves, for Core statements in the hot paths (no ORM objects loaded).
+RUNS = Base.metadata.tables["runs"]
+AUDIT_LOG = Base.metadata.tables["audit_log"]
+LEASES = Base.metadata.tables["leases"]
+SCHEDULE_STATE = Base.metadata.tables["schedule_state"]
+ROBOTS = Base.metadata.tables["robots"]

@@ -6,10 +6,12 @@ import socket
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from orchestrator.errors import ConfigError, EnvironmentProblem
-from orchestrator.store import open_store
+from orchestrator.store import database, open_store
 from orchestrator.store.database import parse_url
+from sandbox.postgres import PostgresServer
 
 
 @pytest.mark.parametrize(
@@ -63,3 +65,24 @@ def test_an_impossible_directory_is_an_environment_problem(tmp_path: Path) -> No
 
     with pytest.raises(EnvironmentProblem, match="cannot create the directory"):
         open_store(f"sqlite:///{blocker / 'bots.sqlite'}")
+
+
+def test_a_connection_the_server_dropped_while_idle_is_replaced(
+    postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_S", 0.0)
+    url = postgres_server.new_database()
+    with open_store(url) as store:
+        store.ping()  # a pooled connection now waits for the next use
+        admin = sa.create_engine(postgres_server.url)
+        with admin.begin() as connection:  # as a server restart would
+            connection.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": url.rsplit("/", 1)[1]},
+            )
+        admin.dispose()
+
+        assert store.list_runs() == []

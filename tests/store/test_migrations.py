@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from orchestrator.errors import EnvironmentProblem
+from orchestrator.results import RunStatus
 from orchestrator.store import open_store
 from orchestrator.store.migrate import alembic_config
 from orchestrator.store.tables import Base
@@ -144,3 +146,31 @@ def test_sqlite_readers_do_not_wait_for_a_writer(tmp_path: Path) -> None:
         finally:
             writer.execute("ROLLBACK")
             writer.close()
+
+
+def test_a_database_of_0001_with_runs_in_it_is_migrated_keeping_them(database_url: str) -> None:
+    command.upgrade(alembic_config(database_url), "0001")
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:
+        for status in ("succeeded", "running"):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO runs (tenant, bot_id, bot_version, bot_digest, parameters, "
+                    "trigger, status, created_at, started_at) VALUES ('giessen', 'alt', '1', "
+                    "'d', '{\"ort\": \"Gießen\"}', 'cli', :status, :at, :at)"
+                ),
+                {"status": status, "at": datetime(2025, 11, 1, 8, 0, tzinfo=UTC)},
+            )
+    engine.dispose()
+
+    with open_store(database_url) as store:
+        runs = store.list_runs()
+        assert [(r.id, r.status, r.parameters) for r in runs] == [
+            (2, RunStatus.RUNNING, {"ort": "Gießen"}),
+            (1, RunStatus.SUCCEEDED, {"ort": "Gießen"}),
+        ]
+        assert _inspect(database_url)[1:] == ({HEAD}, [])
+        # The run 0001 left running has no lease anyone renews: the first reap settles it.
+        assert store.reap_expired() == [(2, RunStatus.LOST)]
+        assert store.retry(1, tenant="giessen", actor="user:bob") == 3
+        assert store.verify_audit().ok
