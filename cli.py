@@ -1,7 +1,9 @@
 """The `bots` command: parse arguments, call the library, map errors to exit codes.
 
-Exit codes: 0 success, 1 the bot failed, 2 invalid input or definition, 3 the machine lacks
-something (browser, writable data directory), 70 an internal error (a bug: please report).
+Exit codes: 0 success, 1 the bot failed (or `bots audit verify` found tampering), 2 invalid
+input or definition, 3 the machine lacks something (browser, writable data directory), 70 an
+internal error (a bug: please report), 75 the bot is busy (another run holds it, or a pool it
+needs is full: try again later; cron jobs may treat it as "skipped").
 Nothing here does work of its own; every command has a library twin in ``orchestrator``.
 """
 
@@ -20,6 +22,7 @@ from orchestrator.errors import BotsError
 from orchestrator.settings import Settings, load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_ENVIRONMENT, EXIT_INTERNAL = 0, 1, 2, 3, 70
+EXIT_BUSY = 75  # EX_TEMPFAIL from sysexits.h
 
 app = typer.Typer(
     help="Run, check and inspect RPA bots for municipal casework.",
@@ -29,6 +32,20 @@ app = typer.Typer(
 )
 sandbox_app = typer.Typer(help="The stand-in target systems for training, tests and the demo.")
 app.add_typer(sandbox_app, name="sandbox")
+runs_app = typer.Typer(help="Runs of all bots: list, cancel, retry.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+schedule_app = typer.Typer(help="Schedules from the configuration.", no_args_is_help=True)
+app.add_typer(schedule_app, name="schedule")
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+robot_app = typer.Typer(help="Robots: workers that execute queued runs.", no_args_is_help=True)
+app.add_typer(robot_app, name="robot")
+orchestrator_app = typer.Typer(help="Scheduling and lost-run detection.", no_args_is_help=True)
+app.add_typer(orchestrator_app, name="orchestrator")
+
+TenantOption = Annotated[
+    str | None, typer.Option("--tenant", help="The tenant (city); default: setting `tenant`.")
+]
 
 
 def _echo(text: str = "", *, err: bool = False) -> None:
@@ -106,8 +123,19 @@ def run(
         str | None, typer.Option(help="Keep the Playwright trace: always, on_failure, never.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+    tenant: TenantOption = None,
+    enqueue: Annotated[
+        bool, typer.Option("--enqueue", help="Queue the run for a robot instead of running here.")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="With --enqueue: wait for the run's end, exit with it.")
+    ] = False,
 ) -> None:
-    """Run a bot now, in this process, and record it in the run history."""
+    """Run a bot now, in this process, and record it in the run history.
+
+    Exits 75 without touching any system when another run holds the bot (or a pool it needs
+    is full). With --enqueue a robot runs it; --wait then waits for the outcome.
+    """
     from orchestrator.engine import run_bot
     from orchestrator.model.loader import resolve_bot
     from orchestrator.store import open_store
@@ -117,8 +145,15 @@ def run(
         if trace not in ("always", "on_failure", "never"):
             raise errors.InputError(f"--trace must be always, on_failure or never, not {trace!r}")
         overrides["trace"] = trace
+    if tenant is not None:
+        overrides["tenant"] = tenant
+    if wait and not enqueue:
+        raise errors.InputError("--wait goes with --enqueue (a run here always waits)")
     settings = _settings(**overrides)
     loaded = resolve_bot(bot, settings.bot_dirs)
+    if enqueue:
+        _enqueue(loaded, settings, _parse_params(param or []), wait=wait, as_json=as_json)
+        return
     store = open_store(settings.database)
     try:
         with _progress(enabled=not as_json) as on_step:
@@ -133,6 +168,42 @@ def run(
             )
     finally:
         store.close()
+    if as_json:
+        _print_json(record.to_json(with_details=True))
+    else:
+        _print_run_summary(record, settings)
+    if str(record.status) != "succeeded":
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _enqueue(
+    loaded: Any, settings: Settings, params: dict[str, str], *, wait: bool, as_json: bool
+) -> None:
+    import time
+
+    from orchestrator.engine.runner import user_actor
+    from orchestrator.requests import run_request
+    from orchestrator.store import open_store
+
+    request = run_request(
+        loaded,
+        settings=settings,
+        tenant=settings.tenant,
+        params=params,
+        trigger="cli",
+        actor=user_actor(),
+    )
+    with open_store(settings.database) as store:
+        run_id = store.enqueue(request)
+        if not wait:
+            if as_json:
+                _print_json({"id": run_id, "status": "queued"})
+            else:
+                _echo(f"run {run_id} queued; follow it with: bots show {run_id}")
+            return
+        while not (record := store.get_run(run_id, tenant=settings.tenant)).status.is_terminal:
+            time.sleep(0.5)
+        record = store.get_run(run_id, tenant=settings.tenant)
     if as_json:
         _print_json(record.to_json(with_details=True))
     else:
@@ -188,16 +259,29 @@ def history(
     bot: Annotated[str | None, typer.Argument(help="Only runs of this bot.")] = None,
     limit: Annotated[int, typer.Option(help="How many runs, newest first.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+    tenant: TenantOption = None,
 ) -> None:
-    """List past runs, newest first."""
+    """List past runs of the tenant, newest first."""
+    _list_runs(bot=bot, status=None, tenant=tenant, limit=limit, as_json=as_json)
+
+
+def _list_runs(
+    *, bot: str | None, status: str | None, tenant: str | None, limit: int, as_json: bool
+) -> None:
+    from orchestrator.results import RunStatus
     from orchestrator.store import open_store
 
+    if status is not None and status not in set(RunStatus):
+        choices = ", ".join(RunStatus)
+        raise errors.InputError(f"--status must be one of {choices}, not {status!r}")
     settings = _settings()
-    store = open_store(settings.database)
-    try:
-        runs = store.list_runs(bot_id=bot, tenant=settings.tenant, limit=limit)
-    finally:
-        store.close()
+    with open_store(settings.database) as store:
+        runs = store.list_runs(
+            bot_id=bot,
+            tenant=tenant or settings.tenant,
+            status=RunStatus(status) if status else None,
+            limit=limit,
+        )
     if as_json:
         _print_json([r.to_json() for r in runs])
         return
@@ -213,6 +297,7 @@ def history(
 def show(
     run_id: Annotated[int, typer.Argument(help="Run id, as `bots history` lists it.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    tenant: TenantOption = None,
 ) -> None:
     """Show one run: parameters, steps, error and artifacts."""
     from orchestrator.store import open_store
@@ -220,7 +305,7 @@ def show(
     settings = _settings()
     store = open_store(settings.database)
     try:
-        record = store.get_run(run_id, tenant=settings.tenant)
+        record = store.get_run(run_id, tenant=tenant or settings.tenant)
     finally:
         store.close()
     if as_json:
@@ -246,6 +331,216 @@ def show(
         _echo("  artifacts:")
         for a in record.artifacts:
             _echo(f"    {a.kind!s:<10} {a.path}  sha256={a.sha256[:16]}…")
+
+
+# --------------------------------------------------------------------------- runs
+
+
+@runs_app.command("list")
+def runs_list(
+    status: Annotated[str | None, typer.Option(help="Only runs in this status.")] = None,
+    bot: Annotated[str | None, typer.Option(help="Only runs of this bot.")] = None,
+    limit: Annotated[int, typer.Option(help="How many runs, newest first.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+    tenant: TenantOption = None,
+) -> None:
+    """List runs of the tenant (queued, running and ended), newest first."""
+    _list_runs(bot=bot, status=status, tenant=tenant, limit=limit, as_json=as_json)
+
+
+@runs_app.command("cancel")
+def runs_cancel(
+    run_id: Annotated[int, typer.Argument(help="Run id.")],
+    tenant: TenantOption = None,
+) -> None:
+    """Cancel a run: a queued one at once, a running one at its next step."""
+    from orchestrator.engine.runner import user_actor
+    from orchestrator.results import RunStatus
+    from orchestrator.store import open_store
+
+    settings = _settings()
+    with open_store(settings.database) as store:
+        outcome = store.cancel(run_id, tenant=tenant or settings.tenant, actor=user_actor())
+    if outcome == RunStatus.RUNNING:
+        _echo(f"run {run_id} is running; it stops at its next step")
+    else:
+        _echo(f"run {run_id} cancelled")
+
+
+@runs_app.command("retry")
+def runs_retry(
+    run_id: Annotated[int, typer.Argument(help="Id of an ended run.")],
+    tenant: TenantOption = None,
+) -> None:
+    """Queue a new run with the same bot and parameters as an ended one."""
+    from orchestrator.engine.runner import user_actor
+    from orchestrator.store import open_store
+
+    settings = _settings()
+    with open_store(settings.database) as store:
+        new_id = store.retry(run_id, tenant=tenant or settings.tenant, actor=user_actor())
+    _echo(f"run {new_id} queued (retry of run {run_id})")
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+@schedule_app.command("list")
+def schedule_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+    tenant: TenantOption = None,
+) -> None:
+    """List the tenant's schedules with their next firing and whether they are paused."""
+    from orchestrator.scheduler import list_schedules
+
+    from orchestrator.store import open_store
+
+    settings = _settings()
+    with open_store(settings.database) as store:
+        infos = list_schedules(settings, store, tenant or settings.tenant)
+    if as_json:
+        _print_json([_jsonable(info) for info in infos])
+        return
+    if not infos:
+        _echo("no schedules configured for this tenant")
+    for info in infos:
+        state = "paused" if info.paused else ("disabled" if not info.enabled else "active")
+        nxt = info.next_fire_at.isoformat(timespec="minutes") if info.next_fire_at else "-"
+        _echo(f"{info.name:<24} {state:<8} {info.cron:<20} {info.bot}  next: {nxt}")
+
+
+def _jsonable(record: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return {
+        key: value.isoformat() if hasattr(value, "isoformat") else value
+        for key, value in asdict(record).items()
+    }
+
+
+@schedule_app.command("pause")
+def schedule_pause(
+    name: Annotated[str, typer.Argument(help="Schedule name.")], tenant: TenantOption = None
+) -> None:
+    """Pause a schedule: its firings are skipped (and logged) until it is resumed."""
+    _set_paused(name, tenant, paused=True)
+
+
+@schedule_app.command("resume")
+def schedule_resume(
+    name: Annotated[str, typer.Argument(help="Schedule name.")], tenant: TenantOption = None
+) -> None:
+    """Resume a paused schedule from its next firing."""
+    _set_paused(name, tenant, paused=False)
+
+
+def _set_paused(name: str, tenant: str | None, *, paused: bool) -> None:
+    from orchestrator.scheduler import pause_schedule, resume_schedule
+
+    from orchestrator.engine.runner import user_actor
+    from orchestrator.store import open_store
+
+    settings = _settings()
+    change = pause_schedule if paused else resume_schedule
+    with open_store(settings.database) as store:
+        change(settings, store, tenant or settings.tenant, name, user_actor())
+    _echo(f"schedule {name} {'paused' if paused else 'resumed'}")
+
+
+# --------------------------------------------------------------------------- audit
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the whole hash chain; name the first altered, inserted or deleted entry."""
+    from orchestrator.store import open_store
+
+    settings = _settings()
+    with open_store(settings.database) as store:
+        check = store.verify_audit()
+    if not check.ok:
+        _echo(f"audit trail broken at entry {check.first_bad_seq}: {check.problem}", err=True)
+        _echo(f"({check.checked} entries before it are intact)", err=True)
+        raise typer.Exit(EXIT_FAILED)
+    _echo(f"ok: {check.checked} entries checked, head {check.head_hash}")
+
+
+@audit_app.command("export")
+def audit_export(
+    since: Annotated[
+        str | None, typer.Option(help="Only entries at or after this ISO date or time.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
+    ] = None,
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant's entries.")] = None,
+) -> None:
+    """Write audit entries as JSON lines (for the data protection officer or an archive)."""
+    from datetime import UTC, datetime
+
+    from orchestrator.store import open_store
+
+    start = None
+    if since is not None:
+        try:
+            start = datetime.fromisoformat(since)
+        except ValueError:
+            raise errors.InputError(
+                f"--since {since!r} is not an ISO date or time, e.g. 2026-11-01 or "
+                "2026-11-01T08:00+01:00"
+            ) from None
+        start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    settings = _settings()
+    with open_store(settings.database) as store:
+        lines = (
+            json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
+            for entry in store.export_audit(since=start, tenant=tenant)
+        )
+        if output is None:
+            for line in lines:
+                sys.stdout.write(line)
+            return
+        partial = output.with_name(output.name + ".partial")
+        with partial.open("w", encoding="utf-8") as handle:
+            handle.writelines(lines)
+        partial.replace(output)  # never a half-written export under the real name
+
+
+# --------------------------------------------------------------------------- robots
+
+
+def _csv(value: str | None) -> list[str] | None:
+    return [part.strip() for part in value.split(",") if part.strip()] if value else None
+
+
+@robot_app.command("start")
+def robot_start(
+    labels: Annotated[
+        str | None, typer.Option(help="Comma-separated labels, e.g. browser,desktop,giessen.")
+    ] = None,
+    concurrency: Annotated[int | None, typer.Option(help="Runs executed at once.")] = None,
+    name: Annotated[str | None, typer.Option(help="Robot name (default: host:pid).")] = None,
+    tenants: Annotated[str | None, typer.Option(help="Comma-separated tenants served.")] = None,
+) -> None:
+    """Claim and execute queued runs until SIGTERM (then finish or hand back, exit 0)."""
+    from orchestrator.robot import serve
+
+    code = serve(
+        _settings(),
+        name=name,
+        labels=_csv(labels),
+        tenants=_csv(tenants),
+        concurrency=concurrency,
+    )
+    raise typer.Exit(code)
+
+
+@orchestrator_app.command("start")
+def orchestrator_start() -> None:
+    """Schedule runs (when this instance holds the leader lease) and find lost runs."""
+    from orchestrator.scheduler import serve
+
+    raise typer.Exit(serve(_settings()))
 
 
 # --------------------------------------------------------------------------- sandbox
@@ -343,6 +638,8 @@ def doctor() -> None:
 
 
 def _exit_code(exc: BotsError) -> int:
+    if isinstance(exc, errors.BotBusy):
+        return EXIT_BUSY
     if isinstance(exc, errors.RunFailed):
         return EXIT_FAILED
     if isinstance(exc, errors.EnvironmentProblem):

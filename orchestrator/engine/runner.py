@@ -5,17 +5,26 @@
     record = run_bot(loaded, settings=settings, store=store, params={"max_cases": "5"})
     record.status   # RunStatus.SUCCEEDED, or FAILED with record.error / record.error_step
 
-Input problems (parameters, targets, secrets) raise before a run is recorded. A bot that
-fails does not raise: the returned record says FAILED (or TIMED_OUT), and the run directory
-holds the evidence: screenshot, page HTML, URL, trace (as configured) and the JSON log, all
-scrubbed of secrets and hashed. Ctrl-C and SIGTERM mark the run CANCELLED, close the browser
-and re-raise :class:`KeyboardInterrupt`.
+Input problems (parameters, targets, secrets) raise before a run is recorded, and so does
+:class:`~orchestrator.errors.BotBusy` when another run holds the bot (no-overlap rule) or a
+pool it needs is full. A bot that fails does not raise: the returned record says FAILED (or
+TIMED_OUT, CANCELLED), and the run directory holds the evidence: screenshot, page HTML, URL,
+trace (as configured) and the JSON log, all scrubbed of secrets and hashed. Ctrl-C and
+SIGTERM mark the run CANCELLED, close the browser and re-raise :class:`KeyboardInterrupt`.
+
+A standalone run (``bots run``) goes queued -> claimed -> running in one transaction and
+renews its own lease while it runs, so a killed process leaves a run that the orchestrator
+finds and marks lost. A robot passes the run it claimed (``claimed=``) and renews the lease
+itself.
 """
 
 from __future__ import annotations
 
+import getpass
+import os
 import shutil
 import signal
+import socket
 import tempfile
 import threading
 import time
@@ -25,22 +34,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import structlog
+
 from connectors.base import ConnectorError
 from orchestrator.engine.artifacts import ArtifactKeeper, scrub_file
 from orchestrator.engine.context import RunContext
 from orchestrator.engine.history import StepWriter
 from orchestrator.engine.inputs import coerce_params, resolve_targets
-from orchestrator.engine.interpreter import Interpreter, RunTimedOut
+from orchestrator.engine.interpreter import Interpreter, RunCancelled, RunTimedOut
 from orchestrator.engine.runlog import RunLog
 from orchestrator.engine.secrets import EnvSecretProvider, Redactor, SecretProvider, SecretValue
-from orchestrator.errors import BotsError, EnvironmentProblem, StepFailed
+from orchestrator.errors import BotsError, EnvironmentProblem, InvalidTransition, StepFailed
 from orchestrator.results import ArtifactKind, RunRecord, RunStatus, StepRecord
 from orchestrator.settings import Settings
 
 if TYPE_CHECKING:
     from connectors.browser import BrowserSession
     from orchestrator.model.loader import LoadedBot
-    from orchestrator.store import RunStore
+    from orchestrator.store import ClaimedRun, RunStore
 
 ARTIFACT_TIMEOUT_S = 10.0
 
@@ -55,6 +66,10 @@ def run_bot(
     headed: bool | None = None,
     secrets: SecretProvider | None = None,
     on_step: Callable[[StepRecord], None] | None = None,
+    actor: str | None = None,
+    claimed: ClaimedRun | None = None,
+    holder: str | None = None,
+    cancel: threading.Event | None = None,
 ) -> RunRecord:
     """Run ``bot`` once and return its record from the run history.
 
@@ -67,29 +82,126 @@ def run_bot(
         headed: Show the browser window; None: ``not settings.headless``.
         secrets: Where secret values come from; default: ``BOTS_SECRET_<NAME>``.
         on_step: Called with every recorded step (progress displays).
+        actor: Who started it, for the audit trail; default ``user:<login>@<host>``.
+        claimed: A run a robot claimed: it is executed instead of a new one being recorded;
+            input problems then end it as failed instead of raising.
+        holder: Who holds the run's lease; default ``cli:<host>:<pid>``.
+        cancel: Set it to stop the run between steps (recorded as cancelled).
 
     Raises:
         ParameterError: a parameter is unknown, missing or of the wrong type.
         ConfigError: a declared target has no URL.
         SecretMissing: a declared secret has no value.
+        BotBusy: another run holds the bot, or a pool it needs is full (nothing recorded).
         EnvironmentProblem: the browser cannot start (the run is recorded as failed).
         KeyboardInterrupt: Ctrl-C or SIGTERM (the run is recorded as cancelled).
     """
+    holder = holder or f"cli:{socket.gethostname()}:{os.getpid()}"
+    if claimed is not None:
+        return _run_claimed(
+            bot,
+            claimed,
+            settings=settings,
+            store=store,
+            holder=holder,
+            headed=headed,
+            secrets=secrets,
+            on_step=on_step,
+            cancel=cancel,
+        )
+    from orchestrator.requests import run_request
+
     definition = bot.definition
     values = coerce_params(definition.parameters, params or {})
     targets = resolve_targets(definition, settings)
-    provider = secrets if secrets is not None else EnvSecretProvider()
+    provider = secrets if secrets is not None else EnvSecretProvider(tenant=settings.tenant)
     secret_values = {name: provider.get(name) for name in definition.secrets}
     redactor = Redactor(secret_values.values())
-
-    run_id = store.start_run(
+    request = run_request(
+        bot,
+        settings=settings,
         tenant=settings.tenant,
-        bot_id=definition.id,
-        bot_version=definition.version,
-        bot_digest=bot.digest,
-        parameters=redactor.redact_data(values),
+        params=redactor.redact_data(values),
         trigger=trigger,
+        actor=actor or user_actor(),
     )
+    lease_s = settings.orchestrator.lease_s
+    run_id = store.start_standalone(
+        request, holder=holder, lease_s=lease_s, pool_limits=settings.pools_for(settings.tenant)
+    )
+    cancel = cancel if cancel is not None else threading.Event()
+    with _LeaseKeeper(store, holder, run_id, lease_s, cancel):
+        return _start(
+            bot,
+            run_id,
+            settings=settings,
+            store=store,
+            holder=holder,
+            values=values,
+            targets=targets,
+            secret_values=secret_values,
+            redactor=redactor,
+            headed=headed,
+            on_step=on_step,
+            cancel=cancel,
+        )
+
+
+def _run_claimed(
+    bot: LoadedBot,
+    claimed: ClaimedRun,
+    *,
+    settings: Settings,
+    store: RunStore,
+    holder: str,
+    headed: bool | None,
+    secrets: SecretProvider | None,
+    on_step: Callable[[StepRecord], None] | None,
+    cancel: threading.Event | None,
+) -> RunRecord:
+    """Execute a run a robot claimed; anything wrong with its inputs ends it as failed."""
+    run_dir = settings.runs_dir / str(claimed.id)
+    store.mark_running(claimed.id, holder=holder, bot_digest=bot.digest, run_dir=str(run_dir))
+    definition = bot.definition
+    try:
+        values = coerce_params(definition.parameters, claimed.parameters)
+        targets = resolve_targets(definition, settings)
+        provider = secrets if secrets is not None else EnvSecretProvider(tenant=settings.tenant)
+        secret_values = {name: provider.get(name) for name in definition.secrets}
+    except BotsError as exc:
+        store.finish_run(claimed.id, RunStatus.FAILED, error=f"cannot start: {exc}", holder=holder)
+        return store.get_run(claimed.id)
+    return _start(
+        bot,
+        claimed.id,
+        settings=settings,
+        store=store,
+        holder=holder,
+        values=values,
+        targets=targets,
+        secret_values=secret_values,
+        redactor=Redactor(secret_values.values()),
+        headed=headed,
+        on_step=on_step,
+        cancel=cancel,
+    )
+
+
+def _start(
+    bot: LoadedBot,
+    run_id: int,
+    *,
+    settings: Settings,
+    store: RunStore,
+    holder: str,
+    values: dict[str, Any],
+    targets: dict[str, str],
+    secret_values: dict[str, str],
+    redactor: Redactor,
+    headed: bool | None,
+    on_step: Callable[[StepRecord], None] | None,
+    cancel: threading.Event | None,
+) -> RunRecord:
     run_dir = settings.runs_dir / str(run_id)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -106,11 +218,55 @@ def run_bot(
             redactor=redactor,
             headed=(not settings.headless) if headed is None else headed,
             on_step=on_step,
+            holder=holder,
+            cancel=cancel,
         )
     except BaseException as exc:  # the run exists: never leave it "running"
-        store.finish_run(run_id, RunStatus.FAILED, error=redactor.redact(f"cannot start: {exc}"))
+        error = redactor.redact(f"cannot start: {exc}")
+        store.finish_run(run_id, RunStatus.FAILED, error=error, holder=holder)
         raise
     return run.execute()
+
+
+def user_actor() -> str:
+    """Who is at the keyboard, for the audit trail: ``user:<login>@<host>``."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (containers)
+        user = f"uid{os.getuid()}"
+    return f"user:{user}@{socket.gethostname()}"
+
+
+class _LeaseKeeper:
+    """Renews a standalone run's lease from a thread while the run executes.
+
+    If the process dies, renewals stop and the orchestrator finds the run after the lease ran
+    out. A cancellation requested meanwhile (``bots runs cancel``) sets ``cancel``.
+    """
+
+    def __init__(
+        self, store: RunStore, holder: str, run_id: int, lease_s: float, cancel: threading.Event
+    ) -> None:
+        self._store, self._holder, self._run_id = store, holder, run_id
+        self._lease_s, self._cancel = lease_s, cancel
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name=f"run-{run_id}-lease", daemon=True)
+
+    def __enter__(self) -> _LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self._lease_s / 3):
+            try:
+                if self._run_id in self._store.renew(self._holder, self._lease_s):
+                    self._cancel.set()
+            except BotsError:  # the database is away for a moment: try again next time
+                continue
 
 
 class _Run:
@@ -130,8 +286,11 @@ class _Run:
         redactor: Redactor,
         headed: bool,
         on_step: Callable[[StepRecord], None] | None,
+        holder: str,
+        cancel: threading.Event | None,
     ) -> None:
         self.bot = bot
+        self.holder = holder
         self.settings = settings
         self.store = store
         self.run_id = run_id
@@ -185,6 +344,7 @@ class _Run:
             record=self._record_step,
             run_deadline=time.monotonic() + self.timeout_s,
             run_timeout=self.timeout_s,
+            cancel=cancel,
         )
         self._resources = ExitStack()
 
@@ -203,6 +363,8 @@ class _Run:
             status, error, error_step = RunStatus.FAILED, exc.reason, exc.step_path
         except RunTimedOut as exc:
             status, error, error_step = RunStatus.TIMED_OUT, str(exc), exc.step_path
+        except RunCancelled as exc:
+            status, error, error_step = RunStatus.CANCELLED, str(exc), exc.step_path
         except KeyboardInterrupt as exc:
             status, error, reraise = RunStatus.CANCELLED, "cancelled (Ctrl-C or SIGTERM)", exc
         except BotsError as exc:
@@ -221,10 +383,22 @@ class _Run:
             self.log.close()
             self.keeper.keep(self.log.path, ArtifactKind.LOG)
             self._scrub_unkept_files()
-            self.store.finish_run(self.run_id, status, error=error, error_step=error_step)
+            self._finish(status, error, error_step)
         if reraise is not None:
             raise reraise
         return self.store.get_run(self.run_id)
+
+    def _finish(self, status: RunStatus, error: str | None, error_step: str | None) -> None:
+        try:
+            self.store.finish_run(
+                self.run_id, status, error=error, error_step=error_step, holder=self.holder
+            )
+        except InvalidTransition as exc:
+            # Someone else ended it meanwhile: the robot's watchdog (timed out) or the
+            # orchestrator (lease lost). Their verdict stands; ours goes to the log.
+            structlog.get_logger(__name__).warning(
+                "run already ended elsewhere", run_id=self.run_id, error=str(exc)
+            )
 
     def _scrub_unkept_files(self) -> None:
         """Scrub files a hook left in the run directory without keeping them as artifacts."""

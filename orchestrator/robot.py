@@ -1,0 +1,460 @@
+"""Robots: workers that claim queued runs from the shared store and execute them.
+
+A robot registers, then loops until it is told to stop: settle runs whose lease ran out (every
+``orchestrator.reap_every_s``), claim as many runs as it has free slots, and execute each in a
+thread of its own via ``run_bot(..., claimed=...)``. A heartbeat thread renews the leases of
+its runs every third of ``orchestrator.lease_s`` and passes on cancellations (``bots runs
+cancel``). A failed or timed-out run of a bot with ``execution.retries`` is queued again, with
+a backoff. Programmatic use::
+
+    stop = threading.Event()
+    robot = Robot(settings, store, labels=["browser"], tenants=["giessen"], concurrency=2)
+    threading.Thread(target=robot.run, args=(stop,)).start()
+    ...
+    stop.set()      # stop claiming; runs under way finish, then run() returns
+
+From the shell: ``bots robot start`` or ``python -m orchestrator.robot --labels browser,desktop``.
+On SIGTERM or SIGINT it stops claiming, hands back runs claimed but not yet started, lets the
+running ones finish (a second signal cancels them) and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+
+from orchestrator.engine.runlog import LEVELS
+from orchestrator.engine.runner import run_bot
+from orchestrator.errors import BotsError, InvalidTransition
+from orchestrator.model.loader import LoadedBot, bot_digest, resolve_bot
+from orchestrator.requests import pool_limits, run_request
+from orchestrator.results import RunStatus
+from orchestrator.settings import Settings, load_settings
+from orchestrator.store import ClaimedRun, RunStore, open_store
+
+# The engine stops a run at its timeout between steps; a step that hangs (a hook that never
+# returns) gets this much longer before the robot ends the run as timed out itself.
+WATCHDOG_GRACE_S = 30.0
+_RETRIED = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT})
+
+
+@dataclass
+class _Slot:
+    """A run this robot claimed, from the claim until its thread is done with it."""
+
+    claimed: ClaimedRun
+    cancel: threading.Event = field(default_factory=threading.Event)
+    bot: LoadedBot | None = None
+    timeout_s: float | None = None
+    deadline: float | None = None  # time.monotonic() after which the watchdog ends the run
+    overdue: bool = False
+
+
+class Robot:
+    """A worker executing queued runs of some tenants that need no labels beyond its own.
+
+    Args:
+        settings: Effective settings; ``settings.robot`` gives the defaults below.
+        store: The shared run store.
+        name: Unique robot name, holder of its runs' leases; default ``<host>:<pid>``.
+        labels: What this machine offers (``browser``, ``desktop``, ...).
+        tenants: Tenants whose runs it takes; default ``[settings.tenant]``.
+        concurrency: Runs executed at once.
+
+    Example::
+
+        robot = Robot(settings, store, labels=["browser", "desktop"], concurrency=2)
+        robot.run(stop)     # returns after stop.set() and the last run under way ended
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: RunStore,
+        *,
+        name: str | None = None,
+        labels: list[str] | None = None,
+        tenants: list[str] | None = None,
+        concurrency: int | None = None,
+    ) -> None:
+        defaults = settings.robot
+        self.settings = settings
+        self.store = store
+        self.name = name or defaults.name or f"{socket.gethostname()}:{os.getpid()}"
+        self.labels = sorted(set(labels if labels is not None else defaults.labels))
+        self.tenants = sorted(set(tenants or defaults.tenants or [settings.tenant]))
+        self.concurrency = concurrency or defaults.concurrency
+        self._per_tenant = {t: settings.model_copy(update={"tenant": t}) for t in self.tenants}
+        self._pool_limits = pool_limits(settings, self.tenants)
+        self._slots: dict[int, _Slot] = {}
+        self._bots: dict[str, LoadedBot] = {}  # by id; see _load
+        self._lock = threading.Lock()  # guards _slots
+        self._wake = threading.Event()  # a slot became free
+        self._log: Any = structlog.wrap_logger(
+            structlog.PrintLogger(sys.stderr),
+            processors=[
+                structlog.processors.add_log_level,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                structlog.processors.KeyValueRenderer(
+                    key_order=["timestamp", "level", "event"], drop_missing=True
+                ),
+            ],
+            wrapper_class=structlog.make_filtering_bound_logger(
+                LEVELS.get(settings.log_level.lower(), 20)
+            ),
+        ).bind(robot=self.name)
+
+    def run(self, stop: threading.Event, abort: threading.Event | None = None) -> None:
+        """Claim and execute runs until ``stop`` is set and the runs under way have ended.
+
+        After ``stop``, runs claimed but not started yet are handed back to the queue. Setting
+        ``abort`` (as well) cancels the runs under way at their next step.
+
+        Example: ``threading.Thread(target=robot.run, args=(stop,)).start()``.
+
+        Raises:
+            EnvironmentProblem: the store cannot be reached when the robot registers.
+        """
+        abort = abort or threading.Event()
+        self.store.register_robot(
+            self.name,
+            tenants=self.tenants,
+            labels=self.labels,
+            concurrency=self.concurrency,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+        )
+        self._log.info(
+            "robot started",
+            tenants=",".join(self.tenants),
+            labels=",".join(self.labels),
+            concurrency=self.concurrency,
+        )
+        halt = threading.Event()
+        heartbeat = threading.Thread(
+            target=self._heartbeat, args=(halt,), name=f"{self.name}-heartbeat", daemon=True
+        )
+        heartbeat.start()
+        try:
+            with ThreadPoolExecutor(self.concurrency, thread_name_prefix="robot-run") as pool:
+                self._loop(stop, abort, pool)
+        finally:
+            halt.set()
+            heartbeat.join()
+            self.store.robot_stopped(self.name)
+            self._log.info("robot stopped")
+
+    # ----------------------------------------------------------------- the main loop
+
+    def _loop(
+        self, stop: threading.Event, abort: threading.Event, pool: ThreadPoolExecutor
+    ) -> None:
+        # serve()'s signal handler sets `stop` and `abort` in this thread, between any two
+        # bytecodes: had it interrupted a wait on one of them, set() would block on the lock
+        # the wait holds. So this thread only ever waits on `_wake`.
+        next_reap = 0.0
+        stopping = False
+        while True:
+            self._wake.clear()
+            if stop.is_set() and not stopping:
+                stopping = True
+                self._log.info("robot stopping", runs_under_way=len(self._under_way()))
+            if stopping and not self._under_way():
+                return
+            if abort.is_set():
+                for slot in self._under_way():
+                    slot.cancel.set()
+            self._watch()
+            if not stopping:
+                if time.monotonic() >= next_reap:
+                    self._reap()
+                    next_reap = time.monotonic() + self.settings.orchestrator.reap_every_s
+                for claimed in self._claim(self.concurrency - len(self._under_way())):
+                    slot = _Slot(claimed)
+                    with self._lock:
+                        self._slots[claimed.id] = slot
+                    pool.submit(self._execute, slot, stop)
+            self._wake.wait(self.settings.robot.poll_s)
+
+    def _under_way(self) -> list[_Slot]:
+        with self._lock:
+            return list(self._slots.values())
+
+    def _reap(self) -> None:
+        try:
+            settled = self.store.reap_expired(tenants=self.tenants)
+        except BotsError as exc:
+            self._log.warning("cannot look for lost runs", error=str(exc))
+            return
+        for run_id, status in settled:
+            self._log.warning("lease expired", run_id=run_id, now=str(status))
+
+    def _claim(self, free: int) -> list[ClaimedRun]:
+        if free <= 0:
+            return []
+        try:
+            claimed = self.store.claim(
+                holder=self.name,
+                tenants=self.tenants,
+                labels=self.labels,
+                limit=free,
+                lease_s=self.settings.orchestrator.lease_s,
+                pool_limits=self._pool_limits,
+            )
+        except BotsError as exc:  # the database is away for a moment: try again next time
+            self._log.warning("cannot claim runs", error=str(exc))
+            return []
+        for run in claimed:
+            self._log.info(
+                "run claimed",
+                run_id=run.id,
+                bot=run.bot_id,
+                tenant=run.tenant,
+                attempt=run.attempt,
+            )
+        return claimed
+
+    def _watch(self) -> None:
+        """End runs still executing long after their timeout (a hung step) as timed out."""
+        now = time.monotonic()
+        for slot in self._under_way():
+            if slot.deadline is None or slot.overdue or now < slot.deadline:
+                continue
+            slot.overdue = True
+            slot.cancel.set()
+            claimed = slot.claimed
+            error = (
+                f"still running {WATCHDOG_GRACE_S:g} s after its timeout of "
+                f"{slot.timeout_s:g} s; ended by robot {self.name}"
+            )
+            try:
+                self.store.finish_run(
+                    claimed.id, RunStatus.TIMED_OUT, error=error, holder=self.name
+                )
+            except BotsError as exc:  # ended meanwhile, or the database is away
+                self._log.warning("cannot end overdue run", run_id=claimed.id, error=str(exc))
+                continue
+            self._log.warning("run overdue, ended as timed out", run_id=claimed.id)
+            if slot.bot is not None:
+                self._retry(slot.bot, claimed, RunStatus.TIMED_OUT)
+
+    def _heartbeat(self, halt: threading.Event) -> None:
+        lease_s = self.settings.orchestrator.lease_s
+        while not halt.wait(lease_s / 3):
+            try:
+                cancelled = self.store.renew(self.name, lease_s)
+            except BotsError as exc:  # the database is away for a moment: try again
+                self._log.warning("cannot renew leases", error=str(exc))
+                continue
+            for slot in self._under_way():
+                if slot.claimed.id in cancelled and not slot.cancel.is_set():
+                    self._log.info("cancellation requested", run_id=slot.claimed.id)
+                    slot.cancel.set()
+
+    # ----------------------------------------------------------------- one run
+
+    def _execute(self, slot: _Slot, stop: threading.Event) -> None:
+        """Worker thread: execute one claimed run; whatever happens, it does not stay claimed."""
+        claimed = slot.claimed
+        try:
+            if stop.is_set():
+                self._hand_back(claimed)
+            else:
+                self._run(slot)
+        except Exception as exc:  # a bug in the robot: still end the run, and say why
+            self._log.exception("robot error", run_id=claimed.id)
+            self._end_failed(claimed, f"robot {self.name} failed: {exc!r}")
+        finally:
+            with self._lock:
+                del self._slots[claimed.id]
+            self._wake.set()
+
+    def _run(self, slot: _Slot) -> None:
+        claimed = slot.claimed
+        settings = self._per_tenant[claimed.tenant]
+        started = time.monotonic()
+        try:
+            bot = self._load(claimed.bot_id, settings)
+        except BotsError as exc:
+            self._end_failed(claimed, f"cannot load bot {claimed.bot_id!r}: {exc}")
+            self._log.error("bot not loadable", run_id=claimed.id, error=str(exc))
+            return
+        slot.bot = bot
+        slot.timeout_s = claimed.timeout_s or bot.definition.timeout or settings.run_timeout_s
+        slot.deadline = started + slot.timeout_s + WATCHDOG_GRACE_S
+        try:
+            status = run_bot(
+                bot,
+                settings=settings,
+                store=self.store,
+                params=claimed.parameters,
+                trigger=claimed.trigger,
+                claimed=claimed,
+                holder=self.name,
+                cancel=slot.cancel,
+            ).status
+        except Exception as exc:  # recorded as failed by the engine where it could
+            self._end_failed(claimed, f"cannot execute: {exc}")
+            status = self.store.get_run(claimed.id).status
+            self._log.warning("run raised", run_id=claimed.id, error=str(exc))
+        self._log.info(
+            "run finished",
+            run_id=claimed.id,
+            bot=claimed.bot_id,
+            status=str(status),
+            seconds=round(time.monotonic() - started, 3),
+        )
+        if not slot.overdue:  # the watchdog already queued its retry
+            self._retry(bot, claimed, status)
+
+    def _load(self, bot_id: str, settings: Settings) -> LoadedBot:
+        """The bot as it is on disk now; loaded again only when a file of it changed.
+
+        Loading (YAML, schema, hooks) costs more than a short run itself, and the digest over
+        the bot's files is cheap.
+        """
+        cached = self._bots.get(bot_id)
+        if cached is not None and bot_digest(cached.directory) == cached.digest:
+            return cached
+        loaded = resolve_bot(bot_id, settings.bot_dirs)
+        self._bots[bot_id] = loaded
+        return loaded
+
+    def _retry(self, bot: LoadedBot, claimed: ClaimedRun, status: RunStatus) -> None:
+        """Queue the next attempt after an application error, as ``execution.retries`` says."""
+        retries = bot.definition.execution.retries
+        if status not in _RETRIED or claimed.attempt >= retries.attempts:
+            return
+        backoff_s = retries.backoff_s * 2 ** (claimed.attempt - 1)
+        try:
+            request = run_request(
+                bot,
+                settings=self._per_tenant[claimed.tenant],
+                tenant=claimed.tenant,
+                params=claimed.parameters,
+                trigger="retry",
+                actor=f"robot:{self.name}",
+                dedupe_key=f"retry:{claimed.id}",  # one next attempt, however often asked
+                not_before=datetime.now(UTC) + timedelta(seconds=backoff_s),
+                retry_of=claimed.id,
+                attempt=claimed.attempt + 1,
+            )
+            retry_id = self.store.enqueue(request)
+        except BotsError as exc:
+            self._log.error("cannot queue retry", run_id=claimed.id, error=str(exc))
+            return
+        self._log.info(
+            "retry queued",
+            run_id=claimed.id,
+            retry_id=retry_id,
+            attempt=claimed.attempt + 1,
+            backoff_s=backoff_s,
+        )
+
+    def _hand_back(self, claimed: ClaimedRun) -> None:
+        try:
+            self.store.hand_back(claimed.id, holder=self.name)
+        except BotsError as exc:
+            self._log.warning("cannot hand back run", run_id=claimed.id, error=str(exc))
+            return
+        self._log.info("run handed back", run_id=claimed.id)
+
+    def _end_failed(self, claimed: ClaimedRun, error: str) -> None:
+        """End a run of this robot as failed, whether it got to ``running`` or not.
+
+        Runs that ended meanwhile, or went to another holder, are left as they are: the store
+        refuses those moves.
+        """
+        try:
+            self.store.mark_running(claimed.id, holder=self.name)
+        except InvalidTransition:
+            pass  # already running, ended, or not ours any more
+        try:
+            self.store.finish_run(claimed.id, RunStatus.FAILED, error=error, holder=self.name)
+        except InvalidTransition:
+            pass
+
+
+def serve(
+    settings: Settings,
+    *,
+    name: str | None = None,
+    labels: list[str] | None = None,
+    tenants: list[str] | None = None,
+    concurrency: int | None = None,
+) -> int:
+    """Run a robot on ``settings.database`` until SIGTERM or SIGINT; returns the exit code 0.
+
+    The first signal stops claiming, hands back runs not yet started and waits for the
+    running ones; a second one cancels those. Arguments left out come from ``settings.robot``.
+
+    Example: ``raise SystemExit(serve(load_settings(), labels=["browser"], concurrency=2))``.
+
+    Raises:
+        ConfigError: the database URL is malformed.
+        EnvironmentProblem: the database cannot be reached.
+    """
+    stop, abort = threading.Event(), threading.Event()
+
+    def on_signal(_signum: int, _frame: Any) -> None:
+        (abort if stop.is_set() else stop).set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with open_store(settings.database) as store:
+            robot = Robot(
+                settings,
+                store,
+                name=name,
+                labels=labels,
+                tenants=tenants,
+                concurrency=concurrency,
+            )
+            robot.run(stop, abort)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m orchestrator.robot [--labels a,b] [--concurrency N] [--name X] [--tenants a,b]``.
+
+    Settings come from ``BOTS_*`` variables and ``BOTS_CONFIG``, as for ``bots robot start``.
+    """
+    parser = argparse.ArgumentParser(prog="python -m orchestrator.robot", description=__doc__)
+    parser.add_argument("--labels", type=_csv, help="comma-separated labels, e.g. browser,desktop")
+    parser.add_argument("--concurrency", type=int, help="runs executed at once")
+    parser.add_argument("--name", help="robot name (default: host:pid)")
+    parser.add_argument("--tenants", type=_csv, help="comma-separated tenants served")
+    args = parser.parse_args(argv)
+    try:
+        return serve(
+            load_settings(),
+            name=args.name,
+            labels=args.labels,
+            tenants=args.tenants,
+            concurrency=args.concurrency,
+        )
+    except BotsError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+
+
+def _csv(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

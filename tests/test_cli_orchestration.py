@@ -1,0 +1,192 @@
+"""What admins rely on from the orchestration commands: exit 75 for a busy bot, tenant
+scoping, the audit trail's verdict, and handing runs to robots."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# A bot whose first step leaves a mark in a file standing in for the target system, then
+# works for a while: long enough for a second `bots run` to find it running.
+SLOW_BOT = """\
+id: langsam
+name: Langsamer Bot
+version: 1.0.0
+owner: {city: Wetzlar, fachamt: Ordnungsamt}
+parameters:
+  wait: {type: boolean, default: true}
+execution: {retry_safe: false}
+steps:
+  - call: hooks:touch_target
+  - pause: 30
+    when: params.wait
+"""
+HOOKS = """\
+import os
+
+
+def touch_target(ctx):
+    with open(os.environ["TARGET_FILE"], "a", encoding="utf-8") as target:
+        target.write(f"{ctx.tenant} {ctx.run_id}\\n")
+"""
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """Environment for `bots` subprocesses: own data dir, the test bot, the target file."""
+    bots_dir = tmp_path / "bots"
+    (bots_dir / "langsam").mkdir(parents=True)
+    (bots_dir / "langsam" / "bot.yaml").write_text(SLOW_BOT, encoding="utf-8")
+    (bots_dir / "langsam" / "hooks.py").write_text(HOOKS, encoding="utf-8")
+    return {
+        "BOTS_DATA_DIR": str(tmp_path / "data"),
+        "BOTS_BOT_DIRS": json.dumps([str(bots_dir)]),
+        "TARGET_FILE": str(tmp_path / "target.txt"),
+        "BOTS_ORCHESTRATOR__LEASE_S": "3",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, "-c", "import cli; cli.main()", *args]
+
+
+def bots(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command(*args),
+        capture_output=True,
+        text=True,
+        cwd="/",
+        env={**os.environ, **env},
+        timeout=120,
+    )
+
+
+def target_lines(env: dict[str, str]) -> list[str]:
+    path = Path(env["TARGET_FILE"])
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+
+def wait_until(condition: object, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_second_run_of_a_running_bot_exits_75_without_touching_the_target(
+    env: dict[str, str],
+) -> None:
+    first = subprocess.Popen(
+        command("run", "langsam"), cwd="/", env={**os.environ, **env}, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: len(target_lines(env)) == 1)
+        second = bots("run", "langsam", "-p", "wait=false", env=env)
+        assert second.returncode == 75, second.stdout + second.stderr
+        assert "langsam" in second.stderr and "Traceback" not in second.stderr
+        assert len(target_lines(env)) == 1  # the second run never reached the target
+        listed = json.loads(bots("runs", "list", "--json", env=env).stdout)
+        assert [r["status"] for r in listed] == ["running"]
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=60)
+    listed = json.loads(bots("runs", "list", "--json", env=env).stdout)
+    assert [r["status"] for r in listed] == ["cancelled"]
+    # Once the bot is free again, it runs.
+    third = bots("run", "langsam", "-p", "wait=false", env=env)
+    assert third.returncode == 0, third.stdout + third.stderr
+
+
+def test_a_killed_run_does_not_block_the_bot_after_its_lease_ran_out(
+    env: dict[str, str],
+) -> None:
+    first = subprocess.Popen(command("run", "langsam"), cwd="/", env={**os.environ, **env})
+    wait_until(lambda: len(target_lines(env)) == 1)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert bots("run", "langsam", "-p", "wait=false", env=env).returncode == 75
+    time.sleep(3.5)  # the lease (3 s) runs out
+    again = bots("run", "langsam", "-p", "wait=false", env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    statuses = [r["status"] for r in json.loads(bots("runs", "list", "--json", env=env).stdout)]
+    assert statuses == ["succeeded", "lost"]
+
+
+def test_one_city_cannot_see_or_act_on_anothers_runs(env: dict[str, str]) -> None:
+    giessen = {**env, "BOTS_TENANT": "giessen"}
+    marburg = {**env, "BOTS_TENANT": "marburg"}
+    queued = bots("run", "langsam", "--enqueue", "--json", env=giessen)
+    assert queued.returncode == 0, queued.stderr
+    run_id = str(json.loads(queued.stdout)["id"])
+
+    assert json.loads(bots("runs", "list", "--json", env=marburg).stdout) == []
+    assert json.loads(bots("history", "--json", env=marburg).stdout) == []
+    for args in (["show", run_id], ["runs", "cancel", run_id], ["runs", "retry", run_id]):
+        refused = bots(*args, env=marburg)
+        assert refused.returncode == 2, (args, refused.stdout, refused.stderr)
+        assert f"no run with id {run_id}" in refused.stderr
+    # ... while Gießen still sees its run, untouched, and may cancel it.
+    listed = json.loads(bots("runs", "list", "--json", env=giessen).stdout)
+    assert [(str(r["id"]), r["status"]) for r in listed] == [(run_id, "queued")]
+    assert bots("runs", "cancel", run_id, env=giessen).returncode == 0
+    assert json.loads(bots("show", run_id, "--json", env=giessen).stdout)["status"] == "cancelled"
+
+
+def test_audit_verify_names_an_entry_edited_behind_the_applications_back(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    for _ in range(2):
+        assert bots("run", "langsam", "-p", "wait=false", env=env).returncode == 0
+    verified = bots("audit", "verify", env=env)
+    assert verified.returncode == 0, verified.stderr
+    assert "entries checked" in verified.stdout
+
+    exported = bots("audit", "export", "-o", str(tmp_path / "audit.jsonl"), env=env)
+    assert exported.returncode == 0, exported.stderr
+    entries = [json.loads(x) for x in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert len(entries) >= 8  # 2 runs: queued, claimed, running, succeeded
+    victim = entries[3]["seq"]
+
+    database = sqlite3.connect(tmp_path / "data" / "bots.sqlite")
+    with database:
+        triggers = database.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'"
+        ).fetchall()
+        for (name,) in triggers:  # an attacker with database access drops the guards
+            database.execute(f'DROP TRIGGER "{name}"')
+        database.execute("UPDATE audit_log SET actor = 'user:niemand' WHERE seq = ?", (victim,))
+    database.close()
+
+    broken = bots("audit", "verify", env=env)
+    assert broken.returncode == 1
+    assert f"entry {victim}" in broken.stderr
+
+
+def test_enqueued_run_is_executed_by_a_robot_and_wait_exits_with_its_outcome(
+    env: dict[str, str],
+) -> None:
+    robot = subprocess.Popen(
+        command("robot", "start", "--labels", "browser", "--name", "robot-1"),
+        cwd="/", env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        done = bots("run", "langsam", "-p", "wait=false", "--enqueue", "--wait", env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert target_lines(env) and target_lines(env)[0].startswith("default ")
+    finally:
+        robot.send_signal(signal.SIGTERM)
+        assert robot.wait(timeout=60) == 0
