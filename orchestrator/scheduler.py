@@ -1,0 +1,365 @@
+"""Schedules turn into queued runs: APScheduler on the leader, lost runs found by everyone.
+
+``bots orchestrator start`` runs :func:`serve`. Several orchestrators may run for
+availability; each one searches for runs whose lease ran out (:meth:`RunStore.reap_expired`),
+and the one holding the store lease ``scheduler`` runs an APScheduler 3 ``BackgroundScheduler``
+with one cron job per schedule. A firing at fire time T of schedule S of tenant C enqueues a
+run with ``dedupe_key = "schedule:C/S@T"``, so one fire time yields one run even if two
+orchestrators fire it (e.g. during a takeover). A new leader first makes up the fire times
+missed since the schedule's last firing, within the schedule's misfire grace::
+
+    with open_store(settings.database) as store:
+        Orchestrator(settings, store).run(stop_event)
+
+Cron expressions have 5 fields (minute hour day month day-of-week), or 6 with seconds first
+(``*/5 * * * * *``: every five seconds), in the time zone of ``orchestrator.timezone``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+import structlog
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from orchestrator.errors import BotsError, ConfigError
+from orchestrator.settings import ScheduleSettings, Settings
+from orchestrator.store import RunStore, open_store
+
+LEADER_LEASE = "scheduler"
+log = structlog.get_logger("orchestrator")
+
+
+def cron_trigger(expression: str, timezone: str) -> CronTrigger:
+    """The APScheduler trigger for a 5-field crontab or a 6-field one with seconds first.
+
+    Raises:
+        ValueError: the expression is malformed (APScheduler's reason).
+    """
+    fields = expression.split()
+    if len(fields) == 5:
+        return CronTrigger.from_crontab(expression, timezone=timezone)
+    if len(fields) == 6:
+        second, minute, hour, day, month, day_of_week = fields
+        return CronTrigger(
+            second=second,
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=day_of_week,
+            timezone=timezone,
+        )
+    raise ValueError(f"expected 5 fields (or 6 with seconds first), got {len(fields)}")
+
+
+def check_schedules(settings: Settings) -> dict[tuple[str, str], CronTrigger]:
+    """Every schedule's trigger by (tenant, name); all bad ones in one ConfigError."""
+    triggers: dict[tuple[str, str], CronTrigger] = {}
+    problems: list[str] = []
+    for tenant in settings.all_tenants():
+        for name, schedule in settings.schedules_for(tenant).items():
+            try:
+                triggers[tenant, name] = cron_trigger(schedule.cron, settings.orchestrator.timezone)
+            except ValueError as exc:
+                problems.append(f"schedule {tenant}/{name}: cron {schedule.cron!r}: {exc}")
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return triggers
+
+
+def skip_reason(schedule: ScheduleSettings, fire_time: datetime) -> str | None:
+    """Why a firing at ``fire_time`` (aware, in the schedule's zone) is skipped, or None.
+
+    Example: ``skip_reason(schedule, datetime(2026, 12, 25, 7, 30, tzinfo=berlin))`` is
+    ``"public holiday in Hesse: Erster Weihnachtstag"`` if ``skip_holidays`` is set.
+    """
+    if schedule.skip_holidays:
+        name = holidays.Germany(subdiv="HE", language="de").get(fire_time.date())
+        if name:
+            return f"public holiday in Hesse: {name}"
+    if schedule.window:
+        start_text, end_text = schedule.window.split("-")
+        start, end = time.fromisoformat(start_text), time.fromisoformat(end_text)
+        local = fire_time.timetz().replace(tzinfo=None)
+        inside = start <= local <= end if start <= end else (local >= start or local <= end)
+        if not inside:
+            return f"outside the window {schedule.window}"
+    return None
+
+
+def dedupe_key(tenant: str, name: str, fire_time: datetime) -> str:
+    """The key that makes one fire time of a schedule one run."""
+    return f"schedule:{tenant}/{name}@{fire_time.astimezone(ZoneInfo('UTC')).isoformat()}"
+
+
+def fire_times(trigger: CronTrigger, after: datetime, until: datetime) -> list[datetime]:
+    """The trigger's fire times in ``(after, until]``."""
+    times: list[datetime] = []
+    previous: datetime | None = None
+    moment = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
+    while moment is not None and moment <= until:
+        times.append(moment)
+        previous = moment
+        moment = trigger.get_next_fire_time(previous, moment + timedelta(microseconds=1))
+    return times
+
+
+@dataclass(frozen=True)
+class ScheduleInfo:
+    """A schedule as `bots schedule list` shows it."""
+
+    tenant: str
+    name: str
+    bot: str
+    cron: str
+    enabled: bool
+    paused: bool
+    skip_holidays: bool
+    window: str | None
+    last_fire_at: datetime | None
+    next_fire_at: datetime | None
+
+
+def list_schedules(settings: Settings, store: RunStore, tenant: str) -> list[ScheduleInfo]:
+    """The tenant's schedules with their state and next fire time (skips not considered)."""
+    triggers = check_schedules(settings)
+    states = store.schedule_state(tenant)
+    now = datetime.now(ZoneInfo(settings.orchestrator.timezone))
+    infos = []
+    for name, schedule in sorted(settings.schedules_for(tenant).items()):
+        state = states.get(name)
+        infos.append(
+            ScheduleInfo(
+                tenant=tenant,
+                name=name,
+                bot=schedule.bot,
+                cron=schedule.cron,
+                enabled=schedule.enabled,
+                paused=bool(state and state.paused),
+                skip_holidays=schedule.skip_holidays,
+                window=schedule.window,
+                last_fire_at=state.last_fire_at if state else None,
+                next_fire_at=triggers[tenant, name].get_next_fire_time(None, now),
+            )
+        )
+    return infos
+
+
+def _known(settings: Settings, tenant: str, name: str) -> None:
+    known = settings.schedules_for(tenant)
+    if name not in known:
+        listed = ", ".join(sorted(known)) or "none"
+        raise ConfigError(f"tenant {tenant!r} has no schedule {name!r} (configured: {listed})")
+
+
+def pause_schedule(settings: Settings, store: RunStore, tenant: str, name: str, actor: str) -> None:
+    """Pause a schedule: its firings are skipped (and audited) until resumed."""
+    _known(settings, tenant, name)
+    store.set_schedule_paused(tenant, name, True, actor=actor)
+
+
+def resume_schedule(
+    settings: Settings, store: RunStore, tenant: str, name: str, actor: str
+) -> None:
+    """Resume a paused schedule from its next fire time."""
+    _known(settings, tenant, name)
+    store.set_schedule_paused(tenant, name, False, actor=actor)
+
+
+class Orchestrator:
+    """Finds lost runs; while holding the leader lease, turns schedule firings into runs.
+
+    Args:
+        settings: Schedules, tenants, leases, time zone, bot directories.
+        store: The shared store.
+        instance: This orchestrator's name in the lease; default ``<host>:<pid>``.
+    """
+
+    def __init__(self, settings: Settings, store: RunStore, *, instance: str | None = None):
+        self.settings = settings
+        self.store = store
+        self.instance = instance or f"{socket.gethostname()}:{os.getpid()}"
+        self.triggers = check_schedules(settings)
+        self.zone = ZoneInfo(settings.orchestrator.timezone)
+        self._scheduler: BackgroundScheduler | None = None
+        self._log = log.bind(instance=self.instance)
+
+    @property
+    def is_leader(self) -> bool:
+        """True while this instance runs the scheduler."""
+        return self._scheduler is not None
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until ``stop`` is set; then step down and release the lease."""
+        config = self.settings.orchestrator
+        tick = min(config.leader_lease_s / 3, config.reap_every_s, 1.0)
+        next_reap = 0.0
+        self._log.info("orchestrator started", schedules=len(self.triggers))
+        try:
+            while not stop.is_set():
+                try:
+                    if _monotonic() >= next_reap:
+                        self._reap()
+                        next_reap = _monotonic() + config.reap_every_s
+                    leader = self.store.acquire_lease(
+                        LEADER_LEASE, self.instance, config.leader_lease_s
+                    )
+                except BotsError as exc:  # the database is away: nobody may count on us
+                    self._log.warning("store unavailable", error=str(exc))
+                    leader = False
+                if leader and not self.is_leader:
+                    self._become_leader()
+                elif not leader and self.is_leader:
+                    self._step_down("lease lost")
+                stop.wait(tick)
+        finally:
+            if self.is_leader:
+                self._step_down("stopping")
+                try:
+                    self.store.release_lease(LEADER_LEASE, self.instance)
+                except BotsError as exc:
+                    self._log.warning("lease not released", error=str(exc))
+            self._log.info("orchestrator stopped")
+
+    def fire(self, tenant: str, name: str, fire_time: datetime) -> int | None:
+        """Handle one fire time of a schedule: a queued run's id, or None if skipped."""
+        from orchestrator.model.loader import resolve_bot
+        from orchestrator.requests import run_request
+
+        schedule = self.settings.schedules_for(tenant)[name]
+        fire_time = fire_time.astimezone(self.zone)
+        actor = f"schedule:{tenant}/{name}"
+        state = self.store.schedule_state(tenant).get(name)
+        reason = "paused" if state and state.paused else skip_reason(schedule, fire_time)
+        run_id = None
+        if reason is not None:
+            self._log.info("firing skipped", schedule=actor, fire_time=fire_time, reason=reason)
+            self.store.audit(
+                "schedule skipped",
+                tenant=tenant,
+                actor=actor,
+                data={"fire_time": fire_time.isoformat(), "reason": reason},
+            )
+        else:
+            try:
+                bot = resolve_bot(schedule.bot, self.settings.bot_dirs)
+                request = run_request(
+                    bot,
+                    settings=self.settings,
+                    tenant=tenant,
+                    params=schedule.parameters,
+                    trigger="schedule",
+                    actor=actor,
+                    dedupe_key=dedupe_key(tenant, name, fire_time),
+                )
+            except BotsError as exc:
+                self._log.error("firing failed", schedule=actor, error=str(exc))
+                self.store.audit(
+                    "schedule failed",
+                    tenant=tenant,
+                    actor=actor,
+                    data={"fire_time": fire_time.isoformat(), "error": str(exc)},
+                )
+            else:
+                run_id = self.store.enqueue(request)
+                self._log.info("run queued", schedule=actor, fire_time=fire_time, run_id=run_id)
+        self.store.record_firing(tenant, name, fire_time)
+        return run_id
+
+    # ----------------------------------------------------------------- leadership
+
+    def _become_leader(self) -> None:
+        self._log.info("leader: scheduling")
+        scheduler = BackgroundScheduler(timezone=self.zone)
+        for (tenant, name), trigger in self.triggers.items():
+            schedule = self.settings.schedules_for(tenant)[name]
+            if not schedule.enabled:
+                continue
+            scheduler.add_job(
+                self._fire_due,
+                trigger,
+                args=[tenant, name],
+                id=f"{tenant}/{name}",
+                misfire_grace_time=schedule.misfire_grace_s,
+                coalesce=True,
+                max_instances=1,
+            )
+        scheduler.start()
+        self._scheduler = scheduler
+        # After the start, so a fire time passing meanwhile is either made up here or fired
+        # by the scheduler (or both: the store keeps one run per fire time).
+        for tenant, name in self.triggers:
+            self._fire_due(tenant, name, make_up=True)
+
+    def _step_down(self, why: str) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None
+        self._log.info("no longer leader", reason=why)
+
+    def _fire_due(self, tenant: str, name: str, make_up: bool = False) -> None:
+        """Fire the schedule's due fire times since its last firing, within the misfire grace.
+
+        As APScheduler's job it normally finds exactly one: the one that is due now. After a
+        takeover, or when a job was skipped because the previous one was still busy, it also
+        fires those missed in between (each fire time its own run, as the schedule promised).
+        A schedule that never fired has no history to make up: only its current fire time.
+        """
+        schedule = self.settings.schedules_for(tenant)[name]
+        if not schedule.enabled:
+            return
+        now = datetime.now(self.zone)
+        earliest = now - timedelta(seconds=schedule.misfire_grace_s)
+        try:
+            state = self.store.schedule_state(tenant).get(name)
+            last = state.last_fire_at if state else None
+            due = fire_times(self.triggers[tenant, name], max(earliest, last or earliest), now)
+            if last is None:
+                due = [] if make_up else due[-1:]
+            if make_up and due:
+                self._log.info("making up missed firings", schedule=f"{tenant}/{name}", n=len(due))
+            for fire_time in due:
+                self.fire(tenant, name, fire_time)
+        except BotsError as exc:  # the database is away: the next leader makes it up
+            self._log.error("firing not recorded", schedule=f"{tenant}/{name}", error=str(exc))
+
+    def _reap(self) -> None:
+        for run_id, status in self.store.reap_expired():
+            self._log.warning("lease expired", run_id=run_id, now=str(status))
+
+
+def _monotonic() -> float:
+    import time as clock
+
+    return clock.monotonic()
+
+
+def serve(settings: Settings) -> int:
+    """Run an orchestrator until SIGTERM or SIGINT; 0 after a clean stop."""
+    check_schedules(settings)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    with open_store(settings.database) as store:
+        Orchestrator(settings, store).run(stop)
+    return 0
+
+
+if __name__ == "__main__":
+    from orchestrator.settings import load_settings
+
+    raise SystemExit(serve(load_settings()))

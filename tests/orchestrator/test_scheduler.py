@@ -1,0 +1,215 @@
+"""Schedules: skips (holidays, windows, pause), one run per fire time, leader takeover."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from orchestrator.errors import ConfigError
+from orchestrator.scheduler import (
+    Orchestrator,
+    check_schedules,
+    list_schedules,
+    pause_schedule,
+    resume_schedule,
+    skip_reason,
+)
+from orchestrator.settings import PROJECT_ROOT, ScheduleSettings, Settings, load_settings
+from orchestrator.store import RunStore, open_store
+from sandbox.postgres import PostgresServer
+
+if TYPE_CHECKING:
+    from conftest import ScratchBots
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def at(text_: str) -> datetime:
+    return datetime.fromisoformat(text_).replace(tzinfo=BERLIN)
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        ("2026-12-25 07:30", "Erster Weihnachtstag"),
+        ("2026-04-06 07:30", "Ostermontag"),
+        ("2026-06-04 07:30", "Fronleichnam"),  # a holiday in Hesse, not in every Land
+        ("2026-11-23 07:30", None),
+    ],
+)
+def test_hessian_public_holidays_are_skipped(moment: str, expected: str | None) -> None:
+    schedule = ScheduleSettings(bot="b", cron="30 7 * * *", skip_holidays=True)
+    reason = skip_reason(schedule, at(moment))
+    assert (reason is None) if expected is None else (expected in (reason or ""))
+    assert skip_reason(schedule.model_copy(update={"skip_holidays": False}), at(moment)) is None
+
+
+def test_firings_outside_the_window_are_skipped() -> None:
+    schedule = ScheduleSettings(bot="b", cron="0 * * * *", window="06:00-18:00")
+    assert skip_reason(schedule, at("2026-11-23 06:00")) is None
+    assert skip_reason(schedule, at("2026-11-23 18:00")) is None
+    assert "outside the window" in (skip_reason(schedule, at("2026-11-23 19:00")) or "")
+
+
+def test_bad_cron_expressions_are_named_with_their_schedule() -> None:
+    settings = load_settings(
+        tenants={
+            "giessen": {
+                "schedules": {
+                    "morgens": {"bot": "b", "cron": "30 7 * * mon-fri"},
+                    "kaputt": {"bot": "b", "cron": "61 7 * * *"},
+                    "sekunden": {"bot": "b", "cron": "*/5 * * * * *"},
+                }
+            }
+        }
+    )
+    with pytest.raises(ConfigError) as error:
+        check_schedules(settings)
+    assert "giessen/kaputt" in str(error.value) and "61 7 * * *" in str(error.value)
+    assert "morgens" not in str(error.value) and "sekunden" not in str(error.value)
+
+
+def schedule_settings(cron: str, **extra: object) -> Settings:
+    return load_settings(
+        tenant="giessen",
+        tenants={"giessen": {"schedules": {"takt": {"bot": "notiz", "cron": cron, **extra}}}},
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[RunStore]:
+    with open_store(f"sqlite:///{tmp_path / 'bots.sqlite'}") as opened:
+        yield opened
+
+
+def test_one_fire_time_yields_one_run_when_two_orchestrators_fire_it(
+    scratch_bots: ScratchBots, store: RunStore
+) -> None:
+    scratch_bots.add("notiz")
+    settings = schedule_settings("*/2 * * * * *")
+    first = Orchestrator(settings, store, instance="a")
+    second = Orchestrator(settings, store, instance="b")
+    fire_time = at("2026-11-23 08:00")
+    assert first.fire("giessen", "takt", fire_time) == second.fire("giessen", "takt", fire_time)
+    runs = store.list_runs(tenant="giessen")
+    assert [(r.bot, r.trigger, str(r.status)) for r in runs] == [("notiz", "schedule", "queued")]
+
+
+def test_a_paused_schedule_skips_its_firings_and_the_audit_trail_says_so(
+    scratch_bots: ScratchBots, store: RunStore
+) -> None:
+    scratch_bots.add("notiz")
+    settings = schedule_settings("30 7 * * *")
+    pause_schedule(settings, store, "giessen", "takt", "user:anna@rathaus")
+    assert [s.paused for s in list_schedules(settings, store, "giessen")] == [True]
+    orchestrator = Orchestrator(settings, store, instance="a")
+    assert orchestrator.fire("giessen", "takt", at("2026-11-23 07:30")) is None
+    resume_schedule(settings, store, "giessen", "takt", "user:anna@rathaus")
+    assert orchestrator.fire("giessen", "takt", at("2026-11-24 07:30")) is not None
+    actions = [entry["action"] for entry in store.export_audit(tenant="giessen")]
+    assert "schedule skipped" in actions
+    with pytest.raises(ConfigError, match="no schedule 'abends'"):
+        pause_schedule(settings, store, "giessen", "abends", "user:anna@rathaus")
+
+
+def test_a_new_leader_makes_up_the_fire_times_missed_meanwhile(
+    scratch_bots: ScratchBots, store: RunStore
+) -> None:
+    scratch_bots.add("notiz")
+    settings = schedule_settings("*/2 * * * * *", misfire_grace_s=60)
+    now = datetime.now(BERLIN).replace(microsecond=0)
+    last = now - timedelta(seconds=10 + now.second % 2)
+    store.record_firing("giessen", "takt", last)
+    orchestrator = Orchestrator(settings, store, instance="a")
+    orchestrator._fire_due("giessen", "takt", make_up=True)
+    made_up = len(store.list_runs(tenant="giessen", limit=100))
+    assert 5 <= made_up <= 6  # every 2 s in the 10-11 s since the last firing
+    orchestrator._fire_due(
+        "giessen", "takt", make_up=True
+    )  # a second leader doing the same adds nothing
+    assert len(store.list_runs(tenant="giessen", limit=100)) == made_up
+
+
+@pytest.mark.slow
+def test_standby_takes_over_from_a_killed_leader_with_no_duplicate_and_no_gap(
+    scratch_bots: ScratchBots, postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    scratch_bots.add("notiz")
+    url = postgres_server.new_database()
+    open_store(url).close()  # migrate once, before two processes start
+    env = {
+        **os.environ,
+        "BOTS_DATABASE_URL": url,
+        "BOTS_TENANT": "giessen",
+        "BOTS_TENANTS": json.dumps(
+            {"giessen": {"schedules": {"takt": {"bot": "notiz", "cron": "* * * * * *"}}}}
+        ),
+        "BOTS_ORCHESTRATOR__LEADER_LEASE_S": "2",
+        "BOTS_LOG_LEVEL": "warning",
+    }
+    logs = [(tmp_path / f"orchestrator-{n}.log").open("wb") for n in range(2)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "orchestrator.scheduler"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        for log in logs
+    ]
+    engine = create_engine(url)
+
+    def leader_pid() -> int | None:
+        with engine.connect() as connection:
+            holder = connection.execute(
+                text("SELECT holder FROM leases WHERE name = 'scheduler'")
+            ).scalar()
+        return int(holder.rsplit(":", 1)[1]) if holder else None
+
+    def fire_times() -> list[str]:
+        with engine.connect() as connection:
+            keys = connection.execute(text("SELECT dedupe_key FROM runs")).scalars().all()
+        return sorted(key.rsplit("@", 1)[1] for key in keys)
+
+    try:
+        deadline = time.monotonic() + 20
+        while len(fire_times()) < 3:
+            assert time.monotonic() < deadline, "the leader does not fire"
+            time.sleep(0.2)
+        leader = leader_pid()
+        (killed,) = [p for p in processes if p.pid == leader]
+        (standby,) = [p for p in processes if p.pid != leader]
+        killed.send_signal(signal.SIGKILL)
+        killed.wait()
+        deadline = time.monotonic() + 15
+        while leader_pid() != standby.pid:
+            assert time.monotonic() < deadline, "the standby did not take over"
+            time.sleep(0.2)
+        time.sleep(2.5)  # the new leader fires on its own for a while
+        standby.send_signal(signal.SIGTERM)
+        assert standby.wait(timeout=30) == 0
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+        engine.dispose()
+
+    times = [datetime.fromisoformat(t) for t in fire_times()]
+    assert len(times) == len(set(times))  # one run per fire time
+    steps = {(b - a).total_seconds() for a, b in itertools.pairwise(times)}
+    assert steps == {1.0}, times  # no fire time missed across the takeover
+    assert len(times) >= 6
