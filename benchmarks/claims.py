@@ -65,12 +65,12 @@ def _wait_registered(store: RunStore, names: set[str], until: float) -> None:
         time.sleep(0.05)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--robots", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=8)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp, throwaway_postgres() as server:
         bot_dir = Path(tmp) / "bots" / "noop"

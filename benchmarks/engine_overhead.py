@@ -34,11 +34,11 @@ def _check_transferred(sandbox_dir: Path, cases: int, who: str) -> None:
         raise SystemExit(f"{who} did not transfer all {cases} cases exactly once: {state}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(data_dir=Path(tmp), trace="never")

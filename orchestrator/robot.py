@@ -32,14 +32,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import structlog
-
-from orchestrator.engine.runlog import LEVELS
 from orchestrator.engine.runner import run_bot
 from orchestrator.errors import BotsError, InvalidTransition
 from orchestrator.model.loader import LoadedBot, bot_digest, resolve_bot
 from orchestrator.requests import pool_limits, run_request
 from orchestrator.results import RunStatus
+from orchestrator.service_log import service_logger
 from orchestrator.settings import Settings, load_settings
 from orchestrator.store import ClaimedRun, RunStore, open_store
 
@@ -101,19 +99,7 @@ class Robot:
         self._bots: dict[str, LoadedBot] = {}  # by id; see _load
         self._lock = threading.Lock()  # guards _slots
         self._wake = threading.Event()  # a slot became free
-        self._log: Any = structlog.wrap_logger(
-            structlog.PrintLogger(sys.stderr),
-            processors=[
-                structlog.processors.add_log_level,
-                structlog.processors.TimeStamper(fmt="iso", utc=True),
-                structlog.processors.KeyValueRenderer(
-                    key_order=["timestamp", "level", "event"], drop_missing=True
-                ),
-            ],
-            wrapper_class=structlog.make_filtering_bound_logger(
-                LEVELS.get(settings.log_level.lower(), 20)
-            ),
-        ).bind(robot=self.name)
+        self._log: Any = service_logger(settings.log_level).bind(robot=self.name)
 
     def run(self, stop: threading.Event, abort: threading.Event | None = None) -> None:
         """Claim and execute runs until ``stop`` is set and the runs under way have ended.

@@ -27,16 +27,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
-import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from orchestrator.errors import BotsError, ConfigError
+from orchestrator.service_log import service_logger
 from orchestrator.settings import ScheduleSettings, Settings
 from orchestrator.store import RunStore, open_store
 
 LEADER_LEASE = "scheduler"
-log = structlog.get_logger("orchestrator")
 
 
 def cron_trigger(expression: str, timezone: str) -> CronTrigger:
@@ -192,7 +191,7 @@ class Orchestrator:
         self.triggers = check_schedules(settings)
         self.zone = ZoneInfo(settings.orchestrator.timezone)
         self._scheduler: BackgroundScheduler | None = None
-        self._log = log.bind(instance=self.instance)
+        self._log: Any = service_logger(settings.log_level).bind(instance=self.instance)
 
     @property
     def is_leader(self) -> bool:
