@@ -84,7 +84,8 @@ def run_bot(
         on_step: Called with every recorded step (progress displays).
         actor: Who started it, for the audit trail; default ``user:<login>@<host>``.
         claimed: A run a robot claimed: it is executed instead of a new one being recorded;
-            input problems then end it as failed instead of raising.
+            input problems then end it as failed instead of raising, and the returned record
+            carries no steps and artifacts (``store.get_run`` has them).
         holder: Who holds the run's lease; default ``cli:<host>:<pid>``.
         cancel: Set it to stop the run between steps (recorded as cancelled).
 
@@ -170,7 +171,7 @@ def _run_claimed(
         secret_values = {name: provider.get(name) for name in definition.secrets}
     except BotsError as exc:
         store.finish_run(claimed.id, RunStatus.FAILED, error=f"cannot start: {exc}", holder=holder)
-        return store.get_run(claimed.id)
+        return store.get_run(claimed.id, details=False)
     return _start(
         bot,
         claimed.id,
@@ -184,6 +185,7 @@ def _run_claimed(
         headed=headed,
         on_step=on_step,
         cancel=cancel,
+        claimed=True,
     )
 
 
@@ -201,11 +203,13 @@ def _start(
     headed: bool | None,
     on_step: Callable[[StepRecord], None] | None,
     cancel: threading.Event | None,
+    claimed: bool = False,
 ) -> RunRecord:
     run_dir = settings.runs_dir / str(run_id)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        store.set_run_dir(run_id, str(run_dir))
+        if not claimed:  # mark_running recorded it already
+            store.set_run_dir(run_id, str(run_dir))
         run = _Run(
             bot=bot,
             settings=settings,
@@ -220,6 +224,7 @@ def _start(
             on_step=on_step,
             holder=holder,
             cancel=cancel,
+            details=not claimed,
         )
     except BaseException as exc:  # the run exists: never leave it "running"
         error = redactor.redact(f"cannot start: {exc}")
@@ -288,9 +293,11 @@ class _Run:
         on_step: Callable[[StepRecord], None] | None,
         holder: str,
         cancel: threading.Event | None,
+        details: bool = True,
     ) -> None:
         self.bot = bot
         self.holder = holder
+        self.details = details
         self.settings = settings
         self.store = store
         self.run_id = run_id
@@ -386,7 +393,7 @@ class _Run:
             self._finish(status, error, error_step)
         if reraise is not None:
             raise reraise
-        return self.store.get_run(self.run_id)
+        return self.store.get_run(self.run_id, details=self.details)
 
     def _finish(self, status: RunStatus, error: str | None, error_step: str | None) -> None:
         try:

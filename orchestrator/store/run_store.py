@@ -501,8 +501,8 @@ class RunStore:
         with self._errors(), Session(self._engine) as session:
             return [_run_record(row) for row in session.scalars(query)]
 
-    def get_run(self, run_id: int, *, tenant: str | None = None) -> RunRecord:
-        """One run with its steps (in order) and artifacts.
+    def get_run(self, run_id: int, *, tenant: str | None = None, details: bool = True) -> RunRecord:
+        """One run with its steps (in order) and artifacts (``details=False``: without).
 
         With ``tenant``, a run of another tenant counts as not found.
 
@@ -511,18 +511,16 @@ class RunStore:
         Raises:
             RunNotFound: there is no such run (for this tenant).
         """
-        query = (
-            select(RunRow)
-            .where(RunRow.id == run_id)
-            .options(selectinload(RunRow.steps), selectinload(RunRow.artifacts))
-        )
+        query = select(RunRow).where(RunRow.id == run_id)
+        if details:
+            query = query.options(selectinload(RunRow.steps), selectinload(RunRow.artifacts))
         if tenant is not None:
             query = query.where(RunRow.tenant == tenant)
         with self._errors(), Session(self._engine) as session:
             row = session.scalars(query).one_or_none()
             if row is None:
                 raise not_found(run_id, tenant)
-            return _run_record(row, with_details=True)
+            return _run_record(row, with_details=details)
 
     def count_runs(
         self, *, tenant: str | None = None, status: RunStatus | None = None
