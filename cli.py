@@ -392,7 +392,6 @@ def schedule_list(
 ) -> None:
     """List the tenant's schedules with their next firing and whether they are paused."""
     from orchestrator.scheduler import list_schedules
-
     from orchestrator.store import open_store
 
     settings = _settings()
@@ -435,9 +434,8 @@ def schedule_resume(
 
 
 def _set_paused(name: str, tenant: str | None, *, paused: bool) -> None:
-    from orchestrator.scheduler import pause_schedule, resume_schedule
-
     from orchestrator.engine.runner import user_actor
+    from orchestrator.scheduler import pause_schedule, resume_schedule
     from orchestrator.store import open_store
 
     settings = _settings()
