@@ -201,7 +201,7 @@ def _enqueue(
             else:
                 _echo(f"run {run_id} queued; follow it with: bots show {run_id}")
             return
-        while not (record := store.get_run(run_id, tenant=settings.tenant)).status.is_terminal:
+        while not store.get_run(run_id, tenant=settings.tenant, details=False).status.is_terminal:
             time.sleep(0.5)
         record = store.get_run(run_id, tenant=settings.tenant)
     if as_json:
