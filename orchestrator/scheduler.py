@@ -6,7 +6,8 @@ and the one holding the store lease ``scheduler`` runs an APScheduler 3 ``Backgr
 with one cron job per schedule. A firing at fire time T of schedule S of tenant C enqueues a
 run with ``dedupe_key = "schedule:C/S@T"``, so one fire time yields one run even if two
 orchestrators fire it (e.g. during a takeover). A new leader first makes up the fire times
-missed since the schedule's last firing, within the schedule's misfire grace::
+missed since the schedule's last firing, within the schedule's misfire grace (several of them
+coalesced into one run unless the schedule says ``coalesce: false``)::
 
     with open_store(settings.database) as store:
         Orchestrator(settings, store).run(stop_event)
@@ -311,14 +312,17 @@ class Orchestrator:
 
         As APScheduler's job it normally finds exactly one: the one that is due now. After a
         takeover, or when a job was skipped because the previous one was still busy, it also
-        fires those missed in between (each fire time its own run, as the schedule promised).
-        A schedule that never fired has no history to make up: only its current fire time.
+        finds those missed in between: with ``coalesce`` (the default) they become one run at
+        the latest of them, the others are audited as ``schedule coalesced``; without, each
+        fire time gets its own run. A schedule that never fired has no history to make up:
+        only its current fire time.
         """
         schedule = self.settings.schedules_for(tenant)[name]
         if not schedule.enabled:
             return
         now = datetime.now(self.zone)
         earliest = now - timedelta(seconds=schedule.misfire_grace_s)
+        actor = f"schedule:{tenant}/{name}"
         try:
             state = self.store.schedule_state(tenant).get(name)
             last = state.last_fire_at if state else None
@@ -326,11 +330,23 @@ class Orchestrator:
             if last is None:
                 due = [] if make_up else due[-1:]
             if make_up and due:
-                self._log.info("making up missed firings", schedule=f"{tenant}/{name}", n=len(due))
+                self._log.info("making up missed firings", schedule=actor, n=len(due))
+            if schedule.coalesce and len(due) > 1:
+                missed, due = due[:-1], due[-1:]
+                self.store.audit(
+                    "schedule coalesced",
+                    tenant=tenant,
+                    actor=actor,
+                    data={
+                        "fire_times": [t.astimezone(self.zone).isoformat() for t in missed],
+                        "into": due[0].astimezone(self.zone).isoformat(),
+                    },
+                )
+                self._log.info("firings coalesced", schedule=actor, n=len(missed) + 1)
             for fire_time in due:
                 self.fire(tenant, name, fire_time)
         except BotsError as exc:  # the database is away: the next leader makes it up
-            self._log.error("firing not recorded", schedule=f"{tenant}/{name}", error=str(exc))
+            self._log.error("firing not recorded", schedule=actor, error=str(exc))
 
     def _reap(self) -> None:
         for run_id, status in self.store.reap_expired():

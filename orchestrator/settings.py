@@ -104,6 +104,13 @@ class ScheduleSettings(BaseModel):
     misfire_grace_s: int = Field(
         300, ge=1, description="A firing missed by up to this long (downtime) is still made up."
     )
+    coalesce: bool = Field(
+        True,
+        description=(
+            "Several missed firings (downtime, a takeover) become one run, at the latest of "
+            "them; the others are audited as coalesced. False: each gets its own run."
+        ),
+    )
     enabled: bool = Field(True, description="False: the schedule exists but never fires.")
 
 

@@ -129,7 +129,7 @@ def test_a_new_leader_makes_up_the_fire_times_missed_meanwhile(
     scratch_bots: ScratchBots, store: RunStore
 ) -> None:
     scratch_bots.add("notiz")
-    settings = schedule_settings("*/2 * * * * *", misfire_grace_s=60)
+    settings = schedule_settings("*/2 * * * * *", misfire_grace_s=60, coalesce=False)
     now = datetime.now(BERLIN).replace(microsecond=0)
     last = now - timedelta(seconds=10 + now.second % 2)
     store.record_firing("giessen", "takt", last)
@@ -141,6 +141,26 @@ def test_a_new_leader_makes_up_the_fire_times_missed_meanwhile(
         "giessen", "takt", make_up=True
     )  # a second leader doing the same adds nothing
     assert len(store.list_runs(tenant="giessen", limit=100)) == made_up
+
+
+def test_missed_fire_times_are_coalesced_into_one_run_and_audited(
+    scratch_bots: ScratchBots, store: RunStore
+) -> None:
+    scratch_bots.add("notiz")
+    settings = schedule_settings("*/2 * * * * *", misfire_grace_s=60)  # coalesce by default
+    now = datetime.now(BERLIN).replace(microsecond=0)
+    last = now - timedelta(seconds=10 + now.second % 2)
+    store.record_firing("giessen", "takt", last)
+    Orchestrator(settings, store, instance="a")._fire_due("giessen", "takt", make_up=True)
+    (run,) = store.list_runs(tenant="giessen", limit=100)
+    (entry,) = [
+        e for e in store.export_audit(tenant="giessen") if e["action"] == "schedule coalesced"
+    ]
+    assert 4 <= len(entry["data"]["fire_times"]) <= 5
+    latest = datetime.fromisoformat(entry["data"]["into"])
+    assert all(datetime.fromisoformat(t) < latest for t in entry["data"]["fire_times"])
+    assert store.schedule_state("giessen")["takt"].last_fire_at == latest
+    assert run.trigger == "schedule"
 
 
 @pytest.mark.slow
@@ -155,7 +175,14 @@ def test_standby_takes_over_from_a_killed_leader_with_no_duplicate_and_no_gap(
         "BOTS_DATABASE_URL": url,
         "BOTS_TENANT": "giessen",
         "BOTS_TENANTS": json.dumps(
-            {"giessen": {"schedules": {"takt": {"bot": "notiz", "cron": "* * * * * *"}}}}
+            {
+                "giessen": {
+                    # every fire time its own run, so a gap would show (coalescing hides it)
+                    "schedules": {
+                        "takt": {"bot": "notiz", "cron": "* * * * * *", "coalesce": False}
+                    }
+                }
+            }
         ),
         "BOTS_ORCHESTRATOR__LEADER_LEASE_S": "2",
         "BOTS_LOG_LEVEL": "warning",
