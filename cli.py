@@ -130,13 +130,19 @@ def run(
     wait: Annotated[
         bool, typer.Option("--wait", help="With --enqueue: wait for the run's end, exit with it.")
     ] = False,
+    no_retry: Annotated[
+        bool,
+        typer.Option("--no-retry", help="One attempt only, whatever the bot's retries say."),
+    ] = False,
 ) -> None:
     """Run a bot now, in this process, and record it in the run history.
 
-    Exits 75 without touching any system when another run holds the bot (or a pool it needs
-    is full). With --enqueue a robot runs it; --wait then waits for the outcome.
+    A failed attempt is retried here as the bot's execution.retries say (after the backoff),
+    unless --no-retry. Exits 75 without touching any system when another run holds the bot
+    (or a pool it needs is full). With --enqueue a robot runs it; --wait then waits for the
+    outcome, following retries.
     """
-    from orchestrator.engine import run_bot
+    from orchestrator.engine import run_with_retries
     from orchestrator.model.loader import resolve_bot
     from orchestrator.store import open_store
 
@@ -157,7 +163,7 @@ def run(
     store = open_store(settings.database)
     try:
         with _progress(enabled=not as_json) as on_step:
-            record = run_bot(
+            record = run_with_retries(
                 loaded,
                 settings=settings,
                 store=store,
@@ -165,6 +171,8 @@ def run(
                 trigger="cli",
                 headed=headed or None,
                 on_step=on_step,
+                on_retry=_announce_retry,
+                retry=not no_retry,
             )
     finally:
         store.close()
@@ -174,6 +182,13 @@ def run(
         _print_run_summary(record, settings)
     if str(record.status) != "succeeded":
         raise typer.Exit(EXIT_FAILED)
+
+
+def _announce_retry(record: Any, backoff_s: float) -> None:
+    _echo(
+        f"run {record.id} {record.status}: {record.error}; next attempt in {backoff_s:g} s",
+        err=True,
+    )
 
 
 def _enqueue(
@@ -201,8 +216,16 @@ def _enqueue(
             else:
                 _echo(f"run {run_id} queued; follow it with: bots show {run_id}")
             return
-        while not store.get_run(run_id, tenant=settings.tenant, details=False).status.is_terminal:
-            time.sleep(0.5)
+        while True:  # until the run, or the last of its retries, ended
+            while not store.get_run(
+                run_id, tenant=settings.tenant, details=False
+            ).status.is_terminal:
+                time.sleep(0.5)
+            retry_id = store.retry_of(run_id, tenant=settings.tenant)
+            if retry_id is None:
+                break
+            _echo(f"run {run_id} ended; following its retry, run {retry_id}", err=True)
+            run_id = retry_id
         record = store.get_run(run_id, tenant=settings.tenant)
     if as_json:
         _print_json(record.to_json(with_details=True))

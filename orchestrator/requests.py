@@ -11,15 +11,20 @@ whoever queues it: ``bots run`` (standalone or ``--enqueue``), a schedule, a rob
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.engine.inputs import coerce_params
+from orchestrator.results import RunStatus
 from orchestrator.store import RunRequest
 
 if TYPE_CHECKING:
+    from orchestrator.model.bot import Retries
     from orchestrator.model.loader import LoadedBot
     from orchestrator.settings import Settings
+
+# The outcomes that count as application errors, worth another attempt.
+RETRIED = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT})
 
 
 def run_request(
@@ -63,6 +68,52 @@ def run_request(
         not_before=not_before,
         retry_of=retry_of,
         attempt=attempt,
+    )
+
+
+def retry_backoff_s(retries: Retries, attempt: int) -> float | None:
+    """Seconds to wait before the attempt after ``attempt``; None when none is left.
+
+    Example: with ``attempts: 3, backoff_s: 60``: 60 after the 1st, 120 after the 2nd, then None.
+    """
+    if attempt >= retries.attempts:
+        return None
+    return retries.backoff_s * 2 ** (attempt - 1)
+
+
+def next_attempt(
+    bot: LoadedBot,
+    *,
+    settings: Settings,
+    tenant: str,
+    params: dict[str, Any],
+    run_id: int,
+    attempt: int,
+    status: RunStatus,
+    actor: str,
+) -> RunRequest | None:
+    """The queued retry of run ``run_id`` that ended ``status``, as the bot's retries say; or None.
+
+    It waits out the backoff (``not_before``) and is unique per run (``dedupe_key``), so asking
+    twice queues one retry.
+
+    Raises:
+        ParameterError: the run's parameters no longer fit the bot.
+    """
+    backoff_s = retry_backoff_s(bot.definition.execution.retries, attempt)
+    if status not in RETRIED or backoff_s is None:
+        return None
+    return run_request(
+        bot,
+        settings=settings,
+        tenant=tenant,
+        params=params,
+        trigger="retry",
+        actor=actor,
+        dedupe_key=f"retry:{run_id}",
+        not_before=datetime.now(UTC) + timedelta(seconds=backoff_s),
+        retry_of=run_id,
+        attempt=attempt + 1,
     )
 
 

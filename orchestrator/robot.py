@@ -21,6 +21,7 @@ running ones finish (a second signal cancels them) and exits 0.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import signal
 import socket
@@ -29,22 +30,21 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from orchestrator.engine.runner import run_bot
 from orchestrator.errors import BotsError, InvalidTransition
 from orchestrator.model.loader import LoadedBot, bot_digest, resolve_bot
-from orchestrator.requests import pool_limits, run_request
+from orchestrator.requests import next_attempt, pool_limits
 from orchestrator.results import RunStatus
 from orchestrator.service_log import service_logger
 from orchestrator.settings import Settings, load_settings
-from orchestrator.store import ClaimedRun, RunStore, open_store
+from orchestrator.store import ClaimedRun, RunRequest, RunStore, open_store
 
 # The engine stops a run at its timeout between steps; a step that hangs (a hook that never
 # returns) gets this much longer before the robot ends the run as timed out itself.
 WATCHDOG_GRACE_S = 30.0
-_RETRIED = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT})
+BOT_RECHECK_S = 1.0
 
 
 @dataclass
@@ -96,7 +96,7 @@ class Robot:
         self._per_tenant = {t: settings.model_copy(update={"tenant": t}) for t in self.tenants}
         self._pool_limits = pool_limits(settings, self.tenants)
         self._slots: dict[int, _Slot] = {}
-        self._bots: dict[str, LoadedBot] = {}  # by id; see _load
+        self._bots: dict[str, tuple[LoadedBot, float]] = {}  # by id: bot, checked at; _load
         self._lock = threading.Lock()  # guards _slots
         self._wake = threading.Event()  # a slot became free
         self._log: Any = service_logger(settings.log_level).bind(robot=self.name)
@@ -225,15 +225,16 @@ class Robot:
                 f"{slot.timeout_s:g} s; ended by robot {self.name}"
             )
             try:
+                retry = None
+                if slot.bot is not None:
+                    retry = self._next_attempt(slot.bot, claimed, RunStatus.TIMED_OUT)
                 self.store.finish_run(
-                    claimed.id, RunStatus.TIMED_OUT, error=error, holder=self.name
+                    claimed.id, RunStatus.TIMED_OUT, error=error, holder=self.name, retry=retry
                 )
             except BotsError as exc:  # ended meanwhile, or the database is away
                 self._log.warning("cannot end overdue run", run_id=claimed.id, error=str(exc))
                 continue
             self._log.warning("run overdue, ended as timed out", run_id=claimed.id)
-            if slot.bot is not None:
-                self._retry(slot.bot, claimed, RunStatus.TIMED_OUT)
 
     def _heartbeat(self, halt: threading.Event) -> None:
         lease_s = self.settings.orchestrator.lease_s
@@ -289,6 +290,7 @@ class Robot:
                 claimed=claimed,
                 holder=self.name,
                 cancel=slot.cancel,
+                next_attempt=functools.partial(self._next_attempt, bot, claimed),
             ).status
         except Exception as exc:  # recorded as failed by the engine where it could
             self._end_failed(claimed, f"cannot execute: {exc}")
@@ -301,52 +303,49 @@ class Robot:
             status=str(status),
             seconds=round(time.monotonic() - started, 3),
         )
-        if not slot.overdue:  # the watchdog already queued its retry
-            self._retry(bot, claimed, status)
 
     def _load(self, bot_id: str, settings: Settings) -> LoadedBot:
-        """The bot as it is on disk now; loaded again only when a file of it changed.
+        """The bot as it is on disk; loaded again when a file of it changed.
 
-        Loading (YAML, schema, hooks) costs more than a short run itself, and the digest over
-        the bot's files is cheap.
+        Loading (YAML, schema, hooks) costs more than a short run itself. The digest over the
+        bot's files is cheaper, and checked at most every ``BOT_RECHECK_S``: an edit counts
+        from the next run after that.
         """
+        now = time.monotonic()
         cached = self._bots.get(bot_id)
-        if cached is not None and bot_digest(cached.directory) == cached.digest:
-            return cached
+        if cached is not None:
+            bot, checked_at = cached
+            if now - checked_at < BOT_RECHECK_S:
+                return bot
+            if bot_digest(bot.directory) == bot.digest:
+                self._bots[bot_id] = (bot, now)
+                return bot
         loaded = resolve_bot(bot_id, settings.bot_dirs)
-        self._bots[bot_id] = loaded
+        self._bots[bot_id] = (loaded, now)
         return loaded
 
-    def _retry(self, bot: LoadedBot, claimed: ClaimedRun, status: RunStatus) -> None:
-        """Queue the next attempt after an application error, as ``execution.retries`` says."""
-        retries = bot.definition.execution.retries
-        if status not in _RETRIED or claimed.attempt >= retries.attempts:
-            return
-        backoff_s = retries.backoff_s * 2 ** (claimed.attempt - 1)
-        try:
-            request = run_request(
-                bot,
-                settings=self._per_tenant[claimed.tenant],
-                tenant=claimed.tenant,
-                params=claimed.parameters,
-                trigger="retry",
-                actor=f"robot:{self.name}",
-                dedupe_key=f"retry:{claimed.id}",  # one next attempt, however often asked
-                not_before=datetime.now(UTC) + timedelta(seconds=backoff_s),
-                retry_of=claimed.id,
-                attempt=claimed.attempt + 1,
-            )
-            retry_id = self.store.enqueue(request)
-        except BotsError as exc:
-            self._log.error("cannot queue retry", run_id=claimed.id, error=str(exc))
-            return
-        self._log.info(
-            "retry queued",
+    def _next_attempt(
+        self, bot: LoadedBot, claimed: ClaimedRun, status: RunStatus
+    ) -> RunRequest | None:
+        """The retry to queue with the run's outcome, as ``execution.retries`` says; or None."""
+        retry = next_attempt(
+            bot,
+            settings=self._per_tenant[claimed.tenant],
+            tenant=claimed.tenant,
+            params=claimed.parameters,
             run_id=claimed.id,
-            retry_id=retry_id,
-            attempt=claimed.attempt + 1,
-            backoff_s=backoff_s,
+            attempt=claimed.attempt,
+            status=status,
+            actor=f"robot:{self.name}",
         )
+        if retry is not None:
+            self._log.info(
+                "retry queued",
+                run_id=claimed.id,
+                attempt=retry.attempt,
+                not_before=retry.not_before.isoformat() if retry.not_before else None,
+            )
+        return retry
 
     def _hand_back(self, claimed: ClaimedRun) -> None:
         try:

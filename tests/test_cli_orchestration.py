@@ -40,6 +40,30 @@ def touch_target(ctx):
         target.write(f"{ctx.tenant} {ctx.run_id}\\n")
 """
 
+# A bot whose first attempt fails (the Fachverfahren "does not answer") and whose second
+# succeeds: each attempt leaves a line in the target file.
+FLAKY_BOT = """\
+id: wackelig
+name: Wackeliger Bot
+version: 1.0.0
+owner: {city: Marburg, fachamt: Bürgerbüro}
+execution: {retries: {attempts: 3, backoff_s: 0.2}}
+steps:
+  - call: hooks:answer_on_second_try
+"""
+FLAKY_HOOKS = """\
+import os
+
+
+def answer_on_second_try(ctx):
+    with open(os.environ["TARGET_FILE"], "a+", encoding="utf-8") as target:
+        target.seek(0)
+        earlier = target.read().count("wackelig")
+        target.write(f"wackelig {ctx.run_id}\\n")
+    if not earlier:
+        raise RuntimeError("Fachverfahren antwortet nicht")
+"""
+
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
@@ -48,6 +72,9 @@ def env(tmp_path: Path) -> dict[str, str]:
     (bots_dir / "langsam").mkdir(parents=True)
     (bots_dir / "langsam" / "bot.yaml").write_text(SLOW_BOT, encoding="utf-8")
     (bots_dir / "langsam" / "hooks.py").write_text(HOOKS, encoding="utf-8")
+    (bots_dir / "wackelig").mkdir()
+    (bots_dir / "wackelig" / "bot.yaml").write_text(FLAKY_BOT, encoding="utf-8")
+    (bots_dir / "wackelig" / "hooks.py").write_text(FLAKY_HOOKS, encoding="utf-8")
     return {
         "BOTS_DATA_DIR": str(tmp_path / "data"),
         "BOTS_BOT_DIRS": json.dumps([str(bots_dir)]),
@@ -190,3 +217,30 @@ def test_enqueued_run_is_executed_by_a_robot_and_wait_exits_with_its_outcome(
     finally:
         robot.send_signal(signal.SIGTERM)
         assert robot.wait(timeout=60) == 0
+
+
+def test_standalone_run_retries_a_failed_attempt_as_the_bot_says(env: dict[str, str]) -> None:
+    done = bots("run", "wackelig", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Fachverfahren antwortet nicht; next attempt in 0.2 s" in done.stderr
+    history = json.loads(bots("history", "wackelig", "--json", env=env).stdout)
+    first, second = sorted(history, key=lambda run: run["id"])
+    assert (first["status"], second["status"]) == ("failed", "succeeded")
+    assert second["trigger"] == "retry"
+    assert len(target_lines(env)) == 2  # two attempts, no third
+
+
+def test_wait_follows_an_enqueued_run_through_its_retries(env: dict[str, str]) -> None:
+    robot = subprocess.Popen(
+        command("robot", "start", "--name", "robot-1"),
+        cwd="/", env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        done = bots("run", "wackelig", "--enqueue", "--wait", "--json", env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "following its retry" in done.stderr
+        assert json.loads(done.stdout)["status"] == "succeeded"
+    finally:
+        robot.send_signal(signal.SIGTERM)
+        assert robot.wait(timeout=60) == 0
+    assert len(target_lines(env)) == 2

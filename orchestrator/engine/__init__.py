@@ -1,6 +1,7 @@
 """The engine: interprets a bot definition against connectors and records the result.
 
-* :mod:`.runner` - :func:`run_bot`, one run from inputs to the recorded outcome;
+* :mod:`.runner` - :func:`run_bot`, one run from inputs to the recorded outcome, and
+  :func:`run_with_retries`, the attempts a standalone run gets;
 * :mod:`.interpreter` and :mod:`.browser_steps` - one function per step kind;
 * :mod:`.expressions` - Jinja templates and conditions in a sandbox;
 * :mod:`.secrets` - secret providers, the secret wrapper for templates, the redactor;
@@ -10,6 +11,6 @@
 """
 
 from orchestrator.engine.context import RunContext
-from orchestrator.engine.runner import run_bot
+from orchestrator.engine.runner import run_bot, run_with_retries
 
-__all__ = ["RunContext", "run_bot"]
+__all__ = ["RunContext", "run_bot", "run_with_retries"]

@@ -15,6 +15,7 @@ import hashlib
 import io
 import os
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -28,8 +29,8 @@ _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 class ArtifactSink(Protocol):
     """The part of the run store that records artifacts."""
 
-    def record_artifact(self, run_id: int, artifact: ArtifactRecord) -> None:
-        """Record one artifact file of run ``run_id``."""
+    def record_artifacts(self, run_id: int, artifacts: Sequence[ArtifactRecord]) -> None:
+        """Record artifact files of run ``run_id``."""
         ...
 
 
@@ -89,13 +90,19 @@ def sha256_of(path: Path) -> tuple[str, int]:
 
 
 class ArtifactKeeper:
-    """Scrubs, hashes and records the files of one run."""
+    """Scrubs, hashes and records the files of one run.
+
+    Files kept while the run executes are recorded at once; those kept as it ends
+    (``defer=True``: log, failure evidence, trace) wait in :attr:`deferred` for the
+    transaction that records the run's outcome.
+    """
 
     def __init__(self, store: ArtifactSink, run_id: int, redactor: Redactor) -> None:
         self._store = store
         self._run_id = run_id
         self._redactor = redactor
         self.kept: list[ArtifactRecord] = []
+        self.deferred: list[ArtifactRecord] = []
 
     def keep(
         self,
@@ -104,8 +111,9 @@ class ArtifactKeeper:
         step_path: str | None = None,
         *,
         source: Path | None = None,
+        defer: bool = False,
     ) -> ArtifactRecord:
-        """Scrub the file, hash it and record it; the record's path is absolute.
+        """Scrub the file, hash it and record it (``defer``: later); the path is absolute.
 
         With ``source`` (a file outside the run directory, e.g. Playwright's trace), the
         scrubbed content is written to ``path`` and ``source`` is removed: the raw bytes
@@ -121,6 +129,9 @@ class ArtifactKeeper:
         record = ArtifactRecord(
             kind=kind, path=str(path.resolve()), sha256=sha256, size=size, step_path=step_path
         )
-        self._store.record_artifact(self._run_id, record)
+        if defer:
+            self.deferred.append(record)
+        else:
+            self._store.record_artifacts(self._run_id, [record])
         self.kept.append(record)
         return record

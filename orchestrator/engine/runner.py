@@ -44,16 +44,24 @@ from orchestrator.engine.inputs import coerce_params, resolve_targets
 from orchestrator.engine.interpreter import Interpreter, RunCancelled, RunTimedOut
 from orchestrator.engine.runlog import RunLog
 from orchestrator.engine.secrets import EnvSecretProvider, Redactor, SecretProvider, SecretValue
-from orchestrator.errors import BotsError, EnvironmentProblem, InvalidTransition, StepFailed
+from orchestrator.errors import (
+    BotBusy,
+    BotsError,
+    EnvironmentProblem,
+    InvalidTransition,
+    StepFailed,
+)
 from orchestrator.results import ArtifactKind, RunRecord, RunStatus, StepRecord
 from orchestrator.settings import Settings
 
 if TYPE_CHECKING:
     from connectors.browser import BrowserSession
     from orchestrator.model.loader import LoadedBot
-    from orchestrator.store import ClaimedRun, RunStore
+    from orchestrator.store import ClaimedRun, RunRequest, RunStore
 
 ARTIFACT_TIMEOUT_S = 10.0
+# Given a run's outcome, the request for its next attempt, or None.
+NextAttempt = Callable[[RunStatus], "RunRequest | None"]
 
 
 def run_bot(
@@ -70,6 +78,9 @@ def run_bot(
     claimed: ClaimedRun | None = None,
     holder: str | None = None,
     cancel: threading.Event | None = None,
+    next_attempt: NextAttempt | None = None,
+    attempt: int = 1,
+    retry_of: int | None = None,
 ) -> RunRecord:
     """Run ``bot`` once and return its record from the run history.
 
@@ -88,6 +99,10 @@ def run_bot(
             carries no steps and artifacts (``store.get_run`` has them).
         holder: Who holds the run's lease; default ``cli:<host>:<pid>``.
         cancel: Set it to stop the run between steps (recorded as cancelled).
+        next_attempt: Called with the outcome; the request it returns (a retry) is queued in
+            the transaction that records the outcome, so no crash comes between the two.
+        attempt: Which attempt this standalone run is (``retry_of`` the one before it).
+        retry_of: The run this one retries.
 
     Raises:
         ParameterError: a parameter is unknown, missing or of the wrong type.
@@ -109,6 +124,7 @@ def run_bot(
             secrets=secrets,
             on_step=on_step,
             cancel=cancel,
+            next_attempt=next_attempt,
         )
     from orchestrator.requests import run_request
 
@@ -125,6 +141,8 @@ def run_bot(
         params=redactor.redact_data(values),
         trigger=trigger,
         actor=actor or user_actor(),
+        retry_of=retry_of,
+        attempt=attempt,
     )
     lease_s = settings.orchestrator.lease_s
     run_id = store.start_standalone(
@@ -145,7 +163,62 @@ def run_bot(
             headed=headed,
             on_step=on_step,
             cancel=cancel,
+            next_attempt=next_attempt,
         )
+
+
+def run_with_retries(
+    bot: LoadedBot,
+    *,
+    settings: Settings,
+    store: RunStore,
+    params: dict[str, Any] | None = None,
+    trigger: str = "cli",
+    on_retry: Callable[[RunRecord, float], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    retry: bool = True,
+    **options: Any,
+) -> RunRecord:
+    """Run ``bot`` standalone like :func:`run_bot`, retrying as ``execution.retries`` says.
+
+    A failed or timed-out attempt is followed, after the backoff, by a new run (trigger
+    ``retry``, ``retry_of`` the one before); the last attempt's record is returned.
+    ``on_retry(record, backoff_s)`` is told before each wait. If another run holds the bot
+    when a retry is due, that run does the work: the failed record is returned. ``retry``
+    False: one attempt only.
+
+    Example: ``run_with_retries(bot, settings=settings, store=store).status``.
+
+    Raises:
+        As :func:`run_bot`, for the first attempt.
+    """
+    from orchestrator.requests import RETRIED, retry_backoff_s
+
+    retries = bot.definition.execution.retries
+    record = run_bot(bot, settings=settings, store=store, params=params, trigger=trigger, **options)
+    attempt = 1
+    while retry and record.status in RETRIED:
+        backoff_s = retry_backoff_s(retries, attempt)
+        if backoff_s is None:
+            break
+        if on_retry is not None:
+            on_retry(record, backoff_s)
+        sleep(backoff_s)
+        attempt += 1
+        try:
+            record = run_bot(
+                bot,
+                settings=settings,
+                store=store,
+                params=params,
+                trigger="retry",
+                attempt=attempt,
+                retry_of=record.id,
+                **options,
+            )
+        except BotBusy:
+            break
+    return record
 
 
 def _run_claimed(
@@ -159,6 +232,7 @@ def _run_claimed(
     secrets: SecretProvider | None,
     on_step: Callable[[StepRecord], None] | None,
     cancel: threading.Event | None,
+    next_attempt: NextAttempt | None,
 ) -> RunRecord:
     """Execute a run a robot claimed; anything wrong with its inputs ends it as failed."""
     run_dir = settings.runs_dir / str(claimed.id)
@@ -170,7 +244,14 @@ def _run_claimed(
         provider = secrets if secrets is not None else EnvSecretProvider(tenant=settings.tenant)
         secret_values = {name: provider.get(name) for name in definition.secrets}
     except BotsError as exc:
-        store.finish_run(claimed.id, RunStatus.FAILED, error=f"cannot start: {exc}", holder=holder)
+        retry = next_attempt(RunStatus.FAILED) if next_attempt is not None else None
+        store.finish_run(
+            claimed.id,
+            RunStatus.FAILED,
+            error=f"cannot start: {exc}",
+            holder=holder,
+            retry=retry,
+        )
         return store.get_run(claimed.id, details=False)
     return _start(
         bot,
@@ -185,6 +266,7 @@ def _run_claimed(
         headed=headed,
         on_step=on_step,
         cancel=cancel,
+        next_attempt=next_attempt,
         claimed=True,
     )
 
@@ -203,6 +285,7 @@ def _start(
     headed: bool | None,
     on_step: Callable[[StepRecord], None] | None,
     cancel: threading.Event | None,
+    next_attempt: NextAttempt | None = None,
     claimed: bool = False,
 ) -> RunRecord:
     run_dir = settings.runs_dir / str(run_id)
@@ -224,6 +307,7 @@ def _start(
             on_step=on_step,
             holder=holder,
             cancel=cancel,
+            next_attempt=next_attempt,
             details=not claimed,
         )
     except BaseException as exc:  # the run exists: never leave it "running"
@@ -293,9 +377,11 @@ class _Run:
         on_step: Callable[[StepRecord], None] | None,
         holder: str,
         cancel: threading.Event | None,
+        next_attempt: NextAttempt | None = None,
         details: bool = True,
     ) -> None:
         self.bot = bot
+        self.next_attempt = next_attempt
         self.holder = holder
         self.details = details
         self.settings = settings
@@ -383,28 +469,58 @@ class _Run:
             self._close_browser(failed=status != RunStatus.SUCCEEDED, error_step=error_step)
         finally:
             self._resources.close()
-            self.steps.close()
+            unwritten = self.steps.close()
             for problem in self.steps.errors[:1]:
                 log.error("steps missing from the run history", error=str(problem))
             log.info("run finished", status=str(status), error=error, error_step=error_step)
             self.log.close()
-            self.keeper.keep(self.log.path, ArtifactKind.LOG)
+            self.keeper.keep(self.log.path, ArtifactKind.LOG, defer=True)
             self._scrub_unkept_files()
-            self._finish(status, error, error_step)
+            self._finish(status, error, error_step, unwritten)
         if reraise is not None:
             raise reraise
         return self.store.get_run(self.run_id, details=self.details)
 
-    def _finish(self, status: RunStatus, error: str | None, error_step: str | None) -> None:
+    def _finish(
+        self,
+        status: RunStatus,
+        error: str | None,
+        error_step: str | None,
+        steps: list[StepRecord],
+    ) -> None:
+        """Record the outcome with the steps and final artifacts not recorded yet (and the
+        retry, if one is due)."""
+        artifacts = self.keeper.deferred
+        retry = None
+        if self.next_attempt is not None:
+            try:
+                retry = self.next_attempt(status)
+            except BotsError as exc:
+                structlog.get_logger(__name__).error("no retry", run_id=self.run_id, error=str(exc))
         try:
-            self.store.finish_run(
-                self.run_id, status, error=error, error_step=error_step, holder=self.holder
+            retry_id = self.store.finish_run(
+                self.run_id,
+                status,
+                error=error,
+                error_step=error_step,
+                holder=self.holder,
+                steps=steps,
+                artifacts=artifacts,
+                retry=retry,
             )
         except InvalidTransition as exc:
             # Someone else ended it meanwhile: the robot's watchdog (timed out) or the
-            # orchestrator (lease lost). Their verdict stands; ours goes to the log.
+            # orchestrator (lease lost). Their verdict stands; ours goes to the log, and the
+            # evidence to the run's record all the same.
             structlog.get_logger(__name__).warning(
                 "run already ended elsewhere", run_id=self.run_id, error=str(exc)
+            )
+            self.store.record_steps(self.run_id, steps)
+            self.store.record_artifacts(self.run_id, artifacts)
+            return
+        if retry is not None and retry_id is not None:
+            structlog.get_logger(__name__).info(
+                "retry queued", run_id=self.run_id, retry_id=retry_id, attempt=retry.attempt
             )
 
     def _scrub_unkept_files(self) -> None:
@@ -480,7 +596,11 @@ class _Run:
                 saved = browser.stop_trace(scratch / "trace.zip" if keep else None)
                 if saved is not None:
                     self.keeper.keep(
-                        self.run_dir / "trace.zip", ArtifactKind.TRACE, error_step, source=saved
+                        self.run_dir / "trace.zip",
+                        ArtifactKind.TRACE,
+                        error_step,
+                        source=saved,
+                        defer=True,
                     )
             except ConnectorError as exc:
                 self.log.logger.warning("trace not saved", error=str(exc))
@@ -515,7 +635,7 @@ class _Run:
             except (ConnectorError, OSError) as exc:
                 self.log.logger.warning(f"failure {what} not saved", error=str(exc))
                 continue
-            self.keeper.keep(path, kind, step_path=step)
+            self.keeper.keep(path, kind, step_path=step, defer=True)
 
     def _write(self, path: Path, text: str) -> Path:
         path.write_text(self.redactor.redact(text), encoding="utf-8")

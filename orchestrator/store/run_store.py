@@ -15,9 +15,10 @@ the same transaction. Example::
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, Self
@@ -63,7 +64,7 @@ from orchestrator.store.queue import (
     insert_queued,
     is_limited,
 )
-from orchestrator.store.tables import RUNS, ArtifactRow, RunRow, StepRow, utc_now
+from orchestrator.store.tables import ARTIFACTS, RUNS, STEPS, RunRow, utc_now
 
 
 def open_store(database_url: str) -> RunStore:
@@ -278,10 +279,17 @@ class RunStore:
         error_step: str | None = None,
         *,
         holder: str | None = None,
-    ) -> None:
+        steps: Sequence[StepRecord] = (),
+        artifacts: Sequence[ArtifactRecord] = (),
+        retry: RunRequest | None = None,
+    ) -> int | None:
         """Record the run's outcome, finished now: ``running -> <terminal>``.
 
         With ``holder``, refuses if another holder owns the run (it was reaped and re-queued).
+        ``steps`` and ``artifacts`` not recorded yet, and ``retry`` (the next attempt, queued),
+        are written in the same transaction: the run is complete, and its retry queued, the
+        moment it counts as ended; nothing is written if the move is refused. Returns the id
+        of the queued retry, if any.
 
         Example: ``store.finish_run(17, RunStatus.FAILED, "Element fehlt", "steps[2]",
         holder="robot-1")``.
@@ -301,6 +309,11 @@ class RunStore:
                 "lease_expires_at": None,
             }
             tx.move_one(run_id, status, actor=holder, expect_holder=holder, columns=columns)
+            if steps:
+                _insert_steps(tx.connection, run_id, steps)
+            if artifacts:
+                _insert_artifacts(tx.connection, run_id, artifacts)
+            return insert_queued(tx, retry) if retry is not None else None
 
     def hand_back(self, run_id: int, *, holder: str) -> None:
         """Give a claimed (or running) run back to the queue, e.g. when the robot stops.
@@ -444,36 +457,25 @@ class RunStore:
 
     def record_step(self, run_id: int, step: StepRecord) -> None:
         """Append an executed step to the run; steps are numbered in the order recorded."""
-        next_seq = (
-            select(func.coalesce(func.max(StepRow.seq), 0) + 1)
-            .where(StepRow.run_id == run_id)
-            .scalar_subquery()
-        )
-        statement = insert(StepRow).values(
-            run_id=run_id,
-            seq=next_seq,
-            path=step.path,
-            kind=step.kind,
-            name=step.name,
-            status=StepStatus(step.status).value,
-            started_at=_aware(step.started_at, "StepRecord.started_at"),
-            duration_ms=step.duration_ms,
-            message=step.message,
-        )
-        self._insert_for_run(run_id, statement)
+        self.record_steps(run_id, [step])
+
+    def record_steps(self, run_id: int, steps: Sequence[StepRecord]) -> None:
+        """Append executed steps to the run, in order, in one transaction."""
+        if steps:
+            self._insert_for_run(
+                run_id, lambda connection: _insert_steps(connection, run_id, steps)
+            )
 
     def record_artifact(self, run_id: int, artifact: ArtifactRecord) -> None:
         """Record a file kept for the run; ``path`` is stored exactly as given."""
-        statement = insert(ArtifactRow).values(
-            run_id=run_id,
-            step_path=artifact.step_path,
-            kind=ArtifactKind(artifact.kind).value,
-            path=artifact.path,
-            sha256=artifact.sha256,
-            size=artifact.size,
-            created_at=utc_now(),
-        )
-        self._insert_for_run(run_id, statement)
+        self.record_artifacts(run_id, [artifact])
+
+    def record_artifacts(self, run_id: int, artifacts: Sequence[ArtifactRecord]) -> None:
+        """Record files kept for the run, in one transaction."""
+        if artifacts:
+            self._insert_for_run(
+                run_id, lambda connection: _insert_artifacts(connection, run_id, artifacts)
+            )
 
     # ----------------------------------------------------------------- reading runs
 
@@ -491,15 +493,15 @@ class RunStore:
 
         Example: ``store.list_runs(tenant="giessen", status=RunStatus.QUEUED, limit=10)``.
         """
-        query = select(RunRow).order_by(RunRow.id.desc()).limit(max(limit, 0))
+        query = select(*_SUMMARY_COLUMNS).order_by(RUNS.c.id.desc()).limit(max(limit, 0))
         if tenant is not None:
-            query = query.where(RunRow.tenant == tenant)
+            query = query.where(RUNS.c.tenant == tenant)
         if bot_id is not None:
-            query = query.where(RunRow.bot_id == bot_id)
+            query = query.where(RUNS.c.bot_id == bot_id)
         if status is not None:
-            query = query.where(RunRow.status == RunStatus(status).value)
-        with self._errors(), Session(self._engine) as session:
-            return [_run_record(row) for row in session.scalars(query)]
+            query = query.where(RUNS.c.status == RunStatus(status).value)
+        with self._read() as connection:
+            return [_run_summary(row) for row in connection.execute(query)]
 
     def get_run(self, run_id: int, *, tenant: str | None = None, details: bool = True) -> RunRecord:
         """One run with its steps (in order) and artifacts (``details=False``: without).
@@ -511,16 +513,36 @@ class RunStore:
         Raises:
             RunNotFound: there is no such run (for this tenant).
         """
+        if not details:
+            summary = select(*_SUMMARY_COLUMNS).where(RUNS.c.id == run_id)
+            if tenant is not None:
+                summary = summary.where(RUNS.c.tenant == tenant)
+            with self._read() as connection:
+                found = connection.execute(summary).first()
+            if found is None:
+                raise not_found(run_id, tenant)
+            return _run_summary(found)
         query = select(RunRow).where(RunRow.id == run_id)
-        if details:
-            query = query.options(selectinload(RunRow.steps), selectinload(RunRow.artifacts))
+        query = query.options(selectinload(RunRow.steps), selectinload(RunRow.artifacts))
         if tenant is not None:
             query = query.where(RunRow.tenant == tenant)
         with self._errors(), Session(self._engine) as session:
             row = session.scalars(query).one_or_none()
             if row is None:
                 raise not_found(run_id, tenant)
-            return _run_record(row, with_details=details)
+            return _run_record(row)
+
+    def retry_of(self, run_id: int, *, tenant: str | None = None) -> int | None:
+        """The id of the run queued as the next attempt of run ``run_id``, if there is one.
+
+        Example: ``store.retry_of(17, tenant="giessen")`` -> ``23``.
+        """
+        query = select(RUNS.c.id).where(RUNS.c.retry_of == run_id).order_by(RUNS.c.id).limit(1)
+        if tenant is not None:
+            query = query.where(RUNS.c.tenant == tenant)
+        with self._read() as connection:
+            found = connection.scalar(query)
+        return int(found) if found is not None else None
 
     def count_runs(
         self, *, tenant: str | None = None, status: RunStatus | None = None
@@ -738,10 +760,10 @@ class RunStore:
             yield tx
             append(connection, tx.events, tx.now)
 
-    def _insert_for_run(self, run_id: int, statement: Any) -> None:
+    def _insert_for_run(self, run_id: int, insert_rows: Callable[[Connection], None]) -> None:
         try:
             with self._write() as connection:
-                connection.execute(statement)
+                insert_rows(connection)
         except IntegrityError:
             # The foreign key refused it, unless something else did: tell which.
             with self._read() as connection:
@@ -750,38 +772,76 @@ class RunStore:
             raise
 
 
+def _insert_steps(connection: Connection, run_id: int, steps: Sequence[StepRecord]) -> None:
+    """Insert steps numbered after the run's last one (one writer per run at a time)."""
+    last = connection.scalar(
+        select(func.coalesce(func.max(STEPS.c.seq), 0)).where(STEPS.c.run_id == run_id)
+    )
+    connection.execute(
+        insert(STEPS),
+        [
+            {
+                "run_id": run_id,
+                "seq": int(last or 0) + n,
+                "path": step.path,
+                "kind": step.kind,
+                "name": step.name,
+                "status": StepStatus(step.status).value,
+                "started_at": _aware(step.started_at, "StepRecord.started_at"),
+                "duration_ms": step.duration_ms,
+                "message": step.message,
+            }
+            for n, step in enumerate(steps, start=1)
+        ],
+    )
+
+
+def _insert_artifacts(
+    connection: Connection, run_id: int, artifacts: Sequence[ArtifactRecord]
+) -> None:
+    now = utc_now()
+    connection.execute(
+        insert(ARTIFACTS),
+        [
+            {
+                "run_id": run_id,
+                "step_path": artifact.step_path,
+                "kind": ArtifactKind(artifact.kind).value,
+                "path": artifact.path,
+                "sha256": artifact.sha256,
+                "size": artifact.size,
+                "created_at": now,
+            }
+            for artifact in artifacts
+        ],
+    )
+
+
 def _aware(value: datetime, what: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{what} must be timezone-aware, got naive {value.isoformat()}")
     return value
 
 
-def _run_record(row: RunRow, *, with_details: bool = False) -> RunRecord:
-    steps: list[StepRecord] = []
-    artifacts: list[ArtifactRecord] = []
-    if with_details:
-        steps = [
-            StepRecord(
-                path=s.path,
-                kind=s.kind,
-                name=s.name,
-                status=StepStatus(s.status),
-                started_at=s.started_at,
-                duration_ms=s.duration_ms,
-                message=s.message,
-            )
-            for s in row.steps
-        ]
-        artifacts = [
-            ArtifactRecord(
-                kind=ArtifactKind(a.kind),
-                path=a.path,
-                sha256=a.sha256,
-                size=a.size,
-                step_path=a.step_path,
-            )
-            for a in row.artifacts
-        ]
+_SUMMARY_COLUMNS = (
+    RUNS.c.id,
+    RUNS.c.bot_id,
+    RUNS.c.bot_version,
+    RUNS.c.bot_digest,
+    RUNS.c.tenant,
+    RUNS.c.trigger,
+    RUNS.c.status,
+    RUNS.c.parameters,
+    RUNS.c.started_at,
+    RUNS.c.finished_at,
+    RUNS.c.error,
+    RUNS.c.error_step,
+    RUNS.c.run_dir,
+)
+
+
+def _run_summary(row: Any) -> RunRecord:
+    """A run without its steps and artifacts, from a row of :data:`_SUMMARY_COLUMNS`."""
     return RunRecord(
         id=row.id,
         bot=row.bot_id,
@@ -796,6 +856,31 @@ def _run_record(row: RunRow, *, with_details: bool = False) -> RunRecord:
         error=row.error,
         error_step=row.error_step,
         run_dir=row.run_dir,
-        steps=steps,
-        artifacts=artifacts,
     )
+
+
+def _run_record(row: RunRow) -> RunRecord:
+    """A run with its steps (in order) and artifacts, from its ORM row."""
+    steps = [
+        StepRecord(
+            path=s.path,
+            kind=s.kind,
+            name=s.name,
+            status=StepStatus(s.status),
+            started_at=s.started_at,
+            duration_ms=s.duration_ms,
+            message=s.message,
+        )
+        for s in row.steps
+    ]
+    artifacts = [
+        ArtifactRecord(
+            kind=ArtifactKind(a.kind),
+            path=a.path,
+            sha256=a.sha256,
+            size=a.size,
+            step_path=a.step_path,
+        )
+        for a in row.artifacts
+    ]
+    return dataclasses.replace(_run_summary(row), steps=steps, artifacts=artifacts)

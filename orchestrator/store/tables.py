@@ -238,6 +238,8 @@ class RobotRow(Base):
 
 # The tables themselves, for Core statements in the hot paths (no ORM objects loaded).
 RUNS = Base.metadata.tables["runs"]
+STEPS = Base.metadata.tables["steps"]
+ARTIFACTS = Base.metadata.tables["artifacts"]
 AUDIT_LOG = Base.metadata.tables["audit_log"]
 LEASES = Base.metadata.tables["leases"]
 SCHEDULE_STATE = Base.metadata.tables["schedule_state"]

@@ -146,6 +146,7 @@ def test_unrecoverable_failure_is_stored_with_evidence(isolated_settings: Path) 
         result = bots(
             "run",
             "gewerbe-uebertragung",
+            "--no-retry",  # the bot retries after 5 minutes
             env={
                 "BOTS_STEP_TIMEOUT_S": "5",
                 "BOTS_TARGETS__CIVENTO": sandbox.civento_url,

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from orchestrator.errors import InvalidTransition, RunNotFound
-from orchestrator.results import TERMINAL, TRANSITIONS, RunStatus
+from orchestrator.results import (
+    TERMINAL,
+    TRANSITIONS,
+    ArtifactKind,
+    ArtifactRecord,
+    RunStatus,
+    StepRecord,
+    StepStatus,
+)
 from orchestrator.store import RunRequest, RunStore
 
 MakeRequest = Callable[..., RunRequest]
@@ -266,3 +275,39 @@ def test_list_and_count_runs_by_status(store: RunStore, new_request: MakeRequest
     assert store.count_runs(tenant="giessen") == {"queued": 3, "running": 1}
     assert store.count_runs() == {"queued": 3, "running": 2}
     assert store.count_runs(tenant="giessen", status=RunStatus.RUNNING) == {"running": 1}
+
+
+def test_the_outcome_its_steps_artifacts_and_retry_are_written_together_or_not_at_all(
+    store: RunStore, new_request: MakeRequest
+) -> None:
+    step = StepRecord("steps[0]", "call", None, StepStatus.FAILED, datetime.now(UTC), 5, "kaputt")
+    log = ArtifactRecord(ArtifactKind.LOG, "/data/runs/1/run.log.jsonl", "a" * 64, 10)
+    run_id = run_in(store, new_request, RunStatus.RUNNING)
+
+    with pytest.raises(InvalidTransition):  # another robot holds it: nothing is written
+        store.finish_run(
+            run_id,
+            RunStatus.FAILED,
+            holder="robot-2",
+            steps=[step],
+            artifacts=[log],
+            retry=new_request(retry_of=run_id, attempt=2, dedupe_key=f"retry:{run_id}"),
+        )
+    assert store.get_run(run_id).steps == [] and store.retry_of(run_id) is None
+
+    retry_id = store.finish_run(
+        run_id,
+        RunStatus.FAILED,
+        holder=ROBOT,
+        steps=[step],
+        artifacts=[log],
+        retry=new_request(retry_of=run_id, attempt=2, dedupe_key=f"retry:{run_id}"),
+    )
+    ended = store.get_run(run_id)
+    assert (ended.status, [s.path for s in ended.steps], len(ended.artifacts)) == (
+        RunStatus.FAILED,
+        ["steps[0]"],
+        1,
+    )
+    assert retry_id is not None and store.retry_of(run_id) == retry_id
+    assert store.get_run(retry_id).status is RunStatus.QUEUED
