@@ -31,8 +31,10 @@ from orchestrator.store.tables import RUNS
 
 # Any fixed number, the same in every process ("bots" + 2); see audit.py for + 1.
 _PG_LIMITS_LOCK = 0x626F7473_0002
-# Rows looked at beyond ``limit`` per round, for candidates a limit turns down.
+# Each further round looks at twice as many rows plus these, up to _MAX_PAGE: a queue full
+# of runs a limit turns down is passed in a few rounds, not one row at a time.
 _SPARE_CANDIDATES = 16
+_MAX_PAGE = 512
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,7 @@ def claim(
     """Claim up to ``limit`` runs for ``holder`` (see the module docstring)."""
     if limit <= 0 or not tenants:
         return []
-    page = limit + _SPARE_CANDIDATES
+    page = limit  # most claims take what they look at; a limit turning some down widens it
     candidates = (
         select_runs()
         .where(
@@ -149,14 +151,13 @@ def claim(
             _labels_fit(tx.connection, labels),
         )
         .order_by(RUNS.c.id)
-        .limit(page)
         .with_for_update(skip_locked=True)
     )
     chosen: list[RunSnapshot] = []
     active: ActiveRuns | None = None
     after = 0
     while len(chosen) < limit:
-        rows = tx.connection.execute(candidates.where(RUNS.c.id > after)).all()
+        rows = tx.connection.execute(candidates.where(RUNS.c.id > after).limit(page)).all()
         for row in rows:
             run = RunSnapshot.from_row(row)
             limits = pool_limits.get(run.tenant, {})
@@ -171,6 +172,7 @@ def claim(
         if len(rows) < page:
             break
         after = rows[-1].id
+        page = min(2 * page + _SPARE_CANDIDATES, _MAX_PAGE)
     until = tx.now + timedelta(seconds=lease_s)
     lease = {"holder": holder, "claimed_at": tx.now, "lease_expires_at": until}
     claimed = tx.move(chosen, RunStatus.CLAIMED, actor=holder, columns=lease)
