@@ -224,10 +224,13 @@ class Robot:
                 f"still running {WATCHDOG_GRACE_S:g} s after its timeout of "
                 f"{slot.timeout_s:g} s; ended by robot {self.name}"
             )
-            try:
-                retry = None
-                if slot.bot is not None:
+            retry = None
+            if slot.bot is not None:
+                try:
                     retry = self._next_attempt(slot.bot, claimed, RunStatus.TIMED_OUT)
+                except BotsError as exc:  # its parameters no longer fit the bot
+                    self._log.error("no retry", run_id=claimed.id, error=str(exc))
+            try:
                 self.store.finish_run(
                     claimed.id, RunStatus.TIMED_OUT, error=error, holder=self.name, retry=retry
                 )
@@ -340,7 +343,7 @@ class Robot:
         )
         if retry is not None:
             self._log.info(
-                "retry queued",
+                "retry due, queued with the outcome",
                 run_id=claimed.id,
                 attempt=retry.attempt,
                 not_before=retry.not_before.isoformat() if retry.not_before else None,
