@@ -40,7 +40,11 @@ _ENTRY_COLUMNS = (
     _AUDIT.c.hash,
 )
 _HEAD = select(_AUDIT.c.seq, _AUDIT.c.hash).order_by(_AUDIT.c.seq.desc()).limit(1)
-_PG_LOCK_HEAD = text("SELECT seq, hash FROM audit_log_lock_head(:key)")
+_PG_APPEND = text(
+    "SELECT audit_log_append(:key, :at, CAST(:tenants AS text[]), CAST(:actors AS text[]),"
+    " CAST(:actions AS text[]), CAST(:run_ids AS integer[]), CAST(:datas AS json[]),"
+    " CAST(:befores AS text[]), CAST(:middles AS text[]), CAST(:afters AS text[]))"
+)
 _INSERT = insert(_AUDIT)
 
 
@@ -110,21 +114,67 @@ def entry_hash(
     return hashlib.sha256(canonical_json(fields).encode()).hexdigest()
 
 
+def hash_parts(
+    *,
+    at: datetime,
+    tenant: str | None,
+    actor: str,
+    action: str,
+    run_id: int | None,
+    data: dict[str, Any],
+) -> tuple[str, str, str]:
+    """An entry's canonical JSON without ``prev_hash`` and ``seq``, cut where they go.
+
+    ``before + prev_hash + middle + str(seq) + after`` is the text :func:`entry_hash` hashes:
+    the keys sort as ``action, actor, at, data, prev_hash, run_id, seq, tenant``. PostgreSQL
+    chains entries from these parts (``audit_log_append``, migration 0003).
+    """
+    head = canonical_json({"action": action, "actor": actor, "at": timestamp(at), "data": data})
+    before = head[:-1] + ',"prev_hash":"'
+    middle = '","run_id":' + canonical_json(run_id) + ',"seq":'
+    after = ',"tenant":' + canonical_json(tenant) + "}"
+    return before, middle, after
+
+
 def append(connection: Connection, events: Sequence[AuditEvent], at: datetime) -> None:
     """Append ``events`` in order, in the caller's transaction, all stamped ``at``.
 
-    Call it as the last thing before the commit: on PostgreSQL it takes the advisory lock that
-    serialises all appends, and holds it until the commit.
+    Call it as the last thing before the commit: it takes the lock that serialises all
+    appends (on PostgreSQL an advisory lock, held until the commit). On PostgreSQL one call
+    of ``audit_log_append`` locks, reads the head and inserts the chained entries, in one
+    round trip.
     """
     if not events:
         return
-    if connection.dialect.name == "postgresql":
-        # Takes the lock, then reads the head (see migration 0002): one round trip.
-        head = connection.execute(_PG_LOCK_HEAD, {"key": _PG_AUDIT_LOCK}).first()
-    else:
-        head = connection.execute(_HEAD).first()
-    seq, prev_hash = (head.seq, head.hash) if head and head.seq is not None else (0, GENESIS)
     at = at.astimezone(UTC)
+    if connection.dialect.name == "postgresql":
+        parts = [
+            hash_parts(
+                at=at,
+                tenant=event.tenant,
+                actor=event.actor,
+                action=event.action,
+                run_id=event.run_id,
+                data=event.data,
+            )
+            for event in events
+        ]
+        arguments = {
+            "key": _PG_AUDIT_LOCK,
+            "at": at,
+            "tenants": [event.tenant for event in events],
+            "actors": [event.actor for event in events],
+            "actions": [event.action for event in events],
+            "run_ids": [event.run_id for event in events],
+            "datas": [canonical_json(event.data) for event in events],
+            "befores": [before for before, _, _ in parts],
+            "middles": [middle for _, middle, _ in parts],
+            "afters": [after for _, _, after in parts],
+        }
+        connection.execute(_PG_APPEND, arguments)
+        return
+    head = connection.execute(_HEAD).first()
+    seq, prev_hash = (head.seq, head.hash) if head and head.seq is not None else (0, GENESIS)
     rows = []
     for event in events:
         seq += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 
 from orchestrator.results import RunStatus
 from orchestrator.store import RunRequest, RunStore, open_store
-from orchestrator.store.audit import entry_hash
+from orchestrator.store.audit import GENESIS, entry_hash, hash_parts
 
 MakeRequest = Callable[..., RunRequest]
 Sql = Callable[..., list[Any]]
@@ -62,6 +63,40 @@ def test_the_trail_verifies_after_reopening(history: RunStore, database_url: str
     with open_store(database_url) as again:
         assert again.verify_audit().ok
         assert again.verify_audit().head_hash == head
+
+
+@pytest.mark.parametrize(
+    ("tenant", "run_id", "data"),
+    [
+        ("giessen", 17, {"ort": "Gießen", "x": 0.1, "q": 'a "b" \\ c', "n": None}),
+        (None, None, {}),
+        ("wetzlar", 3, {"liste": [1, 2.5, "€"], "nul": "a\x00b", "tief": {"z": 1, "a": [{}]}}),
+    ],
+)
+def test_the_parts_postgresql_chains_from_hash_like_the_entry(
+    tenant: str | None, run_id: int | None, data: dict[str, Any]
+) -> None:
+    at = datetime(2026, 11, 2, 7, 0, 0, 123, tzinfo=UTC)
+    fields = {"at": at, "tenant": tenant, "actor": "robot-1", "action": "queued"}
+    before, middle, after = hash_parts(**fields, run_id=run_id, data=data)
+
+    text = before + GENESIS + middle + "42" + after
+
+    assert json.loads(text)["seq"] == 42
+    expected = entry_hash(**fields, run_id=run_id, data=data, seq=42, prev_hash=GENESIS)
+    assert hashlib.sha256(text.encode()).hexdigest() == expected
+
+
+def test_odd_texts_chain_and_verify(store: RunStore, new_request: MakeRequest) -> None:
+    # Quotes, backslashes, control characters and non-Latin-1 text reach the audit entry.
+    odd = {"name": 'Müller "Ö" \\ GmbH', "nul": "a\x00b", "zeilen": "1\n2", "euro": "€ ✓"}
+    for _ in range(2):
+        store.enqueue(new_request(parameters=odd))
+
+    assert store.verify_audit() == type(store.verify_audit())(
+        True, 2, list(store.export_audit())[-1]["hash"]
+    )
+    assert list(store.export_audit())[-1]["data"]["parameters"] == odd
 
 
 def test_the_database_refuses_to_update_or_delete_audit_entries(
