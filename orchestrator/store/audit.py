@@ -40,11 +40,7 @@ _ENTRY_COLUMNS = (
     _AUDIT.c.hash,
 )
 _HEAD = select(_AUDIT.c.seq, _AUDIT.c.hash).order_by(_AUDIT.c.seq.desc()).limit(1)
-_PG_APPEND = text(
-    "SELECT audit_log_append(:key, :at, CAST(:tenants AS text[]), CAST(:actors AS text[]),"
-    " CAST(:actions AS text[]), CAST(:run_ids AS integer[]), CAST(:datas AS json[]),"
-    " CAST(:befores AS text[]), CAST(:middles AS text[]), CAST(:afters AS text[]))"
-)
+_PG_APPEND = text("SELECT audit_log_append(:key, :at, CAST(:fields AS json), CAST(:datas AS json))")
 _INSERT = insert(_AUDIT)
 
 
@@ -148,8 +144,9 @@ def append(connection: Connection, events: Sequence[AuditEvent], at: datetime) -
         return
     at = at.astimezone(UTC)
     if connection.dialect.name == "postgresql":
-        parts = [
-            hash_parts(
+        texts = []
+        for event in events:
+            before, middle, after = hash_parts(
                 at=at,
                 tenant=event.tenant,
                 actor=event.actor,
@@ -157,19 +154,14 @@ def append(connection: Connection, events: Sequence[AuditEvent], at: datetime) -
                 run_id=event.run_id,
                 data=event.data,
             )
-            for event in events
-        ]
+            texts.append(
+                [event.tenant, event.actor, event.action, event.run_id, before, middle, after]
+            )
         arguments = {
             "key": _PG_AUDIT_LOCK,
             "at": at,
-            "tenants": [event.tenant for event in events],
-            "actors": [event.actor for event in events],
-            "actions": [event.action for event in events],
-            "run_ids": [event.run_id for event in events],
-            "datas": [canonical_json(event.data) for event in events],
-            "befores": [before for before, _, _ in parts],
-            "middles": [middle for _, middle, _ in parts],
-            "afters": [after for _, _, after in parts],
+            "fields": json.dumps(texts),
+            "datas": "[" + ",".join(canonical_json(event.data) for event in events) + "]",
         }
         connection.execute(_PG_APPEND, arguments)
         return

@@ -1,9 +1,10 @@
 """The run history and queue: :class:`RunStore` is the one API over the database.
 
-Every write is its own short transaction, committed before the method returns: if the process
-dies mid-run, everything recorded so far stays readable. Every status change goes through
-:meth:`RunStore.transition` (:mod:`.lifecycle`) and leaves an audit entry (:mod:`.audit`) in
-the same transaction. Example::
+Every write is a short transaction, committed before the method returns: if the process dies
+mid-run, everything recorded so far stays readable. The starts and outcomes that concurrent
+threads record at the same moment share one transaction (:mod:`.group_commit`). Every status
+change goes through :meth:`RunStore.transition` (:mod:`.lifecycle`) and leaves an audit entry
+(:mod:`.audit`) in the same transaction. Example::
 
     store = open_store("sqlite:///data/bots.sqlite")
     run_id = store.start_standalone(request, holder="cli:host:4711", lease_s=30, pool_limits={})
@@ -54,6 +55,7 @@ from orchestrator.store.database import (
     for_writing,
     parse_url,
 )
+from orchestrator.store.group_commit import GroupCommit
 from orchestrator.store.lifecycle import WriteTransaction, not_found, released
 from orchestrator.store.migrate import upgrade_to_head
 from orchestrator.store.queue import (
@@ -99,6 +101,7 @@ class RunStore:
         self._engine = engine  # reads: deferred transactions
         self._writer = for_writing(engine)  # writes: SQLite's write lock from BEGIN on
         self._url = url
+        self._group = GroupCommit(self._change)  # starts and outcomes of concurrent runs
 
     def __enter__(self) -> Self:
         return self
@@ -240,7 +243,8 @@ class RunStore:
             InvalidTransition: the run is no longer claimed (cancelled meanwhile), or by another
                 holder.
         """
-        with self._change() as tx:
+
+        def start(tx: WriteTransaction) -> None:
             columns: dict[str, Any] = {"started_at": tx.now}
             if bot_digest is not None:
                 columns["bot_digest"] = bot_digest
@@ -250,6 +254,8 @@ class RunStore:
                 run_id, RunStatus.RUNNING, actor=holder, expect_holder=holder, columns=columns
             )
 
+        self._group.run(start, order=run_id)
+
     def renew(self, holder: str, lease_s: float) -> set[int]:
         """Extend the leases of all claimed/running runs of ``holder`` to now + ``lease_s``.
 
@@ -258,13 +264,18 @@ class RunStore:
 
         Example: ``if 17 in store.renew("robot-1", 30): cancel_event.set()``.
         """
+        # Locks the runs in id order, as a shared transaction of starts and outcomes does:
+        # taking them in any order could deadlock with one.
+        held = (
+            select(RUNS.c.id)
+            .where(RUNS.c.holder == holder, RUNS.c.status.in_([s.value for s in ACTIVE]))
+            .order_by(RUNS.c.id)
+            .with_for_update()
+        )
         with self._change() as tx:
             renewed = tx.connection.execute(
                 update(RUNS)
-                .where(
-                    RUNS.c.holder == holder,
-                    RUNS.c.status.in_([status.value for status in ACTIVE]),
-                )
+                .where(RUNS.c.id.in_(held.scalar_subquery()))
                 .values(lease_expires_at=tx.now + timedelta(seconds=lease_s))
                 .returning(RUNS.c.id, RUNS.c.cancel_requested)
             ).all()
@@ -301,7 +312,8 @@ class RunStore:
         status = RunStatus(status)
         if status not in TERMINAL:
             raise ValueError(f"finish_run needs a terminal status, not {status.value!r}")
-        with self._change() as tx:
+
+        def finish(tx: WriteTransaction) -> int | None:
             columns = {
                 "finished_at": tx.now,
                 "error": error,
@@ -314,6 +326,8 @@ class RunStore:
             if artifacts:
                 _insert_artifacts(tx.connection, run_id, artifacts)
             return insert_queued(tx, retry) if retry is not None else None
+
+        return self._group.run(finish, order=run_id)
 
     def hand_back(self, run_id: int, *, holder: str) -> None:
         """Give a claimed (or running) run back to the queue, e.g. when the robot stops.
