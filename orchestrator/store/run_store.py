@@ -24,7 +24,20 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, exists, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    column,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+    values,
+)
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -99,6 +112,9 @@ class RunStore:
 
     def __init__(self, engine: Engine, url: URL) -> None:
         self._engine = engine  # reads: deferred transactions
+        # Reads of one statement: on PostgreSQL without BEGIN and ROLLBACK around it.
+        single = {"isolation_level": "AUTOCOMMIT"} if url.get_backend_name() != "sqlite" else {}
+        self._single = engine.execution_options(**single)
         self._writer = for_writing(engine)  # writes: SQLite's write lock from BEGIN on
         self._url = url
         self._group = GroupCommit(self._change)  # starts and outcomes of concurrent runs
@@ -514,7 +530,7 @@ class RunStore:
             query = query.where(RUNS.c.bot_id == bot_id)
         if status is not None:
             query = query.where(RUNS.c.status == RunStatus(status).value)
-        with self._read() as connection:
+        with self._query() as connection:
             return [_run_summary(row) for row in connection.execute(query)]
 
     def get_run(self, run_id: int, *, tenant: str | None = None, details: bool = True) -> RunRecord:
@@ -531,7 +547,7 @@ class RunStore:
             summary = select(*_SUMMARY_COLUMNS).where(RUNS.c.id == run_id)
             if tenant is not None:
                 summary = summary.where(RUNS.c.tenant == tenant)
-            with self._read() as connection:
+            with self._query() as connection:
                 found = connection.execute(summary).first()
             if found is None:
                 raise not_found(run_id, tenant)
@@ -554,7 +570,7 @@ class RunStore:
         query = select(RUNS.c.id).where(RUNS.c.retry_of == run_id).order_by(RUNS.c.id).limit(1)
         if tenant is not None:
             query = query.where(RUNS.c.tenant == tenant)
-        with self._read() as connection:
+        with self._query() as connection:
             found = connection.scalar(query)
         return int(found) if found is not None else None
 
@@ -570,7 +586,7 @@ class RunStore:
             query = query.where(RUNS.c.tenant == tenant)
         if status is not None:
             query = query.where(RUNS.c.status == RunStatus(status).value)
-        with self._read() as connection:
+        with self._query() as connection:
             return {row[0]: int(row[1]) for row in connection.execute(query)}
 
     # ----------------------------------------------------------------- leases, schedules
@@ -722,7 +738,7 @@ class RunStore:
         Raises:
             EnvironmentProblem: it does not.
         """
-        with self._read() as connection:
+        with self._query() as connection:
             connection.execute(text("SELECT 1"))
 
     def close(self) -> None:
@@ -761,6 +777,12 @@ class RunStore:
             yield connection
 
     @contextmanager
+    def _query(self) -> Iterator[Connection]:
+        """A connection for one read statement (each statement sees what is committed)."""
+        with self._errors(), self._single.connect() as connection:
+            yield connection
+
+    @contextmanager
     def _write(self) -> Iterator[Connection]:
         """One short write transaction without audit entries, committed on leaving."""
         with self._errors(), self._writer.begin() as connection:
@@ -780,34 +802,65 @@ class RunStore:
                 insert_rows(connection)
         except IntegrityError:
             # The foreign key refused it, unless something else did: tell which.
-            with self._read() as connection:
+            with self._query() as connection:
                 if not connection.scalar(select(exists().where(RUNS.c.id == run_id))):
                     raise not_found(run_id) from None
             raise
 
 
 def _insert_steps(connection: Connection, run_id: int, steps: Sequence[StepRecord]) -> None:
-    """Insert steps numbered after the run's last one (one writer per run at a time)."""
-    last = connection.scalar(
-        select(func.coalesce(func.max(STEPS.c.seq), 0)).where(STEPS.c.run_id == run_id)
-    )
+    """Insert steps numbered after the run's last one (one writer per run at a time).
+
+    On PostgreSQL in one statement, ``INSERT ... SELECT`` from ``VALUES``; SQLite, which
+    cannot name the columns of ``VALUES``, first asks for the last number.
+    """
+    rows = [
+        (
+            n,
+            step.path,
+            step.kind,
+            step.name,
+            StepStatus(step.status).value,
+            _aware(step.started_at, "StepRecord.started_at"),
+            step.duration_ms,
+            step.message,
+        )
+        for n, step in enumerate(steps, start=1)
+    ]
+    last = select(func.coalesce(func.max(STEPS.c.seq), 0)).where(STEPS.c.run_id == run_id)
+    if connection.dialect.name == "postgresql":
+        new = values(*_NEW_STEP_COLUMNS, name="new_steps").data(rows)
+        numbered = select(
+            literal(run_id, Integer), last.scalar_subquery() + new.c.n, *list(new.c)[1:]
+        )
+        connection.execute(insert(STEPS).from_select(_STEP_INSERT_COLUMNS, numbered))
+        return
+    first = int(connection.scalar(last) or 0)
+    names = _STEP_INSERT_COLUMNS[1:]
     connection.execute(
         insert(STEPS),
         [
-            {
-                "run_id": run_id,
-                "seq": int(last or 0) + n,
-                "path": step.path,
-                "kind": step.kind,
-                "name": step.name,
-                "status": StepStatus(step.status).value,
-                "started_at": _aware(step.started_at, "StepRecord.started_at"),
-                "duration_ms": step.duration_ms,
-                "message": step.message,
-            }
-            for n, step in enumerate(steps, start=1)
+            {"run_id": run_id, **dict(zip(names, (first + row[0], *row[1:]), strict=True))}
+            for row in rows
         ],
     )
+
+
+_STEP_INSERT_COLUMNS = [
+    "run_id",
+    "seq",
+    "path",
+    "kind",
+    "name",
+    "status",
+    "started_at",
+    "duration_ms",
+    "message",
+]
+_NEW_STEP_COLUMNS = [
+    column("n", Integer),
+    *(column(name, STEPS.c[name].type) for name in _STEP_INSERT_COLUMNS[2:]),
+]
 
 
 def _insert_artifacts(

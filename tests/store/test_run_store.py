@@ -129,6 +129,21 @@ def test_steps_keep_the_order_they_were_recorded_in(store: RunStore) -> None:
     assert len(store.get_run(other).steps) == 12
 
 
+def test_steps_recorded_in_batches_and_with_the_outcome_follow_each_other(
+    store: RunStore, sql: Any
+) -> None:
+    run_id = start(store)
+    batches = [[step(f"steps[{n}]") for n in range(k, k + 3)] for k in (0, 3)]
+    for batch in batches:
+        store.record_steps(run_id, batch)
+
+    store.finish_run(run_id, RunStatus.SUCCEEDED, steps=[step("steps[6]"), step("steps[7]")])
+
+    assert [s.path for s in store.get_run(run_id).steps] == [f"steps[{n}]" for n in range(8)]
+    numbers = sql("SELECT seq FROM steps WHERE run_id = :r ORDER BY seq", r=run_id)
+    assert [row.seq for row in numbers] == list(range(1, 9))
+
+
 def test_list_runs_is_newest_first_limited_and_without_details(store: RunStore) -> None:
     ids = [start(store) for _ in range(5)]
     store.record_step(ids[-1], step("steps[0]"))
