@@ -16,7 +16,6 @@ change goes through :meth:`RunStore.transition` (:mod:`.lifecycle`) and leaves a
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import socket
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -27,16 +26,11 @@ from typing import Any, Self
 from sqlalchemy import (
     Connection,
     Engine,
-    Integer,
-    column,
     exists,
     func,
-    insert,
-    literal,
     select,
     text,
     update,
-    values,
 )
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
@@ -46,12 +40,10 @@ from orchestrator.errors import BotBusy, InvalidTransition
 from orchestrator.results import (
     ACTIVE,
     TERMINAL,
-    ArtifactKind,
     ArtifactRecord,
     RunRecord,
     RunStatus,
     StepRecord,
-    StepStatus,
 )
 from orchestrator.store import coordination
 from orchestrator.store.audit import (
@@ -79,7 +71,15 @@ from orchestrator.store.queue import (
     insert_queued,
     is_limited,
 )
-from orchestrator.store.tables import ARTIFACTS, RUNS, STEPS, RunRow, utc_now
+from orchestrator.store.records import (
+    SUMMARY_COLUMNS,
+    aware,
+    insert_artifacts,
+    insert_steps,
+    run_record,
+    run_summary,
+)
+from orchestrator.store.tables import RUNS, RunRow, utc_now
 
 
 def open_store(database_url: str) -> RunStore:
@@ -338,9 +338,9 @@ class RunStore:
             }
             tx.move_one(run_id, status, actor=holder, expect_holder=holder, columns=columns)
             if steps:
-                _insert_steps(tx.connection, run_id, steps)
+                insert_steps(tx.connection, run_id, steps)
             if artifacts:
-                _insert_artifacts(tx.connection, run_id, artifacts)
+                insert_artifacts(tx.connection, run_id, artifacts)
             return insert_queued(tx, retry) if retry is not None else None
 
         return self._group.run(finish, order=run_id)
@@ -492,9 +492,7 @@ class RunStore:
     def record_steps(self, run_id: int, steps: Sequence[StepRecord]) -> None:
         """Append executed steps to the run, in order, in one transaction."""
         if steps:
-            self._insert_for_run(
-                run_id, lambda connection: _insert_steps(connection, run_id, steps)
-            )
+            self._insert_for_run(run_id, lambda connection: insert_steps(connection, run_id, steps))
 
     def record_artifact(self, run_id: int, artifact: ArtifactRecord) -> None:
         """Record a file kept for the run; ``path`` is stored exactly as given."""
@@ -504,7 +502,7 @@ class RunStore:
         """Record files kept for the run, in one transaction."""
         if artifacts:
             self._insert_for_run(
-                run_id, lambda connection: _insert_artifacts(connection, run_id, artifacts)
+                run_id, lambda connection: insert_artifacts(connection, run_id, artifacts)
             )
 
     # ----------------------------------------------------------------- reading runs
@@ -523,7 +521,7 @@ class RunStore:
 
         Example: ``store.list_runs(tenant="giessen", status=RunStatus.QUEUED, limit=10)``.
         """
-        query = select(*_SUMMARY_COLUMNS).order_by(RUNS.c.id.desc()).limit(max(limit, 0))
+        query = select(*SUMMARY_COLUMNS).order_by(RUNS.c.id.desc()).limit(max(limit, 0))
         if tenant is not None:
             query = query.where(RUNS.c.tenant == tenant)
         if bot_id is not None:
@@ -531,7 +529,7 @@ class RunStore:
         if status is not None:
             query = query.where(RUNS.c.status == RunStatus(status).value)
         with self._query() as connection:
-            return [_run_summary(row) for row in connection.execute(query)]
+            return [run_summary(row) for row in connection.execute(query)]
 
     def get_run(self, run_id: int, *, tenant: str | None = None, details: bool = True) -> RunRecord:
         """One run with its steps (in order) and artifacts (``details=False``: without).
@@ -544,14 +542,14 @@ class RunStore:
             RunNotFound: there is no such run (for this tenant).
         """
         if not details:
-            summary = select(*_SUMMARY_COLUMNS).where(RUNS.c.id == run_id)
+            summary = select(*SUMMARY_COLUMNS).where(RUNS.c.id == run_id)
             if tenant is not None:
                 summary = summary.where(RUNS.c.tenant == tenant)
             with self._query() as connection:
                 found = connection.execute(summary).first()
             if found is None:
                 raise not_found(run_id, tenant)
-            return _run_summary(found)
+            return run_summary(found)
         query = select(RunRow).where(RunRow.id == run_id)
         query = query.options(selectinload(RunRow.steps), selectinload(RunRow.artifacts))
         if tenant is not None:
@@ -560,7 +558,7 @@ class RunStore:
             row = session.scalars(query).one_or_none()
             if row is None:
                 raise not_found(run_id, tenant)
-            return _run_record(row)
+            return run_record(row)
 
     def retry_of(self, run_id: int, *, tenant: str | None = None) -> int | None:
         """The id of the run queued as the next attempt of run ``run_id``, if there is one.
@@ -630,7 +628,7 @@ class RunStore:
 
         Example: ``store.record_firing("giessen", "morgens", fire_time)``.
         """
-        fire_time = _aware(fire_time, "fire_time")
+        fire_time = aware(fire_time, "fire_time")
         with self._write() as connection:
             coordination.record_firing(connection, tenant, name, fire_time)
 
@@ -726,7 +724,7 @@ class RunStore:
         Example: ``for entry in store.export_audit(tenant="giessen"): print(entry["seq"])``.
         """
         if since is not None:
-            _aware(since, "since")
+            aware(since, "since")
         with self._read() as connection:
             yield from export_entries(connection, since=since, tenant=tenant)
 
@@ -806,148 +804,3 @@ class RunStore:
                 if not connection.scalar(select(exists().where(RUNS.c.id == run_id))):
                     raise not_found(run_id) from None
             raise
-
-
-def _insert_steps(connection: Connection, run_id: int, steps: Sequence[StepRecord]) -> None:
-    """Insert steps numbered after the run's last one (one writer per run at a time).
-
-    On PostgreSQL in one statement, ``INSERT ... SELECT`` from ``VALUES``; SQLite, which
-    cannot name the columns of ``VALUES``, first asks for the last number.
-    """
-    rows = [
-        (
-            n,
-            step.path,
-            step.kind,
-            step.name,
-            StepStatus(step.status).value,
-            _aware(step.started_at, "StepRecord.started_at"),
-            step.duration_ms,
-            step.message,
-        )
-        for n, step in enumerate(steps, start=1)
-    ]
-    last = select(func.coalesce(func.max(STEPS.c.seq), 0)).where(STEPS.c.run_id == run_id)
-    if connection.dialect.name == "postgresql":
-        new = values(*_NEW_STEP_COLUMNS, name="new_steps").data(rows)
-        numbered = select(
-            literal(run_id, Integer), last.scalar_subquery() + new.c.n, *list(new.c)[1:]
-        )
-        connection.execute(insert(STEPS).from_select(_STEP_INSERT_COLUMNS, numbered))
-        return
-    first = int(connection.scalar(last) or 0)
-    names = _STEP_INSERT_COLUMNS[1:]
-    connection.execute(
-        insert(STEPS),
-        [
-            {"run_id": run_id, **dict(zip(names, (first + row[0], *row[1:]), strict=True))}
-            for row in rows
-        ],
-    )
-
-
-_STEP_INSERT_COLUMNS = [
-    "run_id",
-    "seq",
-    "path",
-    "kind",
-    "name",
-    "status",
-    "started_at",
-    "duration_ms",
-    "message",
-]
-_NEW_STEP_COLUMNS = [
-    column("n", Integer),
-    *(column(name, STEPS.c[name].type) for name in _STEP_INSERT_COLUMNS[2:]),
-]
-
-
-def _insert_artifacts(
-    connection: Connection, run_id: int, artifacts: Sequence[ArtifactRecord]
-) -> None:
-    now = utc_now()
-    connection.execute(
-        insert(ARTIFACTS),
-        [
-            {
-                "run_id": run_id,
-                "step_path": artifact.step_path,
-                "kind": ArtifactKind(artifact.kind).value,
-                "path": artifact.path,
-                "sha256": artifact.sha256,
-                "size": artifact.size,
-                "created_at": now,
-            }
-            for artifact in artifacts
-        ],
-    )
-
-
-def _aware(value: datetime, what: str) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{what} must be timezone-aware, got naive {value.isoformat()}")
-    return value
-
-
-_SUMMARY_COLUMNS = (
-    RUNS.c.id,
-    RUNS.c.bot_id,
-    RUNS.c.bot_version,
-    RUNS.c.bot_digest,
-    RUNS.c.tenant,
-    RUNS.c.trigger,
-    RUNS.c.status,
-    RUNS.c.parameters,
-    RUNS.c.started_at,
-    RUNS.c.finished_at,
-    RUNS.c.error,
-    RUNS.c.error_step,
-    RUNS.c.run_dir,
-)
-
-
-def _run_summary(row: Any) -> RunRecord:
-    """A run without its steps and artifacts, from a row of :data:`_SUMMARY_COLUMNS`."""
-    return RunRecord(
-        id=row.id,
-        bot=row.bot_id,
-        version=row.bot_version,
-        digest=row.bot_digest,
-        tenant=row.tenant,
-        trigger=row.trigger,
-        status=RunStatus(row.status),
-        parameters=dict(row.parameters),
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        error=row.error,
-        error_step=row.error_step,
-        run_dir=row.run_dir,
-    )
-
-
-def _run_record(row: RunRow) -> RunRecord:
-    """A run with its steps (in order) and artifacts, from its ORM row."""
-    steps = [
-        StepRecord(
-            path=s.path,
-            kind=s.kind,
-            name=s.name,
-            status=StepStatus(s.status),
-            started_at=s.started_at,
-            duration_ms=s.duration_ms,
-            message=s.message,
-        )
-        for s in row.steps
-    ]
-    artifacts = [
-        ArtifactRecord(
-            kind=ArtifactKind(a.kind),
-            path=a.path,
-            sha256=a.sha256,
-            size=a.size,
-            step_path=a.step_path,
-        )
-        for a in row.artifacts
-    ]
-    return dataclasses.replace(_run_summary(row), steps=steps, artifacts=artifacts)

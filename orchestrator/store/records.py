@@ -1,0 +1,177 @@
+"""A run's record in SQL: its steps and artifacts written, and the run read back.
+
+:func:`insert_steps` and :func:`insert_artifacts` take the caller's connection, so a run's
+last steps and artifacts go into the transaction that records its outcome. A run comes back
+as a :class:`~orchestrator.results.RunRecord`: :func:`run_summary` from a row of
+:data:`SUMMARY_COLUMNS` (lists, the robot's path), :func:`run_record` from the ORM row with
+its steps and artifacts loaded (``bots show``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Integer, column, func, insert, literal, select, values
+
+from orchestrator.results import (
+    ArtifactKind,
+    ArtifactRecord,
+    RunRecord,
+    RunStatus,
+    StepRecord,
+    StepStatus,
+)
+from orchestrator.store.tables import ARTIFACTS, RUNS, STEPS, RunRow, utc_now
+
+
+def insert_steps(connection: Connection, run_id: int, steps: Sequence[StepRecord]) -> None:
+    """Insert steps numbered after the run's last one (one writer per run at a time).
+
+    On PostgreSQL in one statement, ``INSERT ... SELECT`` from ``VALUES``; SQLite, which
+    cannot name the columns of ``VALUES``, first asks for the last number.
+    """
+    rows = [
+        (
+            n,
+            step.path,
+            step.kind,
+            step.name,
+            StepStatus(step.status).value,
+            aware(step.started_at, "StepRecord.started_at"),
+            step.duration_ms,
+            step.message,
+        )
+        for n, step in enumerate(steps, start=1)
+    ]
+    last = select(func.coalesce(func.max(STEPS.c.seq), 0)).where(STEPS.c.run_id == run_id)
+    if connection.dialect.name == "postgresql":
+        new = values(*_NEW_STEP_COLUMNS, name="new_steps").data(rows)
+        numbered = select(
+            literal(run_id, Integer), last.scalar_subquery() + new.c.n, *list(new.c)[1:]
+        )
+        connection.execute(insert(STEPS).from_select(_STEP_INSERT_COLUMNS, numbered))
+        return
+    first = int(connection.scalar(last) or 0)
+    names = _STEP_INSERT_COLUMNS[1:]
+    connection.execute(
+        insert(STEPS),
+        [
+            {"run_id": run_id, **dict(zip(names, (first + row[0], *row[1:]), strict=True))}
+            for row in rows
+        ],
+    )
+
+
+_STEP_INSERT_COLUMNS = [
+    "run_id",
+    "seq",
+    "path",
+    "kind",
+    "name",
+    "status",
+    "started_at",
+    "duration_ms",
+    "message",
+]
+_NEW_STEP_COLUMNS = [
+    column("n", Integer),
+    *(column(name, STEPS.c[name].type) for name in _STEP_INSERT_COLUMNS[2:]),
+]
+
+
+def insert_artifacts(
+    connection: Connection, run_id: int, artifacts: Sequence[ArtifactRecord]
+) -> None:
+    now = utc_now()
+    connection.execute(
+        insert(ARTIFACTS),
+        [
+            {
+                "run_id": run_id,
+                "step_path": artifact.step_path,
+                "kind": ArtifactKind(artifact.kind).value,
+                "path": artifact.path,
+                "sha256": artifact.sha256,
+                "size": artifact.size,
+                "created_at": now,
+            }
+            for artifact in artifacts
+        ],
+    )
+
+
+def aware(value: datetime, what: str) -> datetime:
+    """``value`` if it is timezone-aware.
+
+    Raises:
+        ValueError: it is naive (its meaning would depend on the machine's clock).
+    """
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware, got naive {value.isoformat()}")
+    return value
+
+
+SUMMARY_COLUMNS = (
+    RUNS.c.id,
+    RUNS.c.bot_id,
+    RUNS.c.bot_version,
+    RUNS.c.bot_digest,
+    RUNS.c.tenant,
+    RUNS.c.trigger,
+    RUNS.c.status,
+    RUNS.c.parameters,
+    RUNS.c.started_at,
+    RUNS.c.finished_at,
+    RUNS.c.error,
+    RUNS.c.error_step,
+    RUNS.c.run_dir,
+)
+
+
+def run_summary(row: Any) -> RunRecord:
+    """A run without its steps and artifacts, from a row of :data:`SUMMARY_COLUMNS`."""
+    return RunRecord(
+        id=row.id,
+        bot=row.bot_id,
+        version=row.bot_version,
+        digest=row.bot_digest,
+        tenant=row.tenant,
+        trigger=row.trigger,
+        status=RunStatus(row.status),
+        parameters=dict(row.parameters),
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        error=row.error,
+        error_step=row.error_step,
+        run_dir=row.run_dir,
+    )
+
+
+def run_record(row: RunRow) -> RunRecord:
+    """A run with its steps (in order) and artifacts, from its ORM row."""
+    steps = [
+        StepRecord(
+            path=s.path,
+            kind=s.kind,
+            name=s.name,
+            status=StepStatus(s.status),
+            started_at=s.started_at,
+            duration_ms=s.duration_ms,
+            message=s.message,
+        )
+        for s in row.steps
+    ]
+    artifacts = [
+        ArtifactRecord(
+            kind=ArtifactKind(a.kind),
+            path=a.path,
+            sha256=a.sha256,
+            size=a.size,
+            step_path=a.step_path,
+        )
+        for a in row.artifacts
+    ]
+    return dataclasses.replace(run_summary(row), steps=steps, artifacts=artifacts)
