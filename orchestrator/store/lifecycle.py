@@ -15,12 +15,13 @@ appends the queued entries right before the commit (see :func:`.audit.append`)::
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, select, update
+from sqlalchemy import ClauseElement, Connection, Row, Select, Update, bindparam, select, update
 
 from orchestrator.errors import InvalidTransition, RunNotFound
 from orchestrator.results import ACTIVE, TRANSITIONS, RunStatus
@@ -124,12 +125,16 @@ class WriteTransaction:
         """
         columns = dict(columns or {})
         sources = _SOURCES[to]
-        if len(sources) == 1 and expect in (None, sources[0]):
-            statement = update(RUNS).where(RUNS.c.id == run_id, RUNS.c.status == sources[0].value)
-            if expect_holder is not None:
-                statement = statement.where(RUNS.c.holder == expect_holder)
-            values = statement.values(status=to.value, **columns).returning(*SNAPSHOT_COLUMNS)
-            row = self.connection.execute(values).first()
+        if len(sources) == 1 and expect in (None, sources[0]) and _plain(columns):
+            statement = _move_one_statement(tuple(columns), expect_holder is not None)
+            arguments = {
+                "run_id": run_id,
+                "from_status": sources[0].value,
+                "to_status": to.value,
+                "holder_now": expect_holder,
+                **{f"set_{key}": value for key, value in columns.items()},
+            }
+            row = self.connection.execute(statement, arguments).first()
             if row is not None:
                 moved = RunSnapshot.from_row(row)
                 who = actor or moved.holder or "system"
@@ -168,11 +173,14 @@ class WriteTransaction:
             _check(run, to, expect=expect, expect_holder=expect_holder)
         if not runs:
             return []
-        self.connection.execute(
-            update(RUNS)
-            .where(RUNS.c.id.in_([run.id for run in runs]))
-            .values(status=to.value, **columns)
-        )
+        ids = [run.id for run in runs]
+        if _plain(columns):
+            arguments = {f"set_{key}": value for key, value in columns.items()}
+            statement = _move_statement(tuple(columns))
+            self.connection.execute(statement, {"ids": ids, "to_status": to.value, **arguments})
+        else:  # a value computed in SQL, e.g. attempt + 1
+            statement = update(RUNS).where(RUNS.c.id.in_(ids)).values(status=to.value, **columns)
+            self.connection.execute(statement)
         moved = []
         for run in runs:
             after = dataclasses.replace(
@@ -242,6 +250,36 @@ class WriteTransaction:
 
     def _ended(self, error: str) -> dict[str, Any]:
         return {"finished_at": self.now, "lease_expires_at": None, "error": error}
+
+
+# The UPDATEs of moves, built once per set of columns: building a statement costs more CPU
+# than the round trip of a short one. Their values are bound at execution (see _plain).
+
+
+@functools.lru_cache(maxsize=64)
+def _move_one_statement(keys: tuple[str, ...], check_holder: bool) -> Update:
+    statement = update(RUNS).where(
+        RUNS.c.id == bindparam("run_id"), RUNS.c.status == bindparam("from_status")
+    )
+    if check_holder:
+        statement = statement.where(RUNS.c.holder == bindparam("holder_now"))
+    changes: dict[str, Any] = {key: bindparam(f"set_{key}") for key in keys}
+    return statement.values(status=bindparam("to_status"), **changes).returning(*SNAPSHOT_COLUMNS)
+
+
+@functools.lru_cache(maxsize=64)
+def _move_statement(keys: tuple[str, ...]) -> Update:
+    changes: dict[str, Any] = {key: bindparam(f"set_{key}") for key in keys}
+    return (
+        update(RUNS)
+        .where(RUNS.c.id.in_(bindparam("ids", expanding=True)))
+        .values(status=bindparam("to_status"), **changes)
+    )
+
+
+def _plain(columns: Mapping[str, Any]) -> bool:
+    """Whether all values are plain data (no SQL expression): then a cached UPDATE fits."""
+    return not any(isinstance(value, ClauseElement) for value in columns.values())
 
 
 def released() -> dict[str, Any]:

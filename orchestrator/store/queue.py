@@ -14,13 +14,25 @@ statements however many it takes (``limit``):
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, cast, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Select,
+    bindparam,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from orchestrator.results import ACTIVE, RunStatus
@@ -142,22 +154,14 @@ def claim(
     if limit <= 0 or not tenants:
         return []
     page = limit  # most claims take what they look at; a limit turning some down widens it
-    candidates = (
-        select_runs()
-        .where(
-            RUNS.c.status == RunStatus.QUEUED.value,
-            RUNS.c.tenant.in_(sorted(tenants)),
-            or_(RUNS.c.not_before.is_(None), RUNS.c.not_before <= tx.now),
-            _labels_fit(tx.connection, labels),
-        )
-        .order_by(RUNS.c.id)
-        .with_for_update(skip_locked=True)
-    )
+    dialect = tx.connection.dialect.name
+    candidates = _candidates(dialect, tuple(sorted(set(tenants))), tuple(sorted(set(labels))))
     chosen: list[RunSnapshot] = []
     active: ActiveRuns | None = None
     after = 0
     while len(chosen) < limit:
-        rows = tx.connection.execute(candidates.where(RUNS.c.id > after).limit(page)).all()
+        arguments = {"now": tx.now, "after": after, "page": page}
+        rows = tx.connection.execute(candidates, arguments).all()
         for row in rows:
             run = RunSnapshot.from_row(row)
             limits = pool_limits.get(run.tenant, {})
@@ -188,6 +192,25 @@ def claim(
         )
         for run in claimed
     ]
+
+
+@functools.lru_cache(maxsize=64)
+def _candidates(dialect: str, tenants: tuple[str, ...], labels: tuple[str, ...]) -> Select[Any]:
+    """The claim's ``SELECT``, built once per robot (its tenants and labels); ``now``,
+    ``after`` (the last id looked at) and ``page`` are bound at execution."""
+    return (
+        select_runs()
+        .where(
+            RUNS.c.status == RunStatus.QUEUED.value,
+            RUNS.c.tenant.in_(tenants),
+            or_(RUNS.c.not_before.is_(None), RUNS.c.not_before <= bindparam("now")),
+            _labels_fit(dialect, labels),
+            RUNS.c.id > bindparam("after"),
+        )
+        .order_by(RUNS.c.id)
+        .limit(bindparam("page", type_=Integer))
+        .with_for_update(skip_locked=True)
+    )
 
 
 def is_limited(max_parallel: int, pools: Collection[str], limits: Mapping[str, int]) -> bool:
@@ -271,10 +294,10 @@ class ActiveRuns:
         return None
 
 
-def _labels_fit(connection: Connection, labels: Collection[str]) -> ColumnElement[bool]:
+def _labels_fit(dialect: str, labels: Collection[str]) -> ColumnElement[bool]:
     """SQL: every label the run needs is among ``labels``."""
     offered = sorted(set(labels))
-    if connection.dialect.name == "postgresql":
+    if dialect == "postgresql":
         return cast(RUNS.c.labels, JSONB).contained_by(offered)
     needed = func.json_each(RUNS.c.labels).table_valued("value")
     missing = select(literal(1)).select_from(needed).where(needed.c.value.not_in(offered))
