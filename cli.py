@@ -473,17 +473,40 @@ def _set_paused(name: str, tenant: str | None, *, paused: bool) -> None:
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the whole hash chain; name the first altered, inserted or deleted entry."""
-    from orchestrator.store import open_store
+    """Check the whole hash chain, and against the heads noted down in the anchors file;
+    name the first altered, inserted or deleted entry."""
+    from orchestrator.store import open_store, read_anchors
 
     settings = _settings()
+    anchors = read_anchors(settings.audit_anchors_file)
     with open_store(settings.database) as store:
-        check = store.verify_audit()
+        check = store.verify_audit(anchors)
     if not check.ok:
         _echo(f"audit trail broken at entry {check.first_bad_seq}: {check.problem}", err=True)
         _echo(f"({check.checked} entries before it are intact)", err=True)
         raise typer.Exit(EXIT_FAILED)
-    _echo(f"ok: {check.checked} entries checked, head {check.head_hash}")
+    agreed = f"; {len(anchors)} anchors agree" if anchors else "; no anchors noted yet"
+    _echo(f"ok: {check.checked} entries checked, head {check.head_hash}{agreed}")
+
+
+@audit_app.command("anchor")
+def audit_anchor() -> None:
+    """Verify the trail, then note its head down in the anchors file (e.g. from cron)."""
+    from orchestrator.store import note_anchor, open_store, read_anchors
+
+    settings = _settings()
+    path = settings.audit_anchors_file
+    with open_store(settings.database) as store:
+        check = store.verify_audit(read_anchors(path))
+        if not check.ok:
+            _echo(f"audit trail broken at entry {check.first_bad_seq}: {check.problem}", err=True)
+            _echo("nothing noted down: a broken head is no anchor", err=True)
+            raise typer.Exit(EXIT_FAILED)
+        anchor = note_anchor(path, store.audit_head())
+    if anchor is None:
+        _echo(f"nothing new to note: the head is in {path} already (or the trail is empty)")
+        return
+    _echo(f"noted entry {anchor.seq} (hash {anchor.hash}) in {path}")
 
 
 @audit_app.command("export")

@@ -34,7 +34,7 @@ from apscheduler.triggers.cron import CronTrigger
 from orchestrator.errors import BotsError, ConfigError
 from orchestrator.service_log import service_logger
 from orchestrator.settings import ScheduleSettings, Settings
-from orchestrator.store import RunStore, open_store
+from orchestrator.store import RunStore, note_anchor, open_store
 
 LEADER_LEASE = "scheduler"
 
@@ -203,7 +203,7 @@ class Orchestrator:
         """Work until ``stop`` is set; then step down and release the lease."""
         config = self.settings.orchestrator
         tick = min(config.leader_lease_s / 3, config.reap_every_s, 1.0)
-        next_reap = 0.0
+        next_reap = next_anchor = 0.0
         self._log.info("orchestrator started", schedules=len(self.triggers))
         try:
             while not stop.is_set():
@@ -221,6 +221,9 @@ class Orchestrator:
                     self._become_leader()
                 elif not leader and self.is_leader:
                     self._step_down("lease lost")
+                if self.is_leader and config.anchor_every_s and _monotonic() >= next_anchor:
+                    self._anchor()
+                    next_anchor = _monotonic() + config.anchor_every_s
                 stop.wait(tick)
         finally:
             if self.is_leader:
@@ -230,6 +233,17 @@ class Orchestrator:
                 except BotsError as exc:
                     self._log.warning("lease not released", error=str(exc))
             self._log.info("orchestrator stopped")
+
+    def _anchor(self) -> None:
+        """Note the audit trail's head down outside the database (:mod:`.store.anchors`)."""
+        path = self.settings.audit_anchors_file
+        try:
+            anchor = note_anchor(path, self.store.audit_head())
+        except (BotsError, OSError) as exc:
+            self._log.warning("audit head not noted down", file=str(path), error=str(exc))
+            return
+        if anchor is not None:
+            self._log.info("audit head noted down", file=str(path), seq=anchor.seq)
 
     def fire(self, tenant: str, name: str, fire_time: datetime) -> int | None:
         """Handle one fire time of a schedule: a queued run's id, or None if skipped."""

@@ -168,6 +168,12 @@ class OrchestratorSettings(BaseModel):
         "at most this long after the leader died.",
     )
     reap_every_s: float = Field(2.0, gt=0, description="Seconds between searches for lost runs.")
+    anchor_every_s: float = Field(
+        900.0,
+        ge=0,
+        description="Seconds between the leader's notes of the audit trail's head in "
+        "`audit_anchors` (0: never).",
+    )
     timezone: str = Field("Europe/Berlin", description="Time zone of cron expressions.")
 
 
@@ -217,6 +223,12 @@ class Settings(BaseSettings):
     bot_dirs: list[Path] = Field(
         default_factory=lambda: [PROJECT_ROOT / "bots"],
         description="Directories holding one sub-directory per bot.",
+    )
+    audit_anchors: Path | None = Field(
+        None,
+        description="File outside the database where the audit trail's head is noted down, "
+        "so `bots audit verify` sees the newest entries deleted; default: "
+        "data_dir/audit-anchors.jsonl. Keep it where database administrators cannot write.",
     )
     tenant: str = Field("default", description="The tenant (city) runs belong to.")
     environment: str = Field("sandbox", description="Name of the environment (for reports).")
@@ -274,6 +286,11 @@ class Settings(BaseSettings):
     def runs_dir(self) -> Path:
         """Where each run keeps its artifacts, one sub-directory per run id."""
         return self.data_dir / "runs"
+
+    @property
+    def audit_anchors_file(self) -> Path:
+        """Where the audit trail's head is noted down (see ``audit_anchors``)."""
+        return self.audit_anchors or self.data_dir / "audit-anchors.jsonl"
 
     @property
     def sandbox_dir(self) -> Path:

@@ -203,6 +203,38 @@ def test_audit_verify_names_an_entry_edited_behind_the_applications_back(
     assert f"entry {victim}" in broken.stderr
 
 
+def test_audit_anchor_lets_verify_see_the_newest_entries_deleted(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    assert bots("run", "langsam", "-p", "wait=false", env=env).returncode == 0
+    anchored = bots("audit", "anchor", env=env)
+    assert anchored.returncode == 0, anchored.stderr
+    anchors = tmp_path / "data" / "audit-anchors.jsonl"
+    head = json.loads(anchors.read_text().splitlines()[-1])
+    assert f"noted entry {head['seq']}" in anchored.stdout
+    assert "1 anchors agree" in bots("audit", "verify", env=env).stdout
+
+    database = sqlite3.connect(tmp_path / "data" / "bots.sqlite")
+    with database:
+        for (name,) in database.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"):
+            database.execute(f'DROP TRIGGER "{name}"')
+        database.execute("DELETE FROM audit_log WHERE seq >= ?", (head["seq"] - 1,))
+    database.close()
+
+    broken = bots("audit", "verify", env=env)
+    assert broken.returncode == 1
+    assert f"broken at entry {head['seq'] - 1}: deleted" in broken.stderr
+    refused = bots("audit", "anchor", env=env)  # a truncated head is no anchor
+    assert refused.returncode == 1
+    assert len(anchors.read_text().splitlines()) == 1
+
+    anchors.write_text("kein JSON\n")
+    malformed = bots("audit", "verify", env=env)
+    assert malformed.returncode == 2
+    assert f"{anchors}:1: not an audit anchor" in malformed.stderr
+    assert "Traceback" not in malformed.stderr
+
+
 def test_enqueued_run_is_executed_by_a_robot_and_wait_exits_with_its_outcome(
     env: dict[str, str],
 ) -> None:

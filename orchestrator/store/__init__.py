@@ -10,23 +10,29 @@ Example::
             print(run.id, run.status)
 
 Modules: :mod:`.run_store` (the API), :mod:`.queue` (requests and claiming),
-:mod:`.lifecycle` (the state machine in SQL), :mod:`.audit` (the hash chain),
-:mod:`.coordination` (leader leases, schedule state, robots), :mod:`.tables` (the schema as
-Python classes), :mod:`.migrate` and :mod:`.migrations` (Alembic), :mod:`.database` (engines
-and errors). This package is the only one that imports SQLAlchemy.
+:mod:`.lifecycle` (the state machine in SQL), :mod:`.group_commit` (transactions shared by
+threads), :mod:`.records` (steps, artifacts, runs read back), :mod:`.audit` (the hash chain),
+:mod:`.anchors` (its head noted down outside the database), :mod:`.coordination` (leader
+leases, schedule state, robots), :mod:`.tables` (the schema as Python classes),
+:mod:`.migrate` and :mod:`.migrations` (Alembic), :mod:`.database` (engines and errors).
+This package is the only one that imports SQLAlchemy.
 """
 
+from orchestrator.store.anchors import Anchor, note_anchor, read_anchors
 from orchestrator.store.audit import AuditCheck
 from orchestrator.store.coordination import RobotRecord, ScheduleState
 from orchestrator.store.queue import ClaimedRun, RunRequest
 from orchestrator.store.run_store import RunStore, open_store
 
 __all__ = [
+    "Anchor",
     "AuditCheck",
     "ClaimedRun",
     "RobotRecord",
     "RunRequest",
     "RunStore",
     "ScheduleState",
+    "note_anchor",
     "open_store",
+    "read_anchors",
 ]

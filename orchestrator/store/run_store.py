@@ -46,6 +46,7 @@ from orchestrator.results import (
     StepRecord,
 )
 from orchestrator.store import coordination
+from orchestrator.store.anchors import Anchor, check_anchors
 from orchestrator.store.audit import (
     AuditCheck,
     AuditEvent,
@@ -79,7 +80,7 @@ from orchestrator.store.records import (
     run_record,
     run_summary,
 )
-from orchestrator.store.tables import RUNS, RunRow, utc_now
+from orchestrator.store.tables import AUDIT_LOG, RUNS, RunRow, utc_now
 
 
 def open_store(database_url: str) -> RunStore:
@@ -705,16 +706,30 @@ class RunStore:
         with self._change() as tx:
             tx.record(AuditEvent(action, tenant, actor, dict(data), run_id))
 
-    def verify_audit(self) -> AuditCheck:
+    def verify_audit(self, anchors: Sequence[Anchor] = ()) -> AuditCheck:
         """Recompute the whole hash chain; name the first altered, inserted or deleted entry.
+
+        ``anchors`` (heads noted down outside the database, :mod:`.anchors`) also show the
+        newest entries deleted, or the trail rewritten with fresh hashes.
 
         Example::
 
-            check = store.verify_audit()
+            check = store.verify_audit(read_anchors(settings.audit_anchors_file))
             print(check.ok, check.checked, check.head_hash, check.first_bad_seq, check.problem)
         """
         with self._read() as connection:
-            return verify_chain(connection)
+            check = verify_chain(connection)
+            noted = sorted({anchor.seq for anchor in anchors})
+            query = select(AUDIT_LOG.c.seq, AUDIT_LOG.c.hash).where(AUDIT_LOG.c.seq.in_(noted))
+            hashes = {row.seq: row.hash for row in connection.execute(query)} if noted else {}
+        return check_anchors(check, anchors, hashes)
+
+    def audit_head(self) -> tuple[int, str] | None:
+        """The newest audit entry's ``seq`` and ``hash``, to note down (:mod:`.anchors`)."""
+        query = select(AUDIT_LOG.c.seq, AUDIT_LOG.c.hash).order_by(AUDIT_LOG.c.seq.desc())
+        with self._query() as connection:
+            row = connection.execute(query.limit(1)).first()
+        return (row.seq, row.hash) if row is not None else None
 
     def export_audit(
         self, *, since: datetime | None = None, tenant: str | None = None

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -27,8 +28,14 @@ from orchestrator.scheduler import (
     resume_schedule,
     skip_reason,
 )
-from orchestrator.settings import PROJECT_ROOT, ScheduleSettings, Settings, load_settings
-from orchestrator.store import RunStore, open_store
+from orchestrator.settings import (
+    PROJECT_ROOT,
+    OrchestratorSettings,
+    ScheduleSettings,
+    Settings,
+    load_settings,
+)
+from orchestrator.store import RunStore, open_store, read_anchors
 from sandbox.postgres import PostgresServer
 
 if TYPE_CHECKING:
@@ -106,6 +113,33 @@ def test_one_fire_time_yields_one_run_when_two_orchestrators_fire_it(
     assert first.fire("giessen", "takt", fire_time) == second.fire("giessen", "takt", fire_time)
     runs = store.list_runs(tenant="giessen")
     assert [(r.bot, r.trigger, str(r.status)) for r in runs] == [("notiz", "schedule", "queued")]
+
+
+def test_the_leader_notes_the_audit_head_down_as_the_trail_grows(
+    scratch_bots: ScratchBots, store: RunStore, tmp_path: Path
+) -> None:
+    scratch_bots.add("notiz")
+    anchors = tmp_path / "anker" / "audit.jsonl"
+    settings = schedule_settings("*/1 * * * * *").model_copy(
+        update={
+            "audit_anchors": anchors,
+            "orchestrator": OrchestratorSettings(anchor_every_s=0.2, leader_lease_s=3),
+        }
+    )
+    stop = threading.Event()
+    leader = threading.Thread(target=Orchestrator(settings, store, instance="a").run, args=(stop,))
+    leader.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(read_anchors(anchors)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        leader.join(timeout=30)
+
+    noted = read_anchors(anchors)
+    assert len(noted) >= 2 and noted[0].seq < noted[-1].seq  # runs fired meanwhile
+    assert store.verify_audit(noted).ok
 
 
 def test_a_paused_schedule_skips_its_firings_and_the_audit_trail_says_so(

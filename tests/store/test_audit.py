@@ -8,13 +8,15 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from orchestrator.errors import InputError
 from orchestrator.results import RunStatus
-from orchestrator.store import RunRequest, RunStore, open_store
+from orchestrator.store import RunRequest, RunStore, note_anchor, open_store, read_anchors
 from orchestrator.store.audit import GENESIS, entry_hash, hash_parts
 
 MakeRequest = Callable[..., RunRequest]
@@ -218,3 +220,86 @@ def test_status_changes_by_users_name_the_user(store: RunStore, new_request: Mak
         "user:bob@rpa-01",
         run_id,
     )
+
+
+# ----------------------------------------------------------------- anchors
+
+
+def forge_next(sql: Sql, seq: int, prev_hash: str) -> None:
+    """Append entry ``seq`` with a correct hash, as an attacker who knows the hashing can."""
+    fields: dict[str, Any] = {
+        "seq": seq,
+        "at": datetime.now(UTC),
+        "tenant": "giessen",
+        "actor": "user:niemand",
+        "action": "succeeded",
+        "run_id": 1,
+        "data": {"bot": "gewerbe-abgleich"},
+        "prev_hash": prev_hash,
+    }
+    sql(
+        "INSERT INTO audit_log (seq, at, tenant, actor, action, run_id, data, prev_hash, hash) "
+        "VALUES (:seq, :at, :tenant, :actor, :action, :run_id, :data, :prev_hash, :hash)",
+        **{**fields, "data": json.dumps(fields["data"]), "hash": entry_hash(**fields)},
+    )
+
+
+def test_deleting_the_newest_entries_shows_against_an_anchor(
+    history: RunStore, sql: Sql, database_url: str, tmp_path: Path
+) -> None:
+    anchors = tmp_path / "anchors.jsonl"
+    noted = note_anchor(anchors, history.audit_head())
+    drop_guards(sql, database_url)
+    sql("DELETE FROM audit_log WHERE seq >= 8")
+
+    assert history.verify_audit().ok  # the chain alone cannot tell
+    check = history.verify_audit(read_anchors(anchors))
+
+    assert noted is not None and noted.seq == 9
+    assert (check.ok, check.first_bad_seq, check.checked) == (False, 8, 7)
+    assert check.problem is not None and check.problem.startswith("deleted")
+    assert "entry 9 was noted down" in check.problem
+
+
+def test_a_trail_rewritten_with_fresh_hashes_shows_against_an_anchor(
+    history: RunStore, sql: Sql, database_url: str, tmp_path: Path
+) -> None:
+    anchors = tmp_path / "anchors.jsonl"
+    note_anchor(anchors, history.audit_head())
+    drop_guards(sql, database_url)
+    sql("DELETE FROM audit_log WHERE seq = 9")
+    (prev_hash,) = sql("SELECT hash FROM audit_log WHERE seq = 8")[0]
+    forge_next(sql, 9, prev_hash)
+
+    assert history.verify_audit().ok
+    check = history.verify_audit(read_anchors(anchors))
+
+    assert (check.ok, check.first_bad_seq) == (False, 9)
+    assert check.problem is not None and check.problem.startswith("altered")
+
+
+def test_anchors_agree_with_an_intact_trail_as_it_grows(
+    history: RunStore, new_request: MakeRequest, tmp_path: Path
+) -> None:
+    anchors = tmp_path / "anchors.jsonl"
+    first = note_anchor(anchors, history.audit_head())
+    assert note_anchor(anchors, history.audit_head()) is None  # the same head: noted already
+    history.enqueue(new_request())
+    second = note_anchor(anchors, history.audit_head())
+
+    assert [a.seq for a in read_anchors(anchors)] == [9, 10]
+    assert first is not None and second is not None
+    assert history.verify_audit(read_anchors(anchors)) == history.verify_audit()
+
+
+def test_an_empty_trail_notes_no_anchor(store: RunStore, tmp_path: Path) -> None:
+    assert note_anchor(tmp_path / "anchors.jsonl", store.audit_head()) is None
+    assert not (tmp_path / "anchors.jsonl").exists()
+
+
+def test_a_malformed_anchors_file_is_named_with_its_line(tmp_path: Path) -> None:
+    anchors = tmp_path / "anchors.jsonl"
+    anchors.write_text('{"seq": 3, "hash": "ab", "noted_at": "x"}\n{"seq": "drei"}\n')
+
+    with pytest.raises(InputError, match=r"anchors\.jsonl:2: not an audit anchor"):
+        read_anchors(anchors)
