@@ -96,18 +96,16 @@ def entry_hash(
     data: dict[str, Any],
     prev_hash: str,
 ) -> str:
-    """The sha256 (hex) of an entry: what :func:`append` stores and :func:`verify_chain` checks."""
-    fields = {
-        "seq": seq,
-        "at": timestamp(at),
-        "tenant": tenant,
-        "actor": actor,
-        "action": action,
-        "run_id": run_id,
-        "data": data,
-        "prev_hash": prev_hash,
-    }
-    return hashlib.sha256(canonical_json(fields).encode()).hexdigest()
+    """The sha256 (hex) of an entry: what :func:`append` stores and :func:`verify_chain` checks.
+
+    It hashes the canonical JSON of all the entry's fields but ``hash``::
+
+        {"action":..,"actor":..,"at":..,"data":..,"prev_hash":..,"run_id":..,"seq":..,"tenant":..}
+    """
+    parts = hash_parts(at=at, tenant=tenant, actor=actor, action=action, run_id=run_id, data=data)
+    before, middle, after = parts
+    text = before + prev_hash + middle + str(seq) + after
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def hash_parts(

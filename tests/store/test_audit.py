@@ -17,7 +17,13 @@ import sqlalchemy as sa
 from orchestrator.errors import InputError
 from orchestrator.results import RunStatus
 from orchestrator.store import RunRequest, RunStore, note_anchor, open_store, read_anchors
-from orchestrator.store.audit import GENESIS, entry_hash, hash_parts
+from orchestrator.store.audit import (
+    GENESIS,
+    canonical_json,
+    entry_hash,
+    hash_parts,
+    timestamp,
+)
 
 MakeRequest = Callable[..., RunRequest]
 Sql = Callable[..., list[Any]]
@@ -84,7 +90,8 @@ def test_the_parts_postgresql_chains_from_hash_like_the_entry(
 
     text = before + GENESIS + middle + "42" + after
 
-    assert json.loads(text)["seq"] == 42
+    whole = {**fields, "at": timestamp(at), "run_id": run_id, "data": data}
+    assert text == canonical_json({**whole, "seq": 42, "prev_hash": GENESIS})
     expected = entry_hash(**fields, run_id=run_id, data=data, seq=42, prev_hash=GENESIS)
     assert hashlib.sha256(text.encode()).hexdigest() == expected
 
