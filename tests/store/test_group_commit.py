@@ -4,6 +4,7 @@ in everything else: each caller gets its own result or its own error, once commi
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -127,3 +128,49 @@ def test_a_retry_is_queued_with_its_outcome_inside_a_shared_transaction(
     assert store.retry_of(ids[0]) == results[0]
     assert store.get_run(results[0]).status is RunStatus.QUEUED
     assert {store.get_run(i).status for i in ids} == {RunStatus.FAILED}
+
+
+def test_an_interrupted_leader_leaves_the_others_to_commit_alone(
+    store: RunStore, new_request: MakeRequest
+) -> None:
+    first, second, third = claimed_runs(store, new_request, 3)
+    group = store._group
+    in_first = threading.Event()
+    outcomes: dict[str, Any] = {}
+
+    def start(run_id: int) -> Callable[[WriteTransaction], None]:
+        def work(tx: WriteTransaction) -> None:
+            tx.move_one(run_id, RunStatus.RUNNING, actor="robot-1")
+
+        return work
+
+    def slow(tx: WriteTransaction) -> None:
+        in_first.set()
+        time.sleep(0.3)  # meanwhile the second and third queue up behind it
+        start(first)(tx)
+
+    def interrupted(tx: WriteTransaction) -> None:
+        start(second)(tx)
+        raise KeyboardInterrupt  # e.g. Ctrl-C in the thread leading the second batch
+
+    def call(name: str, work: Callable[[WriteTransaction], None], order: int) -> None:
+        try:
+            outcomes[name] = group.run(work, order=order)
+        except BaseException as exc:
+            outcomes[name] = exc
+
+    threads = [threading.Thread(target=call, args=("first", slow, first))]
+    threads[0].start()
+    assert in_first.wait(10)
+    for name, work, order in (("second", interrupted, second), ("third", start(third), third)):
+        threads.append(threading.Thread(target=call, args=(name, work, order)))
+        threads[-1].start()
+        time.sleep(0.05)  # the second arrives first and leads the next batch
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert outcomes["first"] is None and outcomes["third"] is None
+    assert isinstance(outcomes["second"], KeyboardInterrupt)
+    statuses = [store.get_run(i).status for i in (first, second, third)]
+    assert statuses == [RunStatus.RUNNING, RunStatus.CLAIMED, RunStatus.RUNNING]
+    assert store.verify_audit().ok
