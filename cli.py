@@ -313,7 +313,24 @@ def _list_runs(
         return
     for r in runs:
         started = r.started_at.strftime("%Y-%m-%d %H:%M:%S") if r.started_at else "-"
-        _echo(f"{r.id:>6}  {started}  {r.status!s:<10} {r.bot} {r.version}  ({r.trigger})")
+        _echo(
+            f"{r.id:>6}  {started}  {r.status!s:<10} {r.bot} {r.version}  ({r.trigger})"
+            f"{_queue_note(r)}"
+        )
+
+
+def _queue_note(record: Any) -> str:
+    """What the queue adds to a run's line: attempt, robot losses, holder, not before."""
+    parts = []
+    if record.attempt > 1 or record.max_attempts > 1:
+        parts.append(f"attempt {record.attempt} of {record.max_attempts}")
+    if record.robot_losses:
+        parts.append(f"robot lost {record.robot_losses}x")
+    if record.holder and record.status in ("claimed", "running"):
+        parts.append(f"held by {record.holder}")
+    if record.status == "queued" and record.not_before is not None:
+        parts.append(f"not before {record.not_before.isoformat()}")
+    return "  [" + ", ".join(parts) + "]" if parts else ""
 
 
 @app.command()
@@ -337,7 +354,19 @@ def show(
     _echo(f"run {record.id}: {record.bot} {record.version} ({record.digest[:12]})")
     _echo(f"  status:     {record.status}")
     _echo(f"  tenant:     {record.tenant}   trigger: {record.trigger}")
-    _echo(f"  started:    {record.started_at}   finished: {record.finished_at}")
+    _echo(f"  created:    {_iso(record.created_at)}")
+    _echo(f"  started:    {_iso(record.started_at)}   finished: {_iso(record.finished_at)}")
+    _echo(
+        f"  attempt:    {record.attempt} of {record.max_attempts} "
+        f"({record.retries_left} retries left)   robot losses: {record.robot_losses}"
+        f" (at most {settings.orchestrator.max_robot_losses} re-queues)"
+    )
+    if record.retry_of is not None:
+        _echo(f"  retry of:   run {record.retry_of}")
+    if record.holder and record.status in ("claimed", "running"):
+        _echo(f"  holder:     {record.holder}   lease until: {_iso(record.lease_expires_at)}")
+    if record.status == "queued" and record.not_before is not None:
+        _echo(f"  not before: {_iso(record.not_before)}")
     _echo(f"  parameters: {json.dumps(record.parameters, ensure_ascii=False)}")
     if record.error:
         _echo(f"  error:      {record.error}")
@@ -557,13 +586,82 @@ def _csv(value: str | None) -> list[str] | None:
     return [part.strip() for part in value.split(",") if part.strip()] if value else None
 
 
+@robot_app.command("list")
+def robot_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+) -> None:
+    """List robots: name, instance, labels, tenants, last heartbeat, runs held, alive or gone.
+
+    A robot is alive while it has not stopped and its heartbeat is younger than the lease
+    (``orchestrator.lease_s``); otherwise it is gone (stopped, or vanished).
+    """
+    from datetime import UTC, datetime
+
+    from orchestrator.store import open_store
+
+    settings = _settings()
+    with open_store(settings.database) as store:
+        robots = store.list_robots()
+        held = store.runs_held()
+    now = datetime.now(UTC)
+    rows: list[dict[str, Any]] = []
+    for robot in robots:
+        age = (now - robot.heartbeat_at).total_seconds()
+        alive = robot.stopped_at is None and age < settings.orchestrator.lease_s
+        holders = [h for h in (robot.instance, robot.name) if h]
+        rows.append(
+            {
+                "name": robot.name,
+                "instance": robot.instance,
+                "state": "alive" if alive else "gone",
+                "labels": robot.labels,
+                "tenants": robot.tenants,
+                "concurrency": robot.concurrency,
+                "host": robot.host,
+                "pid": robot.pid,
+                "started_at": _iso(robot.started_at),
+                "heartbeat_at": _iso(robot.heartbeat_at),
+                "heartbeat_age_s": round(age, 1),
+                "stopped_at": _iso(robot.stopped_at),
+                "runs": sorted(run for h in holders for run in held.get(h, [])),
+            }
+        )
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        _echo("no robots registered yet")
+        return
+    for row in rows:
+        runs = ", ".join(map(str, row["runs"])) or "-"
+        _echo(
+            f"{row['name']}  {row['state']:<5}  instance {row['instance'] or '-'}  "
+            f"host {row['host']} pid {row['pid']}  heartbeat {row['heartbeat_at']} "
+            f"({row['heartbeat_age_s']:g} s ago)"
+        )
+        _echo(
+            f"    labels {','.join(row['labels']) or '-'}  tenants {','.join(row['tenants'])}"
+            f"  runs held: {runs}"
+        )
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
 @robot_app.command("start")
 def robot_start(
     labels: Annotated[
         str | None, typer.Option(help="Comma-separated labels, e.g. browser,desktop,giessen.")
     ] = None,
     concurrency: Annotated[int | None, typer.Option(help="Runs executed at once.")] = None,
-    name: Annotated[str | None, typer.Option(help="Robot name (default: host:pid).")] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            help="Stable robot name (default: host:pid). A restart under the same name "
+            "hands back the runs its dead predecessor held; a live one refuses (exit 75)."
+        ),
+    ] = None,
     tenants: Annotated[str | None, typer.Option(help="Comma-separated tenants served.")] = None,
 ) -> None:
     """Claim and execute queued runs until SIGTERM (then finish or hand back, exit 0)."""
@@ -682,7 +780,7 @@ def doctor() -> None:
 
 
 def _exit_code(exc: BotsError) -> int:
-    if isinstance(exc, errors.BotBusy):
+    if isinstance(exc, errors.BotBusy | errors.RobotNameTaken):
         return EXIT_BUSY
     if isinstance(exc, errors.RunFailed):
         return EXIT_FAILED

@@ -10,6 +10,8 @@ to exit codes and never shows a traceback for them::
     │   ├── BotNotFound               no bot with that id under the bot directories
     │   ├── ParameterError            a -p key=value does not fit the bot's parameters
     │   └── RunNotFound               `bots show` of an unknown run id
+    ├── BotBusy                       exit 75: another run holds the bot, or a pool is full
+    ├── RobotNameTaken                exit 75: a live robot already runs under that name
     ├── SecretMissing                 exit 2: a declared secret has no value in the secret store
     ├── RunFailed                     exit 1: the bot ran and failed (carries the run id)
     │   └── StepFailed                a step failed; names the step path and the cause
@@ -91,6 +93,14 @@ class BotBusy(BotsError):
     """Another run holds the bot (no-overlap rule) or a pool it needs is full.
 
     ``bots run`` exits 75 (EX_TEMPFAIL): try again later; nothing was touched.
+    """
+
+
+class RobotNameTaken(BotsError):
+    """A robot cannot start: a live process already runs under its name.
+
+    ``bots robot start`` exits 75 (EX_TEMPFAIL): the name is free again once that process
+    stopped, or its heartbeat is older than the lease. Nothing was changed.
     """
 
 

@@ -68,6 +68,7 @@ def run_request(
         not_before=not_before,
         retry_of=retry_of,
         attempt=attempt,
+        max_attempts=execution.retries.attempts,
     )
 
 

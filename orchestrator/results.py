@@ -118,8 +118,24 @@ class RunRecord:
     error: str | None = None
     error_step: str | None = None
     run_dir: str | None = None
+    # The queue's view: attempts (retries after application errors), robot losses (re-queues
+    # after a robot vanished, counted apart), who holds the lease until when, and when a
+    # queued retry may start.
+    attempt: int = 1
+    max_attempts: int = 1
+    robot_losses: int = 0
+    holder: str | None = None
+    lease_expires_at: datetime | None = None
+    retry_of: int | None = None
+    not_before: datetime | None = None
+    created_at: datetime | None = None
     steps: list[StepRecord] = field(default_factory=list)
     artifacts: list[ArtifactRecord] = field(default_factory=list)
+
+    @property
+    def retries_left(self) -> int:
+        """Attempts the bot's retries still allow after this one (robot losses not counted)."""
+        return max(0, self.max_attempts - self.attempt)
 
     def to_json(self, *, with_details: bool = False) -> dict[str, Any]:
         """The run as JSON-ready data (the shape `bots history --json` prints)."""
@@ -137,6 +153,15 @@ class RunRecord:
             "error": self.error,
             "error_step": self.error_step,
             "run_dir": self.run_dir,
+            "created_at": _iso(self.created_at),
+            "attempt": self.attempt,
+            "max_attempts": self.max_attempts,
+            "retries_left": self.retries_left,
+            "robot_losses": self.robot_losses,
+            "holder": self.holder,
+            "lease_expires_at": _iso(self.lease_expires_at),
+            "retry_of": self.retry_of,
+            "not_before": _iso(self.not_before),
         }
         if with_details:
             data["steps"] = [
@@ -162,3 +187,7 @@ class RunRecord:
                 for a in self.artifacts
             ]
         return data
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -30,21 +31,24 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from orchestrator.engine.runner import run_bot
-from orchestrator.errors import BotsError, InvalidTransition
+from orchestrator.errors import BotsError, InvalidTransition, RobotNameTaken
 from orchestrator.model.loader import LoadedBot, bot_digest, resolve_bot
 from orchestrator.requests import next_attempt, pool_limits
 from orchestrator.results import RunStatus
 from orchestrator.service_log import service_logger
 from orchestrator.settings import Settings, load_settings
-from orchestrator.store import ClaimedRun, RunRequest, RunStore, open_store
+from orchestrator.store import ClaimedRun, RobotRecord, RunRequest, RunStore, open_store
 
 # The engine stops a run at its timeout between steps; a step that hangs (a hook that never
 # returns) gets this much longer before the robot ends the run as timed out itself.
 WATCHDOG_GRACE_S = 30.0
 BOT_RECHECK_S = 1.0
+PID_REUSE_MARGIN_S = 60.0
 
 
 @dataclass
@@ -65,7 +69,9 @@ class Robot:
     Args:
         settings: Effective settings; ``settings.robot`` gives the defaults below.
         store: The shared run store.
-        name: Unique robot name, holder of its runs' leases; default ``<host>:<pid>``.
+        name: Stable robot name (from configuration); default ``<host>:<pid>``. Each process
+            started under it is a new instance (``name#<8 hex digits>``), which holds the
+            leases of the runs it claims.
         labels: What this machine offers (``browser``, ``desktop``, ...).
         tenants: Tenants whose runs it takes; default ``[settings.tenant]``.
         concurrency: Runs executed at once.
@@ -90,6 +96,9 @@ class Robot:
         self.settings = settings
         self.store = store
         self.name = name or defaults.name or f"{socket.gethostname()}:{os.getpid()}"
+        # This process: holds the leases of the runs it claims. A process restarted under
+        # the same name is another instance and cannot renew the leases of the one before.
+        self.instance = f"{self.name}#{secrets.token_hex(4)}"
         self.labels = sorted(set(labels if labels is not None else defaults.labels))
         self.tenants = sorted(set(tenants or defaults.tenants or [settings.tenant]))
         self.concurrency = concurrency or defaults.concurrency
@@ -99,7 +108,9 @@ class Robot:
         self._bots: dict[str, tuple[LoadedBot, float]] = {}  # by id: bot, checked at; _load
         self._lock = threading.Lock()  # guards _slots
         self._wake = threading.Event()  # a slot became free
-        self._log: Any = service_logger(settings.log_level).bind(robot=self.name)
+        self._log: Any = service_logger(settings.log_level).bind(
+            robot=self.name, instance=self.instance
+        )
 
     def run(self, stop: threading.Event, abort: threading.Event | None = None) -> None:
         """Claim and execute runs until ``stop`` is set and the runs under way have ended.
@@ -113,14 +124,7 @@ class Robot:
             EnvironmentProblem: the store cannot be reached when the robot registers.
         """
         abort = abort or threading.Event()
-        self.store.register_robot(
-            self.name,
-            tenants=self.tenants,
-            labels=self.labels,
-            concurrency=self.concurrency,
-            host=socket.gethostname(),
-            pid=os.getpid(),
-        )
+        self._register()
         self._log.info(
             "robot started",
             tenants=",".join(self.tenants),
@@ -138,8 +142,47 @@ class Robot:
         finally:
             halt.set()
             heartbeat.join()
-            self.store.robot_stopped(self.name)
+            self.store.robot_stopped(self.instance)
             self._log.info("robot stopped")
+
+    def _register(self) -> None:
+        """Register this instance under the robot's name, taking over from a dead one.
+
+        The runs a previous instance of the name left behind are handed back at once
+        (re-queued or lost, audited) instead of blocking their bots until the leases run out.
+
+        Raises:
+            RobotNameTaken: a live process runs under this name.
+        """
+        settings = self.settings.orchestrator
+        previous = self.store.robot(self.name)
+        if previous is not None and previous.stopped_at is None:
+            alive = _still_alive(previous, settings.lease_s)
+            if alive is not None:
+                raise RobotNameTaken(
+                    f"robot {self.name!r} is already running ({alive}). Two robots cannot "
+                    "share a name: stop that one, or start this one with another --name. "
+                    f"If that process is gone, the name is free once its heartbeat is older "
+                    f"than the lease ({settings.lease_s:g} s)."
+                )
+        handed_back = self.store.register_robot(
+            self.name,
+            instance=self.instance,
+            tenants=self.tenants,
+            labels=self.labels,
+            concurrency=self.concurrency,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            replaces=previous.instance if previous is not None else None,
+            max_losses=settings.max_robot_losses,
+        )
+        for run_id, status in handed_back:
+            self._log.warning(
+                "run of the previous instance handed back",
+                run_id=run_id,
+                now=str(status),
+                previous=previous.instance if previous is not None else None,
+            )
 
     # ----------------------------------------------------------------- the main loop
 
@@ -179,7 +222,9 @@ class Robot:
 
     def _reap(self) -> None:
         try:
-            settled = self.store.reap_expired(tenants=self.tenants)
+            settled = self.store.reap_expired(
+                tenants=self.tenants, max_losses=self.settings.orchestrator.max_robot_losses
+            )
         except BotsError as exc:
             self._log.warning("cannot look for lost runs", error=str(exc))
             return
@@ -191,7 +236,7 @@ class Robot:
             return []
         try:
             claimed = self.store.claim(
-                holder=self.name,
+                holder=self.instance,
                 tenants=self.tenants,
                 labels=self.labels,
                 limit=free,
@@ -208,6 +253,7 @@ class Robot:
                 bot=run.bot_id,
                 tenant=run.tenant,
                 attempt=run.attempt,
+                robot_losses=run.robot_losses,
             )
         return claimed
 
@@ -222,7 +268,7 @@ class Robot:
             claimed = slot.claimed
             error = (
                 f"still running {WATCHDOG_GRACE_S:g} s after its timeout of "
-                f"{slot.timeout_s:g} s; ended by robot {self.name}"
+                f"{slot.timeout_s:g} s; ended by robot {self.instance}"
             )
             retry = None
             if slot.bot is not None:
@@ -232,7 +278,7 @@ class Robot:
                     self._log.error("no retry", run_id=claimed.id, error=str(exc))
             try:
                 self.store.finish_run(
-                    claimed.id, RunStatus.TIMED_OUT, error=error, holder=self.name, retry=retry
+                    claimed.id, RunStatus.TIMED_OUT, error=error, holder=self.instance, retry=retry
                 )
             except BotsError as exc:  # ended meanwhile, or the database is away
                 self._log.warning("cannot end overdue run", run_id=claimed.id, error=str(exc))
@@ -243,7 +289,7 @@ class Robot:
         lease_s = self.settings.orchestrator.lease_s
         while not halt.wait(lease_s / 3):
             try:
-                cancelled = self.store.renew(self.name, lease_s)
+                cancelled = self.store.renew(self.instance, lease_s)
             except BotsError as exc:  # the database is away for a moment: try again
                 self._log.warning("cannot renew leases", error=str(exc))
                 continue
@@ -264,7 +310,7 @@ class Robot:
                 self._run(slot)
         except Exception as exc:  # a bug in the robot: still end the run, and say why
             self._log.exception("robot error", run_id=claimed.id)
-            self._end_failed(claimed, f"robot {self.name} failed: {exc!r}")
+            self._end_failed(claimed, f"robot {self.instance} failed: {exc!r}")
         finally:
             with self._lock:
                 del self._slots[claimed.id]
@@ -291,7 +337,7 @@ class Robot:
                 params=claimed.parameters,
                 trigger=claimed.trigger,
                 claimed=claimed,
-                holder=self.name,
+                holder=self.instance,
                 cancel=slot.cancel,
                 next_attempt=functools.partial(self._next_attempt, bot, claimed),
             ).status
@@ -339,7 +385,7 @@ class Robot:
             run_id=claimed.id,
             attempt=claimed.attempt,
             status=status,
-            actor=f"robot:{self.name}",
+            actor=f"robot:{self.instance}",
         )
         if retry is not None:
             self._log.info(
@@ -352,7 +398,7 @@ class Robot:
 
     def _hand_back(self, claimed: ClaimedRun) -> None:
         try:
-            self.store.hand_back(claimed.id, holder=self.name)
+            self.store.hand_back(claimed.id, holder=self.instance)
         except BotsError as exc:
             self._log.warning("cannot hand back run", run_id=claimed.id, error=str(exc))
             return
@@ -365,13 +411,60 @@ class Robot:
         refuses those moves.
         """
         try:
-            self.store.mark_running(claimed.id, holder=self.name)
+            self.store.mark_running(claimed.id, holder=self.instance)
         except InvalidTransition:
             pass  # already running, ended, or not ours any more
         try:
-            self.store.finish_run(claimed.id, RunStatus.FAILED, error=error, holder=self.name)
+            self.store.finish_run(claimed.id, RunStatus.FAILED, error=error, holder=self.instance)
         except InvalidTransition:
             pass
+
+
+def _still_alive(previous: RobotRecord, lease_s: float) -> str | None:
+    """Why the process registered as ``previous`` may still be running; None if it is gone.
+
+    Alive means a heartbeat younger than the lease. On this host the process table can say
+    "gone" at once, so a restart after a crash need not wait for the lease: no process has
+    its pid, or that pid is a zombie, or this very process, or a process that started well
+    after the registration (the pid was reused).
+    """
+    if previous.host == socket.gethostname() and (
+        previous.pid == os.getpid() or not _process_running(previous.pid, previous.started_at)
+    ):
+        return None
+    age = (datetime.now(UTC) - previous.heartbeat_at).total_seconds()
+    if age >= lease_s:
+        return None
+    return (
+        f"on host {previous.host}, pid {previous.pid}, instance {previous.instance}, "
+        f"last heartbeat {max(age, 0):.0f} s ago"
+    )
+
+
+def _process_running(pid: int, registered_at: datetime) -> bool:
+    """Whether process ``pid`` runs, is not a zombie, and is older than ``registered_at``."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it exists
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+    except (OSError, IndexError, StopIteration, ValueError):
+        return True  # no /proc (not Linux): the pid exists, assume it is that process
+    if fields[0] == "Z":
+        return False
+    started = boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    # A process that started after the registration cannot be the one that registered; the
+    # margin covers the drift between the boot-time clock and the wall clock.
+    return started <= registered_at.timestamp() + PID_REUSE_MARGIN_S
 
 
 def serve(

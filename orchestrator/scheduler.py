@@ -363,7 +363,9 @@ class Orchestrator:
             self._log.error("firing not recorded", schedule=actor, error=str(exc))
 
     def _reap(self) -> None:
-        for run_id, status in self.store.reap_expired():
+        for run_id, status in self.store.reap_expired(
+            max_losses=self.settings.orchestrator.max_robot_losses
+        ):
             self._log.warning("lease expired", run_id=run_id, now=str(status))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from orchestrator.engine.runlog import LEVELS
+from orchestrator.engine.runlog import LEVELS, iso_times
 
 
 def service_logger(level: str) -> Any:
@@ -25,6 +25,7 @@ def service_logger(level: str) -> Any:
         processors=[
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            iso_times,
             structlog.processors.KeyValueRenderer(
                 key_order=["timestamp", "level", "event"], drop_missing=True
             ),

@@ -168,6 +168,13 @@ class OrchestratorSettings(BaseModel):
         "at most this long after the leader died.",
     )
     reap_every_s: float = Field(2.0, gt=0, description="Seconds between searches for lost runs.")
+    max_robot_losses: int = Field(
+        3,
+        ge=0,
+        description="How often a retry-safe run is re-queued after its robot was lost (lease "
+        "expired, robot restarted); the next loss marks it lost with the reason 'robot lost N "
+        "times'. Counted apart from the bot's retries.",
+    )
     anchor_every_s: float = Field(
         900.0,
         ge=0,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import MutableMapping
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -22,6 +23,29 @@ import structlog
 from orchestrator.engine.secrets import Redactor
 
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "warn": 30, "error": 40, "critical": 50}
+
+
+def iso_times(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
+    """structlog processor: dates and times in an event as ISO 8601 text, never a repr.
+
+    Example: ``log.info("retry queued", not_before=datetime(2026, 11, 30, 7, tzinfo=UTC))``
+    writes ``not_before='2026-11-30T07:00:00+00:00'``.
+    """
+    for key, value in event.items():
+        event[key] = _iso(value)
+    return event
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, date | time):  # datetime is a date
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return f"PT{value.total_seconds():g}S"
+    if isinstance(value, dict):
+        return {key: _iso(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_iso(item) for item in value]
+    return value
 
 
 class RunLog:
@@ -63,6 +87,7 @@ class RunLog:
                 structlog.processors.add_log_level,
                 structlog.processors.TimeStamper(fmt="iso", utc=True),
                 structlog.processors.format_exc_info,
+                iso_times,
                 self._write,
             ],
             wrapper_class=structlog.make_filtering_bound_logger(0),

@@ -27,7 +27,11 @@ class ScheduleState:
 
 @dataclass(frozen=True)
 class RobotRecord:
-    """A robot as it registered itself; ``stopped_at`` is None while it runs (or vanished)."""
+    """A robot as it registered itself; ``stopped_at`` is None while it runs (or vanished).
+
+    ``name`` is stable (from configuration); ``instance`` names the process now registered
+    under it, which holds the leases of the robot's runs (``name#<8 hex digits>``).
+    """
 
     name: str
     tenants: list[str]
@@ -38,6 +42,7 @@ class RobotRecord:
     started_at: datetime
     heartbeat_at: datetime
     stopped_at: datetime | None
+    instance: str | None = None
 
 
 def acquire_lease(
@@ -92,10 +97,17 @@ def record_firing(connection: Connection, tenant: str, name: str, fire_time: dat
     )
 
 
+def lock_robot(connection: Connection, name: str) -> RobotRecord | None:
+    """The registration of robot ``name``, locked until the transaction ends (PostgreSQL)."""
+    row = connection.execute(select(ROBOTS).where(ROBOTS.c.name == name).with_for_update()).first()
+    return RobotRecord(**row._mapping) if row is not None else None
+
+
 def register_robot(
     connection: Connection,
     name: str,
     *,
+    instance: str,
     tenants: Sequence[str],
     labels: Sequence[str],
     concurrency: int,
@@ -103,8 +115,9 @@ def register_robot(
     pid: int,
     now: datetime,
 ) -> None:
-    """Record a robot that starts now, replacing an earlier registration of the name."""
+    """Record instance ``instance`` of robot ``name`` as started now, replacing the last one."""
     values = {
+        "instance": instance,
         "tenants": sorted(set(tenants)),
         "labels": sorted(set(labels)),
         "concurrency": concurrency,
@@ -118,14 +131,14 @@ def register_robot(
     connection.execute(statement.on_conflict_do_update(index_elements=[ROBOTS.c.name], set_=values))
 
 
-def robot_heartbeat(connection: Connection, name: str, now: datetime) -> None:
-    """Note that robot ``name`` (if registered) is alive."""
-    connection.execute(update(ROBOTS).where(ROBOTS.c.name == name).values(heartbeat_at=now))
+def robot_heartbeat(connection: Connection, instance: str, now: datetime) -> None:
+    """Note that robot instance ``instance`` (if registered and not replaced) is alive."""
+    connection.execute(update(ROBOTS).where(ROBOTS.c.instance == instance).values(heartbeat_at=now))
 
 
-def robot_stopped(connection: Connection, name: str, now: datetime) -> None:
-    """Note that robot ``name`` stopped."""
-    connection.execute(update(ROBOTS).where(ROBOTS.c.name == name).values(stopped_at=now))
+def robot_stopped(connection: Connection, instance: str, now: datetime) -> None:
+    """Note that robot instance ``instance`` stopped (nothing, if another replaced it)."""
+    connection.execute(update(ROBOTS).where(ROBOTS.c.instance == instance).values(stopped_at=now))
 
 
 def list_robots(connection: Connection) -> list[RobotRecord]:

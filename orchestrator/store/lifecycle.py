@@ -29,6 +29,8 @@ from orchestrator.store.audit import AuditEvent
 from orchestrator.store.tables import RUNS
 
 REAPER = "system:lease-expiry"
+#: Robot losses a run survives by default; the next one marks it ``lost`` (see ``reap``).
+MAX_ROBOT_LOSSES = 3
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class RunSnapshot:
     timeout_s: float | None
     attempt: int
     cancel_requested: bool
+    robot_losses: int
+    max_attempts: int
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> RunSnapshot:
@@ -216,11 +220,12 @@ class WriteTransaction:
             data["reason"] = reason
         self.events.append(AuditEvent(moved.status.value, moved.tenant, actor, data, moved.id))
 
-    def reap(self, *, tenants: Iterable[str] | None = None) -> list[tuple[int, RunStatus]]:
+    def reap(
+        self, *, tenants: Iterable[str] | None = None, max_losses: int = MAX_ROBOT_LOSSES
+    ) -> list[tuple[int, RunStatus]]:
         """Settle the claimed/running runs (of ``tenants``) whose lease ran out.
 
-        A retry-safe run goes back to ``queued`` (attempt + 1), one whose cancellation was
-        requested becomes ``cancelled``, any other ``lost``; each audited with the reason
+        Each counts as a robot loss (see :meth:`robot_lost`), audited with the reason
         ``lease expired (holder X)``. Runs another transaction has locked are left alone.
         """
         query = (
@@ -234,17 +239,47 @@ class WriteTransaction:
         )
         if tenants is not None:
             query = query.where(RUNS.c.tenant.in_(list(tenants)))
+        runs = [RunSnapshot.from_row(row) for row in self.connection.execute(query).all()]
         done: list[tuple[int, RunStatus]] = []
-        for row in self.connection.execute(query).all():
-            run = RunSnapshot.from_row(row)
+        for run in runs:
             reason = f"lease expired (holder {run.holder})"
+            done += self.robot_lost([run], reason=reason, actor=REAPER, max_losses=max_losses)
+        return done
+
+    def robot_lost(
+        self,
+        runs: Sequence[RunSnapshot],
+        *,
+        reason: str,
+        actor: str,
+        max_losses: int = MAX_ROBOT_LOSSES,
+    ) -> list[tuple[int, RunStatus]]:
+        """Settle locked active ``runs`` whose robot is gone (lease expired, robot restarted).
+
+        The loss is counted in ``robot_losses``, apart from ``attempt``: a lost robot does not
+        use up the bot's retries. A run whose cancellation was requested becomes
+        ``cancelled``; a retry-safe one goes back to ``queued`` while it has been lost at most
+        ``max_losses`` times, and is ``lost`` with the reason "robot lost N times" after that
+        (a case that kills its robot is not re-queued for ever); any other run is ``lost``.
+
+        Example: ``tx.robot_lost([tx.lock(17)], reason="robot r1 restarted", actor="r1#4f2a")``
+        -> ``[(17, RunStatus.QUEUED)]``.
+        """
+        done: list[tuple[int, RunStatus]] = []
+        for run in runs:
+            losses = run.robot_losses + 1
+            why = f"{reason}; robot loss {losses} of at most {max_losses}"
+            counted = {"robot_losses": losses}
             if run.cancel_requested:
-                to, columns = RunStatus.CANCELLED, self._ended(reason)
+                to, columns = RunStatus.CANCELLED, {**self._ended(why), **counted}
+            elif run.retry_safe and losses <= max_losses:
+                to, columns = RunStatus.QUEUED, {**released(), **counted}
             elif run.retry_safe:
-                to, columns = RunStatus.QUEUED, {**released(), "attempt": RUNS.c.attempt + 1}
+                why = f"robot lost {losses} times (at most {max_losses} re-queues); last: {reason}"
+                to, columns = RunStatus.LOST, {**self._ended(why), **counted}
             else:
-                to, columns = RunStatus.LOST, self._ended(reason)
-            self.move([run], to, actor=REAPER, columns=columns, reason=reason)
+                to, columns = RunStatus.LOST, {**self._ended(why), **counted}
+            self.move([run], to, actor=actor, columns=columns, reason=why)
             done.append((run.id, to))
         return done
 

@@ -77,6 +77,7 @@ class RunRequest:
     not_before: datetime | None = None  # not claimed before (retry backoff)
     retry_of: int | None = None
     attempt: int = 1
+    max_attempts: int = 1  # attempts the bot's retries allow (shown as retries left)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class ClaimedRun:
     attempt: int
     timeout_s: float | None
     trigger: str
+    robot_losses: int = 0  # how often a robot was lost while holding it before
 
 
 def insert_queued(tx: WriteTransaction, request: RunRequest) -> int:
@@ -117,6 +119,7 @@ def insert_queued(tx: WriteTransaction, request: RunRequest) -> int:
         not_before=request.not_before,
         retry_of=request.retry_of,
         attempt=request.attempt,
+        max_attempts=max(request.max_attempts, request.attempt),
     )
     if request.dedupe_key is not None:
         statement = statement.on_conflict_do_nothing(index_elements=[RUNS.c.dedupe_key])
@@ -189,6 +192,7 @@ def claim(
             attempt=run.attempt,
             timeout_s=run.timeout_s,
             trigger=run.trigger,
+            robot_losses=run.robot_losses,
         )
         for run in claimed
     ]

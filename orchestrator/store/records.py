@@ -128,6 +128,14 @@ SUMMARY_COLUMNS = (
     RUNS.c.error,
     RUNS.c.error_step,
     RUNS.c.run_dir,
+    RUNS.c.attempt,
+    RUNS.c.max_attempts,
+    RUNS.c.robot_losses,
+    RUNS.c.holder,
+    RUNS.c.lease_expires_at,
+    RUNS.c.retry_of,
+    RUNS.c.not_before,
+    RUNS.c.created_at,
 )
 
 
@@ -147,6 +155,14 @@ def run_summary(row: Any) -> RunRecord:
         error=row.error,
         error_step=row.error_step,
         run_dir=row.run_dir,
+        attempt=row.attempt,
+        max_attempts=row.max_attempts,
+        robot_losses=row.robot_losses,
+        holder=row.holder,
+        lease_expires_at=row.lease_expires_at,
+        retry_of=row.retry_of,
+        not_before=row.not_before,
+        created_at=row.created_at,
     )
 
 

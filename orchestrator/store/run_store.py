@@ -36,7 +36,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from orchestrator.errors import BotBusy, InvalidTransition
+from orchestrator.errors import BotBusy, InvalidTransition, RobotNameTaken
 from orchestrator.results import (
     ACTIVE,
     TERMINAL,
@@ -62,7 +62,14 @@ from orchestrator.store.database import (
     parse_url,
 )
 from orchestrator.store.group_commit import GroupCommit
-from orchestrator.store.lifecycle import WriteTransaction, not_found, released
+from orchestrator.store.lifecycle import (
+    MAX_ROBOT_LOSSES,
+    RunSnapshot,
+    WriteTransaction,
+    not_found,
+    released,
+    select_runs,
+)
 from orchestrator.store.migrate import upgrade_to_head
 from orchestrator.store.queue import (
     ActiveRuns,
@@ -80,7 +87,7 @@ from orchestrator.store.records import (
     run_record,
     run_summary,
 )
-from orchestrator.store.tables import AUDIT_LOG, RUNS, RunRow, utc_now
+from orchestrator.store.tables import AUDIT_LOG, ROBOTS, RUNS, RunRow, utc_now
 
 
 def open_store(database_url: str) -> RunStore:
@@ -143,6 +150,7 @@ class RunStore:
         holder: str,
         lease_s: float,
         pool_limits: Mapping[str, int],
+        max_losses: int = MAX_ROBOT_LOSSES,
     ) -> int:
         """Start a run in this process now (``bots run``): queued -> claimed -> running.
 
@@ -161,7 +169,7 @@ class RunStore:
                 ``... held by run 17 (running since 2026-11-02 07:00:01 UTC, holder robot-1)``.
         """
         with self._change() as tx:
-            tx.reap(tenants=[request.tenant])
+            tx.reap(tenants=[request.tenant], max_losses=max_losses)
             if is_limited(request.max_parallel, request.pools, pool_limits):
                 active = ActiveRuns(tx.connection, [request.tenant])
                 blocker = active.blocker(
@@ -374,17 +382,19 @@ class RunStore:
             )
 
     def reap_expired(
-        self, *, tenants: Collection[str] | None = None
+        self, *, tenants: Collection[str] | None = None, max_losses: int = MAX_ROBOT_LOSSES
     ) -> list[tuple[int, RunStatus]]:
         """Settle claimed/running runs (of ``tenants``) whose lease ran out; returns what was done.
 
-        A retry-safe run is queued again (attempt + 1), one whose cancellation was requested
-        is cancelled, any other is ``lost``; each audited as ``lease expired (holder X)``.
+        Each is a robot loss, counted apart from the bot's retries: a retry-safe run is queued
+        again (same attempt) until it was lost more than ``max_losses`` times, then ``lost``;
+        one whose cancellation was requested is cancelled, any other is ``lost``; each
+        audited as ``lease expired (holder X)``.
 
         Example: ``store.reap_expired()`` -> ``[(17, RunStatus.LOST), (18, RunStatus.QUEUED)]``.
         """
         with self._change() as tx:
-            return tx.reap(tenants=tenants)
+            return tx.reap(tenants=tenants, max_losses=max_losses)
 
     def cancel(self, run_id: int, *, tenant: str | None, actor: str) -> RunStatus:
         """Cancel a run: queued or claimed ones at once; a running one via its holder.
@@ -439,6 +449,7 @@ class RunStore:
                 timeout_s=run.timeout_s,
                 retry_of=run_id,
                 attempt=run.attempt + 1,
+                max_attempts=run.max_attempts,
             )
             return insert_queued(tx, request)
 
@@ -639,21 +650,48 @@ class RunStore:
         self,
         name: str,
         *,
+        instance: str,
         tenants: Collection[str],
         labels: Collection[str],
         concurrency: int,
         host: str,
         pid: int,
-    ) -> None:
-        """Record that robot ``name`` starts now (audited); :meth:`renew` is its heartbeat.
+        replaces: str | None = None,
+        max_losses: int = MAX_ROBOT_LOSSES,
+    ) -> list[tuple[int, RunStatus]]:
+        """Register ``instance`` as the process of robot ``name`` now (audited).
 
-        Example: ``store.register_robot("robot-1", tenants=["giessen"], labels=["browser"],
-        concurrency=2, host="rpa-01", pid=4711)``.
+        ``replaces`` is the instance the caller found registered under the name and judged
+        gone (:meth:`robot`); the runs it still holds are handed back at once, in the same
+        transaction, as a robot loss (re-queued or ``lost``, see
+        :meth:`~orchestrator.store.lifecycle.WriteTransaction.robot_lost`), instead of
+        waiting for their leases to run out. Returns what became of them. :meth:`renew` with
+        ``instance`` is the robot's heartbeat.
+
+        Example::
+
+            before = store.robot("robot-1")
+            store.register_robot("robot-1", instance="robot-1#5be0f3a1", tenants=["giessen"],
+                                 labels=["browser"], concurrency=2, host="rpa-01", pid=4711,
+                                 replaces=before.instance if before else None)
+
+        Raises:
+            RobotNameTaken: another process registered under ``name`` after the caller looked
+                (the registration is no longer ``replaces``); nothing was changed.
         """
         with self._change() as tx:
+            current = coordination.lock_robot(tx.connection, name)
+            registered = current.instance if current is not None else None
+            if current is not None and registered != replaces:
+                raise RobotNameTaken(
+                    f"robot {name!r} was registered meanwhile by another process (instance "
+                    f"{registered}, host {current.host}, pid {current.pid}); two robots cannot "
+                    "share a name."
+                )
             coordination.register_robot(
                 tx.connection,
                 name,
+                instance=instance,
                 tenants=sorted(tenants),
                 labels=sorted(labels),
                 concurrency=concurrency,
@@ -663,21 +701,47 @@ class RunStore:
             )
             data = {
                 "robot": name,
+                "instance": instance,
+                "replaces": registered,
                 "tenants": sorted(tenants),
                 "labels": sorted(labels),
                 "host": host,
                 "pid": pid,
             }
-            tx.record(AuditEvent("robot started", None, name, data))
+            tx.record(AuditEvent("robot started", None, instance, data))
+            # The name's earlier holders: the replaced instance, and the name itself (robots
+            # registered before instances existed held their runs by name).
+            holders = [holder for holder in (registered, name) if holder]
+            held = tx.connection.execute(
+                select_runs()
+                .where(
+                    RUNS.c.holder.in_(holders),
+                    RUNS.c.status.in_([status.value for status in ACTIVE]),
+                )
+                .order_by(RUNS.c.id)
+                .with_for_update()
+            ).all()
+            runs = [RunSnapshot.from_row(row) for row in held]
+            reason = f"robot {name} restarted; its instance {registered or name} is gone"
+            return tx.robot_lost(runs, reason=reason, actor=instance, max_losses=max_losses)
 
-    def robot_stopped(self, name: str) -> None:
-        """Record that robot ``name`` stopped (audited).
+    def robot(self, name: str) -> RobotRecord | None:
+        """The registration of robot ``name``, or None if it never registered.
 
-        Example: ``store.robot_stopped("robot-1")``.
+        Example: ``store.robot("robot-1").instance`` -> ``"robot-1#5be0f3a1"``.
+        """
+        with self._read() as connection:
+            row = connection.execute(select(ROBOTS).where(ROBOTS.c.name == name)).first()
+        return RobotRecord(**row._mapping) if row is not None else None
+
+    def robot_stopped(self, instance: str) -> None:
+        """Record that robot instance ``instance`` stopped (audited).
+
+        Example: ``store.robot_stopped("robot-1#5be0f3a1")``.
         """
         with self._change() as tx:
-            coordination.robot_stopped(tx.connection, name, tx.now)
-            tx.record(AuditEvent("robot stopped", None, name, {"robot": name}))
+            coordination.robot_stopped(tx.connection, instance, tx.now)
+            tx.record(AuditEvent("robot stopped", None, instance, {"instance": instance}))
 
     def list_robots(self) -> list[RobotRecord]:
         """Every robot that ever registered, by name.
@@ -686,6 +750,22 @@ class RunStore:
         """
         with self._read() as connection:
             return coordination.list_robots(connection)
+
+    def runs_held(self) -> dict[str, list[int]]:
+        """The claimed and running runs by holder (robot instance or ``cli:host:pid``).
+
+        Example: ``store.runs_held()`` -> ``{"robot-1#5be0f3a1": [17, 18]}``.
+        """
+        query = (
+            select(RUNS.c.holder, RUNS.c.id)
+            .where(RUNS.c.status.in_([status.value for status in ACTIVE]))
+            .order_by(RUNS.c.id)
+        )
+        held: dict[str, list[int]] = {}
+        with self._query() as connection:
+            for row in connection.execute(query):
+                held.setdefault(row.holder, []).append(row.id)
+        return held
 
     # ----------------------------------------------------------------- audit trail
 

@@ -134,6 +134,9 @@ class RunRow(Base):
     claimed_at: Mapped[datetime | None]
     lease_expires_at: Mapped[datetime | None]
     cancel_requested: Mapped[bool] = mapped_column(Boolean, server_default="0")
+    # Robot identity and budgets (migration 0004).
+    robot_losses: Mapped[int] = mapped_column(Integer, server_default="0")
+    max_attempts: Mapped[int] = mapped_column(Integer, server_default="1")
 
     steps: Mapped[list[StepRow]] = relationship(
         order_by="StepRow.seq", passive_deletes=True, lazy="raise"
@@ -221,7 +224,11 @@ class ScheduleStateRow(Base):
 
 
 class RobotRow(Base):
-    """A robot process that registered itself (``robots``)."""
+    """A robot (``robots``): a stable name, and the process (instance) registered under it.
+
+    ``instance`` holds the leases of the robot's runs; a new process under the same name gets
+    a new instance (migration 0004).
+    """
 
     __tablename__ = "robots"
 
@@ -234,6 +241,7 @@ class RobotRow(Base):
     started_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]
     stopped_at: Mapped[datetime | None]
+    instance: Mapped[str | None] = mapped_column(String(255))
 
 
 # The tables themselves, for Core statements in the hot paths (no ORM objects loaded).

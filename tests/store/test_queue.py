@@ -250,15 +250,58 @@ def test_reap_requeues_retry_safe_runs_and_marks_others_lost(
     assert store.get_run(marburg).status is RunStatus.CLAIMED  # another tenant's reaper's job
     lost = store.get_run(unsafe)
     assert lost.status is RunStatus.LOST and lost.finished_at is not None
-    assert lost.error == "lease expired (holder robot-1)"
+    assert lost.error == "lease expired (holder robot-1); robot loss 1 of at most 3"
     entries = {e["run_id"]: e for e in store.export_audit() if e["actor"].startswith("system")}
-    assert entries[safe]["data"]["reason"] == "lease expired (holder robot-1)"
+    assert entries[safe]["data"]["reason"] == (
+        "lease expired (holder robot-1); robot loss 1 of at most 3"
+    )
     assert entries[unsafe]["action"] == "lost"
     again = store.claim(
         holder="robot-2", tenants=["giessen"], labels=(), limit=5, lease_s=30, pool_limits={}
     )
-    assert [(c.id, c.attempt) for c in again] == [(safe, 2)]
+    # A robot loss is not an attempt: the bot's retries stay untouched.
+    assert [(c.id, c.attempt, c.robot_losses) for c in again] == [(safe, 1, 1)]
     assert store.reap_expired() == [(marburg, RunStatus.LOST)]
+
+
+def test_robot_losses_do_not_use_up_retries_and_are_capped(
+    store: RunStore, new_request: MakeRequest
+) -> None:
+    run_id = store.enqueue(new_request(retry_safe=True, max_attempts=2))
+    outcomes = []
+    for robot in range(4):
+        claim_ids(store, holder=f"robot-{robot}", lease_s=SHORT_LEASE)
+        store.mark_running(run_id, holder=f"robot-{robot}")
+        time.sleep(SHORT_LEASE + 0.1)
+        outcomes += store.reap_expired(max_losses=3)
+        record = store.get_run(run_id, details=False)
+        assert (record.attempt, record.retries_left) == (1, 1)
+
+    assert outcomes == [(run_id, RunStatus.QUEUED)] * 3 + [(run_id, RunStatus.LOST)]
+    lost = store.get_run(run_id, details=False)
+    assert lost.robot_losses == 4
+    assert lost.error is not None and lost.error.startswith("robot lost 4 times")
+    reasons = [e["data"].get("reason") for e in store.export_audit() if e["run_id"] == run_id]
+    assert reasons[-1] == lost.error
+
+
+def test_a_run_shows_its_budgets_holder_and_lease(
+    store: RunStore, new_request: MakeRequest
+) -> None:
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    queued = store.enqueue(new_request(attempt=2, max_attempts=3, retry_of=7, not_before=later))
+    running = store.enqueue(new_request(bot_id="other", max_attempts=1))
+    claim_ids(store)
+    store.mark_running(running, holder="robot-1")
+
+    waiting = store.get_run(queued, details=False).to_json()
+    held = store.get_run(running).to_json(with_details=True)
+
+    assert (waiting["attempt"], waiting["max_attempts"], waiting["retries_left"]) == (2, 3, 1)
+    assert (waiting["retry_of"], waiting["robot_losses"], waiting["holder"]) == (7, 0, None)
+    assert datetime.fromisoformat(waiting["not_before"]) == later
+    assert (held["holder"], held["retries_left"]) == ("robot-1", 0)
+    assert datetime.fromisoformat(held["lease_expires_at"]) > datetime.now(UTC)
 
 
 def test_a_finish_after_the_run_was_reaped_is_refused(
