@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from orchestrator.settings import SandboxSettings
+from sandbox.breakpoints import held_outcome
 
 #: The settings that can be changed while serving (``POST /_sandbox/faults``).
 RUNTIME_FIELDS = (
@@ -94,10 +95,14 @@ def _exempt(path: str) -> bool:
 async def fault_middleware(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    """Answer a share of requests with 503 before they reach the app."""
+    """Answer a share of requests with 503 before they reach the app; hold a request a
+    breakpoint takes (:mod:`sandbox.breakpoints`) until it is released."""
     faults: FaultInjector = request.app.state.faults
     path = request.url.path
-    if not _exempt(path) and faults.should_fail(f"{request.method} {path}"):
+    held = None if _exempt(path) else await held_outcome(request)
+    if held == "fail" or (
+        held is None and not _exempt(path) and faults.should_fail(f"{request.method} {path}")
+    ):
         if path.startswith(("/civento/api/",)):
             return Response(
                 '{"error": "Service Unavailable"}',
