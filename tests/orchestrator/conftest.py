@@ -73,7 +73,7 @@ class ScratchBots:
         """Write bot ``bot_id`` and return its directory.
 
         Its steps: note ``ran``; with ``pause``: note ``start``, pause, note ``end``; with
-        ``fail``: a hook that raises.
+        ``fail``: a hook that raises instead of the last note.
         """
         steps: list[dict[str, Any]] = [{"call": "hooks:note"}]
         if pause is not None:
@@ -82,8 +82,8 @@ class ScratchBots:
                 {"pause": pause},
                 {"call": "hooks:note", "with": {"what": "end"}},
             ]
-        if fail:
-            steps = [{"call": "hooks:fail"}]
+        if fail:  # after the pause, if there is one
+            steps = [*steps[:-1], {"call": "hooks:fail"}]
         definition: dict[str, Any] = {
             "id": bot_id,
             "name": f"Testbot {bot_id}",
