@@ -193,6 +193,7 @@ class Orchestrator:
         self.zone = ZoneInfo(settings.orchestrator.timezone)
         self._scheduler: BackgroundScheduler | None = None
         self._log: Any = service_logger(settings.log_level).bind(instance=self.instance)
+        self._noted_head: tuple[int, str] | None = None  # the audit head this one noted last
 
     @property
     def is_leader(self) -> bool:
@@ -217,13 +218,15 @@ class Orchestrator:
                 except BotsError as exc:  # the database is away: nobody may count on us
                     self._log.warning("store unavailable", error=str(exc))
                     leader = False
-                if leader and not self.is_leader:
+                starting = leader and not self.is_leader
+                if leader and config.anchor_every_s and (starting or _monotonic() >= next_anchor):
+                    # A new leader first notes the trail as the one before left it.
+                    if self._anchor():
+                        next_anchor = _monotonic() + config.anchor_every_s
+                if starting:
                     self._become_leader()
                 elif not leader and self.is_leader:
                     self._step_down("lease lost")
-                if self.is_leader and config.anchor_every_s and _monotonic() >= next_anchor:
-                    self._anchor()
-                    next_anchor = _monotonic() + config.anchor_every_s
                 stop.wait(tick)
         finally:
             if self.is_leader:
@@ -234,16 +237,27 @@ class Orchestrator:
                     self._log.warning("lease not released", error=str(exc))
             self._log.info("orchestrator stopped")
 
-    def _anchor(self) -> None:
-        """Note the audit trail's head down outside the database (:mod:`.store.anchors`)."""
+    def _anchor(self) -> bool:
+        """Note the audit trail's head down outside the database (:mod:`.store.anchors`) if
+        the trail grew since this orchestrator last did; True if it had grown.
+
+        Called on every tick once ``anchor_every_s`` passed since the last anchor: one query
+        (:meth:`RunStore.audit_head`) while the trail stays as it is. A failure counts as
+        grown, so it is tried again after ``anchor_every_s``, not logged on every tick.
+        """
         path = self.settings.audit_anchors_file
         try:
-            anchor = note_anchor(path, self.store.audit_head())
+            head = self.store.audit_head()
+            if head is None or head == self._noted_head:
+                return False
+            anchor = note_anchor(path, head)  # None: noted already (`bots audit anchor`)
         except (BotsError, OSError) as exc:
             self._log.warning("audit head not noted down", file=str(path), error=str(exc))
-            return
+            return True
+        self._noted_head = head
         if anchor is not None:
             self._log.info("audit head noted down", file=str(path), seq=anchor.seq)
+        return True
 
     def fire(self, tenant: str, name: str, fire_time: datetime) -> int | None:
         """Handle one fire time of a schedule: a queued run's id, or None if skipped."""

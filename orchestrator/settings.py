@@ -176,10 +176,12 @@ class OrchestratorSettings(BaseModel):
         "times'. Counted apart from the bot's retries.",
     )
     anchor_every_s: float = Field(
-        900.0,
+        60.0,
         ge=0,
-        description="Seconds between the leader's notes of the audit trail's head in "
-        "`audit_anchors` (0: never).",
+        description="The leader notes the audit trail's head in `audit_anchors` when it starts "
+        "leading and whenever the trail has grown, but at most once in this many seconds: an "
+        "entry is noted down at most this long (plus a second) after it was written "
+        "(0: never).",
     )
     timezone: str = Field("Europe/Berlin", description="Time zone of cron expressions.")
 

@@ -9,8 +9,9 @@ storage or printed into a paper log by those who need that. One JSON line per an
 
     {"hash": "9f86d0...", "noted_at": "2026-11-23T07:00:00.000000+00:00", "seq": 4711}
 
-The leading orchestrator notes one every ``orchestrator.anchor_every_s``, ``bots audit
-anchor`` one on demand; ``bots audit verify`` checks the trail against all of them.
+The leading orchestrator notes one when it starts leading and then whenever the trail has
+grown, at most one every ``orchestrator.anchor_every_s``; ``bots audit anchor`` notes one on
+demand. ``bots audit verify`` checks the trail against all of them (:func:`verify_trail`).
 """
 
 from __future__ import annotations
@@ -22,8 +23,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import Connection
+
 from orchestrator.errors import InputError
-from orchestrator.store.audit import AuditCheck, timestamp
+from orchestrator.store.audit import AuditCheck, timestamp, walk_chain
+
+# Far more than one anchor's line (about 110 bytes): the end of the file holds the last one.
+_TAIL_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -39,12 +45,16 @@ def note_anchor(path: Path, head: tuple[int, str] | None) -> Anchor | None:
     """Append ``head`` (``seq``, ``hash``) to the anchors file, unless it is the last one
     noted already or the trail is empty; returns the anchor written, or None.
 
-    The line is appended and synced in one write: a crash leaves it whole or absent.
+    The line is appended and synced in one write: a crash leaves it whole or absent. Only
+    the end of the file is read, so noting stays cheap however many anchors it holds.
+
+    Raises:
+        InputError: the file's last line is not an anchor.
     """
     if head is None:
         return None
-    anchors = read_anchors(path)
-    if anchors and (anchors[-1].seq, anchors[-1].hash) == head:
+    last = _last_anchor(path)
+    if last is not None and (last.seq, last.hash) == head:
         return None
     anchor = Anchor(seq=head[0], hash=head[1], noted_at=timestamp(datetime.now(UTC)))
     line = json.dumps(
@@ -72,23 +82,60 @@ def read_anchors(path: Path) -> list[Anchor]:
         return []
     except OSError as exc:
         raise InputError(f"{path}: cannot read the audit anchors: {exc.strerror}") from None
-    anchors = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-            anchor = Anchor(seq=data["seq"], hash=data["hash"], noted_at=data["noted_at"])
-            valid = isinstance(anchor.seq, int) and isinstance(anchor.hash, str)
-        except (ValueError, KeyError, TypeError):
-            valid = False
-        if not valid:
-            raise InputError(
-                f"{path}:{number}: not an audit anchor; expected a JSON object with "
-                '"seq" (a number), "hash" and "noted_at"'
-            )
-        anchors.append(anchor)
-    return anchors
+    return [
+        _parse(line, f"{path}:{number}")
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip()
+    ]
+
+
+def _last_anchor(path: Path) -> Anchor | None:
+    """The last anchor noted in ``path``, reading only the file's end; None if there is none."""
+    try:
+        with path.open("rb") as file:
+            file.seek(max(file.seek(0, os.SEEK_END) - _TAIL_BYTES, 0))
+            tail = file.read()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the audit anchors: {exc.strerror}") from None
+    lines = [line for line in tail.splitlines() if line.strip()]
+    if not lines:
+        return None
+    return _parse(lines[-1].decode(errors="replace"), f"{path}: the last line")
+
+
+def _parse(line: str, where: str) -> Anchor:
+    """The anchor that ``line`` notes; ``where`` names the line in the error.
+
+    Raises:
+        InputError: ``line`` is not an anchor.
+    """
+    try:
+        data = json.loads(line)
+        anchor = Anchor(seq=data["seq"], hash=data["hash"], noted_at=data["noted_at"])
+        valid = type(anchor.seq) is int and isinstance(anchor.hash, str)
+    except (ValueError, KeyError, TypeError, RecursionError):
+        valid = False
+    if not valid:
+        raise InputError(
+            f"{where}: not an audit anchor; expected a JSON object with "
+            '"seq" (a number), "hash" and "noted_at"'
+        )
+    return anchor
+
+
+def verify_trail(connection: Connection, anchors: Sequence[Anchor]) -> AuditCheck:
+    """Verify the hash chain (:func:`~orchestrator.store.audit.verify_chain`) and judge it
+    against ``anchors`` (:func:`check_anchors`), in one pass over the trail.
+
+    The anchored entries' hashes are kept on the way, as read for the chain: however many
+    anchors there are, no further query, and no value read that could fail to decode.
+
+    Example: ``verify_trail(connection, read_anchors(settings.audit_anchors_file)).ok``.
+    """
+    check, hashes = walk_chain(connection, {anchor.seq for anchor in anchors})
+    return check_anchors(check, anchors, hashes)
 
 
 def check_anchors(

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, insert, select, text
 
@@ -38,6 +38,16 @@ _ENTRY_COLUMNS = (
     _AUDIT.c.data,
     _AUDIT.c.prev_hash,
     _AUDIT.c.hash,
+)
+# Verification reads every column as stored (see _stored_entries), in the same order as above.
+_SQLITE_ENTRIES = text(
+    "SELECT "
+    + ", ".join(f"typeof({c.name}), CAST({c.name} AS BLOB)" for c in _ENTRY_COLUMNS)
+    + " FROM audit_log ORDER BY seq"
+)
+_PG_ENTRIES = text(
+    "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US BC'), tenant, actor, "
+    "action, run_id, CAST(data AS text), prev_hash, hash FROM audit_log ORDER BY seq"
 )
 _HEAD = select(_AUDIT.c.seq, _AUDIT.c.hash).order_by(_AUDIT.c.seq.desc()).limit(1)
 _PG_APPEND = text("SELECT audit_log_append(:key, :at, CAST(:fields AS json), CAST(:datas AS json))")
@@ -186,49 +196,202 @@ def append(connection: Connection, events: Sequence[AuditEvent], at: datetime) -
 def verify_chain(connection: Connection) -> AuditCheck:
     """Recompute the whole chain in ``seq`` order and report the first break.
 
-    * a gap in ``seq`` (or a first entry other than 1): ``deleted``, naming the missing entry;
+    * a gap in ``seq`` (or a first entry other than 1): ``deleted``, naming the missing entry,
+      or ``altered`` if it is there under another number;
     * an entry linking to the one two back: the entry between was ``inserted``;
     * a stored hash that does not match the entry's content: ``altered`` if the entry links
-      to its predecessor, else ``inserted`` (made up, or renumbered to fill a gap);
-    * an intact entry linking to anything else: entries before it were ``deleted``.
+      to its predecessor or its successor links to it, else ``inserted`` (made up, or
+      renumbered to fill a gap);
+    * an intact entry linking to anything else: entries before it were ``deleted``;
+    * an entry numbered below 1: ``inserted`` after the trail, or ``altered`` if it is the
+      trail's last entry renumbered.
+
+    Any content of any row gives a verdict, never an error: values are read as stored
+    (:func:`_stored_entries`), and one the application does not write (text in a number
+    column, JSON that does not parse, no time) is content that does not match its hash.
     """
-    checked, expected_seq = 0, 1
+    return walk_chain(connection)[0]
+
+
+def walk_chain(
+    connection: Connection, keep: Collection[int] = ()
+) -> tuple[AuditCheck, dict[int, str]]:
+    """:func:`verify_chain`'s verdict, and the hashes of the intact entries numbered in ``keep``.
+
+    One pass gives both: :func:`orchestrator.store.anchors.verify_trail` keeps the hashes of
+    the anchored entries to compare with the anchors.
+
+    Example: ``check, hashes = walk_chain(connection, {9}); hashes.get(9)`` (None unless
+    entries 1 to 9 are intact).
+    """
+    checked = 0
+    kept: dict[int, str] = {}  # the hashes of the entries in keep
     hashes = [GENESIS, GENESIS]  # of the last two intact entries: [before previous, previous]
-    rows = connection.execution_options(yield_per=1000).execute(
-        select(*_ENTRY_COLUMNS).order_by(_AUDIT.c.seq)
-    )
-    for row in rows:
-        head = hashes[1] if checked else None
-        if row.seq != expected_seq:
-            problem = f"deleted: entry {expected_seq} is missing (the next one is {row.seq})"
-            return AuditCheck(False, checked, head, expected_seq, problem)
-        linked = row.prev_hash == hashes[1]
-        if not linked and checked and row.prev_hash == hashes[0]:
-            problem = f"inserted: entry {row.seq} links past it to entry {row.seq - 2}"
-            return AuditCheck(False, checked - 1, hashes[0], row.seq - 1, problem)
-        content_ok = row.hash == entry_hash(
-            seq=row.seq,
-            at=row.at,
-            tenant=row.tenant,
-            actor=row.actor,
-            action=row.action,
-            run_id=row.run_id,
-            data=row.data,
-            prev_hash=row.prev_hash,
-        )
-        if not content_ok and linked:
-            problem = "altered: its content does not match its hash"
-            return AuditCheck(False, checked, head, row.seq, problem)
-        if not content_ok:
-            problem = "inserted: it neither links to the entry before nor matches its hash"
-            return AuditCheck(False, checked, head, row.seq, problem)
-        if not linked:
-            problem = "deleted: entries before it are missing (its link points elsewhere)"
-            return AuditCheck(False, checked, head, row.seq, problem)
-        hashes = [hashes[1], row.hash]
+    strays: list[_Stored] = []  # numbered below 1 (or not with a number): outside the chain
+    for entry, after in _with_next(_stored_entries(connection)):
+        expected, head = checked + 1, hashes[1] if checked else None
+        if type(entry.seq) is not int or entry.seq < expected:
+            strays.append(entry)  # entries come in seq order: so these come before entry 1
+            continue
+        if entry.seq != expected:
+            missing = f"deleted: entry {expected} is missing (the next one is {entry.seq})"
+            problem = _renumbered(expected, [*strays, entry]) or missing
+            return AuditCheck(False, checked, head, expected, problem), kept
+        linked = entry.prev_hash == hashes[1]
+        if not linked and checked and entry.prev_hash == hashes[0]:
+            problem = f"inserted: entry {expected} links past it to entry {expected - 2}"
+            return AuditCheck(False, checked - 1, hashes[0], expected - 1, problem), kept
+        broken = _content_problem(entry, expected, after, linked=linked)
+        if broken is not None:
+            return AuditCheck(False, checked, head, expected, broken), kept
+        hashes = [hashes[1], str(entry.hash)]  # text: it equals the hash just computed
         checked += 1
-        expected_seq += 1
-    return AuditCheck(True, checked, hashes[1] if checked else None)
+        if checked in keep:
+            kept[checked] = hashes[1]
+    head = hashes[1] if checked else None
+    if strays:
+        outside = (
+            f"inserted: an entry numbered {strays[0].seq!r} lies outside the trail, "
+            "which counts from 1"
+        )
+        problem = _renumbered(checked + 1, strays) or outside
+        return AuditCheck(False, checked, head, checked + 1, problem), kept
+    return AuditCheck(True, checked, head), kept
+
+
+def _content_problem(
+    entry: _Stored, seq: int, after: _Stored | None, *, linked: bool
+) -> str | None:
+    """Why ``entry``, numbered ``seq`` as it should be, breaks the chain; None if it does not.
+
+    ``linked`` says it links to its predecessor; ``after`` is the entry after it, if any.
+    """
+    content_ok = _matches(entry, seq)
+    if content_ok and linked:
+        return None
+    if content_ok:
+        return "deleted: entries before it are missing (its link points elsewhere)"
+    # Linked to from either side, it is the entry that was there, changed. One made up and
+    # put in its place links to neither: the entry after still links to the one displaced.
+    if linked or (after is not None and after.prev_hash == entry.hash):
+        return "altered: its content does not match its hash"
+    return "inserted: it neither links to the entry before nor matches its hash"
+
+
+def _renumbered(seq: int, entries: Iterable[_Stored]) -> str | None:
+    """``altered: ...`` if one of ``entries`` is entry ``seq`` under another number, else None.
+
+    Its content matches its hash as entry ``seq``: only its ``seq`` was changed.
+    """
+    for entry in entries:
+        if _matches(entry, seq):
+            return f"altered: it was renumbered to {entry.seq!r}"
+    return None
+
+
+def _matches(entry: _Stored, seq: int) -> bool:
+    """True if ``entry``'s stored hash is that of its content, as entry number ``seq``."""
+    content_hash = _content_hash(entry, seq)
+    return content_hash is not None and entry.hash == content_hash
+
+
+def _content_hash(entry: _Stored, seq: int) -> str | None:
+    """The hash of ``entry``'s content as entry number ``seq``, or None if it has a value the
+    application never writes: of another type, text that is no ISO time or no JSON.
+
+    Example: an entry whose ``data`` is ``'{"bot": '`` (cut off) has no content hash.
+    """
+    if not (
+        isinstance(entry.at, str)
+        and (entry.tenant is None or isinstance(entry.tenant, str))
+        and isinstance(entry.actor, str)
+        and isinstance(entry.action, str)
+        and (entry.run_id is None or type(entry.run_id) is int)
+        and isinstance(entry.data, str)
+        and isinstance(entry.prev_hash, str)
+    ):
+        return None
+    try:
+        at = datetime.fromisoformat(entry.at)
+        return entry_hash(
+            seq=seq,
+            at=at if at.tzinfo else at.replace(tzinfo=UTC),
+            tenant=entry.tenant,
+            actor=entry.actor,
+            action=entry.action,
+            run_id=entry.run_id,
+            data=json.loads(entry.data),
+            prev_hash=entry.prev_hash,
+        )
+    except (ValueError, OverflowError, RecursionError):
+        # No time or no JSON; a year beyond Python's, JSON nested or a number too big for it;
+        # a lone surrogate (a JSON "\ud800") that has no UTF-8 to hash.
+        return None
+
+
+class _Stored(NamedTuple):
+    """An audit entry as the database holds it: after tampering, any value of any type.
+
+    ``at`` is text in ISO 8601 (UTC when without offset), ``data`` the JSON text.
+    """
+
+    seq: object
+    at: object
+    tenant: object
+    actor: object
+    action: object
+    run_id: object
+    data: object
+    prev_hash: object
+    hash: object
+
+
+def _stored_entries(connection: Connection) -> Iterator[_Stored]:
+    """All entries in ``seq`` order, read past SQLAlchemy's types (which raise on bad values).
+
+    SQLite keeps any value in any column, even text that is not UTF-8 (which its Python
+    driver refuses to read): each value is read with its type, as bytes. PostgreSQL's column
+    types admit only their own values, but psycopg refuses some of them: ``at`` is read as
+    text (psycopg has no ``infinity`` or year 10000), ``data`` as its JSON text (Python's
+    parser refuses some JSON that PostgreSQL accepts).
+    """
+    streamed = connection.execution_options(yield_per=1000)
+    if connection.dialect.name == "postgresql":
+        for seq, at, *others in streamed.execute(_PG_ENTRIES):
+            # An era other than AD, or an infinite time (NULL), is no time the application writes.
+            in_era = at[: -len(" AD")] if isinstance(at, str) and at.endswith(" AD") else None
+            yield _Stored(seq, in_era, *others)
+        return
+    for row in streamed.execute(_SQLITE_ENTRIES):
+        kinds, raws = row[::2], row[1::2]
+        yield _Stored._make(_sqlite_value(k, raw) for k, raw in zip(kinds, raws, strict=True))
+
+
+def _sqlite_value(kind: str, raw: bytes | None) -> object:
+    """A value as SQLite holds it, given its ``typeof`` and bytes: an integer, text, or None.
+
+    Anything else stays bytes, a value the application never writes: a blob, a real number,
+    text that is not UTF-8. Example: ``_sqlite_value("integer", b"17") == 17``.
+    """
+    if kind == "null" or raw is None:
+        return None
+    if kind == "integer":
+        return int(raw)
+    if kind == "text":
+        try:
+            return raw.decode()
+        except UnicodeDecodeError:
+            pass
+    return raw
+
+
+def _with_next(entries: Iterator[_Stored]) -> Iterator[tuple[_Stored, _Stored | None]]:
+    """Each entry with the one after it (None after the last)."""
+    entry = next(entries, None)
+    while entry is not None:
+        after = next(entries, None)
+        yield entry, after
+        entry = after
 
 
 def export_entries(

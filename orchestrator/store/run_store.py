@@ -46,13 +46,12 @@ from orchestrator.results import (
     StepRecord,
 )
 from orchestrator.store import coordination
-from orchestrator.store.anchors import Anchor, check_anchors
+from orchestrator.store.anchors import Anchor, verify_trail
 from orchestrator.store.audit import (
     AuditCheck,
     AuditEvent,
     append,
     export_entries,
-    verify_chain,
 )
 from orchestrator.store.coordination import RobotRecord, ScheduleState
 from orchestrator.store.database import (
@@ -798,11 +797,7 @@ class RunStore:
             print(check.ok, check.checked, check.head_hash, check.first_bad_seq, check.problem)
         """
         with self._read() as connection:
-            check = verify_chain(connection)
-            noted = sorted({anchor.seq for anchor in anchors})
-            query = select(AUDIT_LOG.c.seq, AUDIT_LOG.c.hash).where(AUDIT_LOG.c.seq.in_(noted))
-            hashes = {row.seq: row.hash for row in connection.execute(query)} if noted else {}
-        return check_anchors(check, anchors, hashes)
+            return verify_trail(connection, anchors)
 
     def audit_head(self) -> tuple[int, str] | None:
         """The newest audit entry's ``seq`` and ``hash``, to note down (:mod:`.anchors`)."""

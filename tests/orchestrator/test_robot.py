@@ -152,7 +152,7 @@ def test_failed_run_is_retried_as_a_new_attempt(
         for entry in store.export_audit(tenant=TENANT)
         if entry["run_id"] == retry and entry["action"] == "queued"
     ]
-    assert queued["actor"] == "robot:robot-test"
+    assert queued["actor"].startswith("robot:robot-test#")
     assert (queued["data"]["retry_of"], queued["data"]["attempt"]) == (first, 2)
     assert store.get_run(retry).trigger == "retry"
 
@@ -201,4 +201,4 @@ def test_run_hanging_past_its_timeout_is_ended_as_timed_out_by_the_robot(
 
     run = store.get_run(run_id)
     assert run.status is RunStatus.TIMED_OUT
-    assert "ended by robot robot-test" in (run.error or "")
+    assert "ended by robot robot-test#" in (run.error or "")

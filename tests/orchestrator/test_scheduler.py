@@ -10,7 +10,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,7 +31,6 @@ from orchestrator.scheduler import (
 )
 from orchestrator.settings import (
     PROJECT_ROOT,
-    OrchestratorSettings,
     ScheduleSettings,
     Settings,
     load_settings,
@@ -115,31 +115,77 @@ def test_one_fire_time_yields_one_run_when_two_orchestrators_fire_it(
     assert [(r.bot, r.trigger, str(r.status)) for r in runs] == [("notiz", "schedule", "queued")]
 
 
-def test_the_leader_notes_the_audit_head_down_as_the_trail_grows(
-    scratch_bots: ScratchBots, store: RunStore, tmp_path: Path
-) -> None:
-    scratch_bots.add("notiz")
-    anchors = tmp_path / "anker" / "audit.jsonl"
-    settings = schedule_settings("*/1 * * * * *").model_copy(
-        update={
-            "audit_anchors": anchors,
-            "orchestrator": OrchestratorSettings(anchor_every_s=0.2, leader_lease_s=3),
-        }
-    )
+@contextmanager
+def running(orchestrator: Orchestrator) -> Iterator[None]:
+    """Run ``orchestrator`` in a thread for the block; stop it (it releases the lease) after."""
     stop = threading.Event()
-    leader = threading.Thread(target=Orchestrator(settings, store, instance="a").run, args=(stop,))
-    leader.start()
+    thread = threading.Thread(target=orchestrator.run, args=(stop,))
+    thread.start()
     try:
-        deadline = time.monotonic() + 20
-        while len(read_anchors(anchors)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        yield
     finally:
         stop.set()
-        leader.join(timeout=30)
+        thread.join(timeout=30)
 
-    noted = read_anchors(anchors)
-    assert len(noted) >= 2 and noted[0].seq < noted[-1].seq  # runs fired meanwhile
-    assert store.verify_audit(noted).ok
+
+def wait_for(condition: Callable[[], bool], failure: str) -> None:
+    """Wait (up to 20 s) until ``condition()`` holds; else fail with ``failure``."""
+    deadline = time.monotonic() + 20
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.05)
+
+
+def test_the_leader_notes_the_audit_head_when_it_starts_leading_and_as_the_trail_grows(
+    store: RunStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    anchors = tmp_path / "anker" / "audit.jsonl"
+
+    def orchestrator(instance: str, anchor_every_s: float) -> Orchestrator:
+        settings = load_settings(
+            tenant="giessen",
+            audit_anchors=anchors,
+            orchestrator={"anchor_every_s": anchor_every_s, "leader_lease_s": 3},
+        )
+        return Orchestrator(settings, store, instance=instance)
+
+    def write_entry() -> None:
+        store.audit("note", tenant="giessen", actor="user:alice", data={})
+
+    def noted() -> list[int]:
+        return [anchor.seq for anchor in read_anchors(anchors)]
+
+    ticks = [0]  # the leader renews its lease on every tick of its loop: count them
+    lease_lost = threading.Event()  # as when the database is away for a while
+    acquire_lease = store.acquire_lease
+
+    def counted_acquire_lease(name: str, holder: str, ttl_s: float) -> bool:
+        ticks[0] += 1
+        return not lease_lost.is_set() and acquire_lease(name, holder, ttl_s)
+
+    def a_whole_tick_later() -> None:
+        later = ticks[0] + 2
+        wait_for(lambda: ticks[0] >= later, "the orchestrator does not tick")
+
+    monkeypatch.setattr(store, "acquire_lease", counted_acquire_lease)
+
+    write_entry()
+    with running(orchestrator("a", anchor_every_s=0.2)):
+        wait_for(lambda: noted() == [1], "no anchor when it started leading")
+        write_entry()
+        wait_for(lambda: noted() == [1, 2], "no anchor when the trail grew")
+    write_entry()  # while nobody leads
+    with running(orchestrator("b", anchor_every_s=3600)):
+        wait_for(lambda: noted() == [1, 2, 3], "no anchor when it took over")
+        write_entry()
+        a_whole_tick_later()
+        assert noted() == [1, 2, 3]  # an hour between anchors: entry 4 waits for its turn
+        lease_lost.set()
+        a_whole_tick_later()
+        lease_lost.clear()
+        wait_for(lambda: noted() == [1, 2, 3, 4], "no anchor when it led again")
+
+    assert store.verify_audit(read_anchors(anchors)).ok
 
 
 def test_a_paused_schedule_skips_its_firings_and_the_audit_trail_says_so(

@@ -299,6 +299,23 @@ def test_anchors_agree_with_an_intact_trail_as_it_grows(
     assert history.verify_audit(read_anchors(anchors)) == history.verify_audit()
 
 
+def test_noting_reads_the_end_of_a_long_anchors_file(tmp_path: Path) -> None:
+    anchors = tmp_path / "anchors.jsonl"
+    head = (100, "ab" * 32)
+    older = "".join(
+        json.dumps({"hash": f"{n:064x}", "noted_at": "2026-01-01", "seq": n}) + "\n"
+        for n in range(1, 100)
+    )
+    anchors.write_text(older)  # far longer than the end that noting reads
+    assert note_anchor(anchors, (99, f"{99:064x}")) is None  # the last line, already
+
+    noted = note_anchor(anchors, head)
+
+    assert noted is not None and read_anchors(anchors)[-1] == noted
+    assert len(read_anchors(anchors)) == 100
+    assert note_anchor(anchors, head) is None
+
+
 def test_an_empty_trail_notes_no_anchor(store: RunStore, tmp_path: Path) -> None:
     assert note_anchor(tmp_path / "anchors.jsonl", store.audit_head()) is None
     assert not (tmp_path / "anchors.jsonl").exists()
