@@ -10,6 +10,8 @@ URL map::
     GET  /_sandbox/health     {"status": "ok", "faults": {...}}
     POST /_sandbox/faults     change fault settings at runtime, e.g. {"fault_rate": 0.2}
     GET  /_sandbox/state      what both systems hold (as sandbox.state.read_state)
+    /_sandbox/breakpoints     hold a request until released (see sandbox.breakpoints)
+    GET  /_sandbox/issued     every session cookie value and CSRF token issued so far
 
 Example::
 
@@ -27,9 +29,10 @@ from fastapi.staticfiles import StaticFiles
 
 from orchestrator.settings import SandboxSettings
 from sandbox import civento, gewerberegister
+from sandbox.breakpoints import Breakpoints
 from sandbox.db import connect
 from sandbox.faults import FaultInjector, fault_middleware
-from sandbox.sessions import LoginRequired
+from sandbox.sessions import LoginRequired, issued_credentials
 from sandbox.state import read_state
 from sandbox.web import PACKAGE_DIR
 
@@ -55,6 +58,7 @@ def create_app(sandbox_dir: Path, settings: SandboxSettings) -> FastAPI:
     app = FastAPI(title="kommune-bots sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sandbox_dir = Path(sandbox_dir)
     app.state.faults = FaultInjector(settings)
+    app.state.breakpoints = Breakpoints()
     with connect(Path(sandbox_dir)):
         pass  # creates the directory and schema, so that requests never race to do it
     app.middleware("http")(fault_middleware)
@@ -84,9 +88,47 @@ def create_app(sandbox_dir: Path, settings: SandboxSettings) -> FastAPI:
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
 
+    @app.post("/_sandbox/breakpoints")
+    def add_breakpoint(request: Request, spec: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+        unknown = sorted(set(spec) - {"method", "path", "body"})
+        if unknown or not isinstance(spec.get("path"), str):
+            raise HTTPException(422, "a breakpoint has a path, and a method and body if wanted")
+        try:
+            item = request.app.state.breakpoints.add(
+                str(spec.get("method", "POST")), spec["path"], spec.get("body")
+            )
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+        return dict(item.to_json())
+
+    @app.get("/_sandbox/breakpoints")
+    def list_breakpoints(request: Request) -> list[dict[str, Any]]:
+        return list(request.app.state.breakpoints.list())
+
+    @app.post("/_sandbox/breakpoints/{breakpoint_id}/release")
+    def release_breakpoint(
+        request: Request, breakpoint_id: int, then: Annotated[str, Body(embed=True)] = "fail"
+    ) -> dict[str, Any]:
+        if then not in ("fail", "pass"):
+            raise HTTPException(422, "then must be 'fail' or 'pass'")
+        try:
+            return dict(request.app.state.breakpoints.release(breakpoint_id, then))
+        except KeyError:
+            raise HTTPException(404, f"no breakpoint {breakpoint_id}") from None
+
+    @app.delete("/_sandbox/breakpoints")
+    def clear_breakpoints(request: Request) -> dict[str, Any]:
+        request.app.state.breakpoints.clear()
+        return {"cleared": True}
+
     @app.get("/_sandbox/state")
     def state(request: Request) -> dict[str, Any]:
         return read_state(request.app.state.sandbox_dir)
+
+    @app.get("/_sandbox/issued")
+    def issued(request: Request) -> dict[str, list[str]]:
+        # Training values of a stand-in: tests look for them where they must not be.
+        return issued_credentials(request.app.state.sandbox_dir)
 
     return app
 
