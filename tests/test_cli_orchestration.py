@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -276,3 +277,37 @@ def test_wait_follows_an_enqueued_run_through_its_retries(env: dict[str, str]) -
         robot.send_signal(signal.SIGTERM)
         assert robot.wait(timeout=60) == 0
     assert len(target_lines(env)) == 2
+
+
+def test_an_operator_sees_robots_and_what_they_hold(env: dict[str, str]) -> None:
+    robot = subprocess.Popen(
+        command("robot", "start", "--name", "robot-1"),
+        cwd="/", env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        queued = bots("run", "langsam", "--enqueue", env=env)
+        assert queued.returncode == 0, queued.stdout + queued.stderr
+        wait_until(lambda: len(target_lines(env)) == 1)
+
+        (listed,) = json.loads(bots("robot", "list", "--json", env=env).stdout)
+        (run,) = json.loads(bots("runs", "list", "--json", env=env).stdout)
+        shown = bots("show", str(run["id"]), env=env).stdout
+    finally:
+        robot.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        robot.send_signal(signal.SIGTERM)  # the second one cancels the running run
+        assert robot.wait(timeout=60) == 0
+
+    assert (listed["name"], listed["state"], listed["runs"]) == ("robot-1", "alive", [run["id"]])
+    assert listed["instance"].startswith("robot-1#") and listed["labels"] == ["browser"]
+    assert datetime.fromisoformat(listed["heartbeat_at"]).tzinfo is not None
+    assert (run["status"], run["holder"]) == ("running", listed["instance"])
+    assert (run["attempt"], run["retries_left"], run["robot_losses"]) == (1, 0, 0)
+    assert datetime.fromisoformat(run["lease_expires_at"]) > datetime.fromisoformat(
+        run["started_at"]
+    )
+    assert f"holder:     {listed['instance']}" in shown
+    assert "attempt:    1 of 1 (0 retries left)   robot losses: 0" in shown
+    (after,) = json.loads(bots("robot", "list", "--json", env=env).stdout)
+    assert (after["state"], after["runs"]) == ("gone", [])
+    assert "robot-1  gone" in bots("robot", "list", env=env).stdout
