@@ -171,3 +171,43 @@ def test_unrecoverable_failure_is_stored_with_evidence(isolated_settings: Path) 
         assert path.is_file(), artifact
     text = bots("show", str(run_id), env={}).stdout
     assert "screenshot" in text and "trace" in text
+
+
+def test_a_refused_entry_is_the_runs_error_and_its_evidence(isolated_settings: Path) -> None:
+    import sqlite3
+
+    from sandbox.db import db_path
+
+    settings = load_settings()
+    cases = settings.sandbox.model_copy(update={"cases": 2})
+    refused = sorted(seeded_new_numbers(settings.sandbox_dir, cases))[0]
+    with sqlite3.connect(db_path(settings.sandbox_dir)) as conn:  # as the citizen typed it
+        conn.execute(
+            "UPDATE vorgaenge SET betrieb = betrieb || ' € Bar' WHERE nummer = ?", (refused,)
+        )
+    password = cases.password
+    with running_sandbox(settings.sandbox_dir, cases) as sandbox:
+        result = bots(
+            "run",
+            "gewerbe-uebertragung",
+            "--no-retry",
+            env={
+                "BOTS_TARGETS__CIVENTO": sandbox.civento_url,
+                "BOTS_TARGETS__GEWERBEREGISTER": sandbox.gewerberegister_url,
+                "BOTS_SECRET_CIVENTO_PASSWORD": password,
+                "BOTS_SECRET_GEWERBEREGISTER_PASSWORD": password,
+            },
+        )
+    assert result.returncode == 1, result.stdout + result.stderr
+    run_id = json.loads(bots("history", "--json", env={}).stdout)[0]["id"]
+    detail = json.loads(bots("show", str(run_id), "--json", env={}).stdout)
+    # The register's own words, at once: no waiting for elements that never come.
+    assert f"Gewerberegister lehnt {refused} ab" in detail["error"]
+    assert "Unzulässige Zeichen „€“" in detail["error"]
+    kept = {Path(a["path"]).name: (a["kind"], Path(a["path"])) for a in detail["artifacts"]}
+    assert kept["failure.png"][0] == "screenshot" and kept["failure.png"][1].stat().st_size
+    page = kept["failure.html"][1].read_text(encoding="utf-8")
+    assert "Unzulässige Zeichen" in page and "Eingaben unvollständig" in page
+    assert "/gewerberegister/" in kept["failure-url.txt"][1].read_text(encoding="utf-8")
+    recovering = [s["path"] for s in detail["steps"] if ".on_error" in s["path"]]
+    assert recovering == [], "the refusal was answered with a new login and another try"
