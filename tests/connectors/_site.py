@@ -2,8 +2,12 @@
 
 Pages: ``/locators`` (one element per locator strategy, look-alikes for ambiguity, an iframe,
 a table, form controls, a download link), ``/frame``, ``/second``, ``/login`` (a POST form),
-``/flaky?key=K`` (the button appears from the second request for K on), ``/download/*``
-and ``/status/N``.
+``/flaky?key=K`` (the button appears from the second request for K on), ``/download/*``,
+``/status/N`` and ``/hang`` (starts to render, never finishes loading while the site runs).
+
+On ``/locators``, ``showLater(ms)`` adds a button ``#later-btn`` ``ms`` after the call, which
+reads "Geklickt" once clicked: a test calls it just before an action, so the action has to
+wait for an element that is not there yet, and the page shows whether it was acted on.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ LOCATORS = """<!doctype html><html><head><meta charset="utf-8"><title>Locators</
 <a href="/download/bericht.csv">Bericht herunterladen</a>
 <input type="file" id="upl" aria-label="Datei"><div id="files"></div>
 <div id="late"></div>
+<div id="later"></div>
 <a href="/second">Weiter</a>
 <button id="locked" disabled>Gesperrt</button>
 <script>
@@ -52,6 +57,15 @@ document.getElementById('upl').addEventListener('change', (e) => {
 setTimeout(() => {
   document.getElementById('late').innerHTML = '<button id="late-btn">Später</button>';
 }, 300);
+function showLater(ms) {
+  setTimeout(() => {
+    const button = document.createElement('button');
+    button.id = 'later-btn';
+    button.textContent = 'Noch später';
+    button.addEventListener('click', () => { button.textContent = 'Geklickt'; });
+    document.getElementById('later').append(button);
+  }, ms);
+}
 </script>
 </body></html>"""
 
@@ -73,6 +87,8 @@ WELCOME = """<!doctype html><html><head><meta charset="utf-8"><title>Start</titl
 
 FLAKY_NOT_READY = """<!doctype html><html><body><p>Bitte warten</p></body></html>"""
 FLAKY_READY = """<!doctype html><html><body><button>Bereit</button></body></html>"""
+HANGING = """<!doctype html><html><head><meta charset="utf-8"><title>Lädt</title></head>
+<body><h1>Lädt ...</h1>"""
 
 
 class Site:
@@ -82,6 +98,7 @@ class Site:
         self.base_url = base_url
         self.flaky_hits: Counter[str] = Counter()
         self.posts: list[bytes] = []
+        self.stopping = threading.Event()  # releases the requests ``/hang`` holds
 
 
 def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
@@ -123,8 +140,21 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             elif url.path.startswith("/status/"):
                 code = int(url.path.rsplit("/", 1)[-1])
                 self._send(f"<h1>Status {code}</h1>", status=code)
+            elif url.path == "/hang":
+                self._hang()
             else:
                 self._send("<h1>Not found</h1>", status=404)
+
+        def _hang(self) -> None:
+            # No Content-Length: the body ends when the connection closes, which it does
+            # only when the site stops, so the page never fires its load event.
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(HANGING.encode())
+            self.wfile.flush()
+            site.stopping.wait()
+            self.close_connection = True
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
@@ -148,5 +178,6 @@ def serve_site() -> Iterator[Site]:
     try:
         yield site
     finally:
+        site.stopping.set()
         server.shutdown()
         server.server_close()

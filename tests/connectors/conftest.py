@@ -20,13 +20,13 @@ def site() -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def browser_session() -> Iterator[BrowserSession]:
-    """One headless Chromium per test module (2 s default timeout).
+    """One headless Chromium per test module (10 s default timeout; failure tests set theirs).
 
     Module scope, not session: Playwright's sync API allows one running instance per thread,
     and the engine's tests start their own.
     """
     chromium = load_settings().chromium
-    with BrowserSession(chromium, headless=True, timeout_s=2.0) as session:
+    with BrowserSession(chromium, headless=True, timeout_s=10.0) as session:
         yield session
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from connectors.browser import BrowserSession
 from orchestrator.engine import run_bot
 from orchestrator.engine.secrets import MappingSecretProvider
 from orchestrator.model import STEP_KINDS
@@ -32,6 +34,51 @@ def _assert_hashes_match(record: RunRecord) -> None:
         data = Path(artifact.path).read_bytes()
         assert hashlib.sha256(data).hexdigest() == artifact.sha256, artifact.path
         assert len(data) == artifact.size
+
+
+Process = tuple[int, str, str]  # pid, start time (tells a reused pid apart), name
+
+
+def _living_processes() -> dict[int, tuple[int, Process]]:
+    """Every process that has not exited, by pid: its parent and who it is (from /proc)."""
+    living = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # exited meanwhile
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        state, ppid, *rest = stat[stat.rindex(")") + 2 :].split()
+        if state not in ("Z", "X"):  # a zombie has exited; only its parent's wait() is due
+            pid = int(entry.name)
+            living[pid] = (int(ppid), (pid, rest[17], name))  # rest[17]: field 22, starttime
+    return living
+
+
+def _descendants() -> set[Process]:
+    """The living processes this test process started, directly or through others."""
+    living = _living_processes()
+    found: set[Process] = set()
+    parents = {os.getpid()}
+    while parents:
+        children = {pid for pid, (ppid, _) in living.items() if ppid in parents}
+        found |= {living[pid][1] for pid in children}
+        parents = children
+    return found
+
+
+def _assert_gone(processes: set[Process], within: float = 30.0) -> None:
+    """Every one of ``processes`` exits (the bound only keeps a leak from hanging the test)."""
+    deadline = time.monotonic() + within
+    while True:
+        living = {process for _, process in _living_processes().values()}
+        left = processes & living
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not left, f"still running after the run: {sorted(left)}"
 
 
 def test_login_extract_and_screenshot(
@@ -110,9 +157,11 @@ def test_every_step_kind_once(
 def test_retry_around_a_page_that_is_not_ready_yet(
     settings: Settings, store: RunStore, make_bot: MakeBot, site: Any
 ) -> None:
+    # The first attempt waits the click's timeout in vain; the second must click within it,
+    # so the timeout is generous for a loaded machine rather than short.
     bot = make_bot(
         [{"retry": [{"goto": "{{ targets.site }}/flaky?key=retry-{{ run.id }}"},
-                    {"click": {"role": "button", "name": "Bereit"}, "timeout": 0.3}],
+                    {"click": {"role": "button", "name": "Bereit"}, "timeout": 2}],
           "attempts": 3, "backoff": 0.05}],
     )  # fmt: skip
     record = run_bot(bot, settings=settings, store=store)
@@ -155,13 +204,15 @@ def test_failed_run_keeps_screenshot_trace_html_and_url(
 def test_step_timeout_fails_the_step_not_the_whole_budget(
     settings: Settings, store: RunStore, make_bot: MakeBot
 ) -> None:
+    # Without its own 0.5 s, the click would wait for the default step timeout, which is
+    # longer than the run's budget: the run would end timed out, not failed at the click.
+    settings = settings.model_copy(update={"step_timeout_s": 600.0})
     bot = make_bot(
         [{"goto": "{{ targets.site }}/locators"}, {"click": {"text": "Nirgends"}, "timeout": 0.5}],
         trace="never",
+        timeout=60,
     )
-    started = time.monotonic()
     record = run_bot(bot, settings=settings, store=store)
-    assert time.monotonic() - started < 4
     assert record.status == RunStatus.FAILED
     assert record.error_step == "steps[1]"
     assert "no element matches text='Nirgends'" in (record.error or "")
@@ -169,18 +220,31 @@ def test_step_timeout_fails_the_step_not_the_whole_budget(
 
 
 def test_run_timeout_closes_the_browser(
-    settings: Settings, store: RunStore, make_bot: MakeBot
+    settings: Settings, store: RunStore, make_bot: MakeBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bot = make_bot(
-        [{"goto": "{{ targets.site }}/locators"}, {"wait_for": {"text": "Nie"}, "timeout": 30}],
-        timeout=1.5,
-    )
+    # The page never finishes loading, so the run's budget ends the run however long Chromium
+    # takes to start: no step has to finish within the 1.5 s.
+    bot = make_bot([{"goto": "{{ targets.site }}/hang", "timeout": 600}], timeout=1.5)
+    before = _descendants()
+    browser_processes: set[Process] = set()  # Playwright's driver, Chromium and its helpers
+    original_open = BrowserSession.open
+
+    def open_and_note(session: BrowserSession) -> None:
+        original_open(session)
+        browser_processes.update(_descendants() - before)
+
+    monkeypatch.setattr(BrowserSession, "open", open_and_note)
     started = time.monotonic()
     record = run_bot(bot, settings=settings, store=store)
-    assert time.monotonic() - started < 8
+    # A hang guard, not a speed target: only the run's budget can end the 600 s step this early.
+    assert time.monotonic() - started < 60, "the run's budget did not cut the step short"
     assert record.status == RunStatus.TIMED_OUT
-    assert record.error_step == "steps[1]"
+    assert record.error_step == "steps[0]"
+    assert "did not finish within 1.5 s" in (record.error or "")
     assert {"screenshot", "trace"} <= {str(a.kind) for a in record.artifacts}
+    _assert_hashes_match(record)
+    assert any("chrom" in name for _, _, name in browser_processes), browser_processes
+    _assert_gone(browser_processes)
 
 
 def test_headed_run_starts_a_virtual_display_when_needed(

@@ -15,7 +15,7 @@ import pytest
 from orchestrator.engine import run_bot
 from orchestrator.engine.secrets import MappingSecretProvider
 from orchestrator.errors import ConfigError, ParameterError, SecretMissing
-from orchestrator.results import RunStatus, StepStatus
+from orchestrator.results import RunStatus, StepRecord, StepStatus
 from orchestrator.settings import Settings
 from orchestrator.store import RunStore
 
@@ -46,8 +46,9 @@ def write_report(ctx, text):
     ctx.artifact(path)
     return str(path)
 
-def sleepy(ctx):
-    time.sleep(2)
+def sleepy(ctx, marker):
+    time.sleep(60)
+    open(marker, "w").close()
 
 def flaky(ctx, key):
     ctx.vars.setdefault("calls", {}).setdefault(key, 0)
@@ -232,24 +233,31 @@ def test_secrets_cannot_be_embedded_in_text(
 
 
 def test_a_stuck_hook_fails_at_its_step_timeout(
-    settings: Settings, store: RunStore, make_bot: MakeBot
+    settings: Settings, store: RunStore, make_bot: MakeBot, tmp_path: Path
 ) -> None:
-    bot = make_bot([{"call": "hooks:sleepy", "timeout": 0.2}], hooks=HOOKS, targets=[])
-    started = time.monotonic()
+    woke = tmp_path / "woke"  # the hook writes it after sleeping 60 s
+    bot = make_bot(
+        [{"call": "hooks:sleepy", "with": {"marker": str(woke)}, "timeout": 0.2}],
+        hooks=HOOKS,
+        targets=[],
+    )
     record = run_bot(bot, settings=_no_browser(settings), store=store)
-    assert time.monotonic() - started < 1.5
     assert record.status == RunStatus.FAILED
     assert record.error == "hook hooks:sleepy did not return within 0.2 s"
+    assert not woke.exists(), "the run waited for the stuck hook"
 
 
 def test_run_timeout(settings: Settings, store: RunStore, make_bot: MakeBot) -> None:
-    bot = make_bot([{"pause": 5}, {"set": {"x": 1}}], targets=[], timeout=0.3)
+    bot = make_bot([{"pause": 60}, {"set": {"x": 1}}], targets=[], timeout=0.3)
     started = time.monotonic()
     record = run_bot(bot, settings=_no_browser(settings), store=store)
-    assert time.monotonic() - started < 2
+    # A hang guard, not a speed target: only the 0.3 s budget can end the 60 s pause this early.
+    assert time.monotonic() - started < 30, "the run's budget did not cut the pause short"
     assert record.status == RunStatus.TIMED_OUT
     assert record.error_step == "steps[0]"
     assert "did not finish within 0.3 s" in (record.error or "")
+    # The pause did not run to its end and the step after it never started.
+    assert {(s.path, s.status) for s in record.steps} <= {("steps[0]", StepStatus.FAILED)}
 
 
 @pytest.mark.parametrize(
@@ -319,16 +327,31 @@ def test_missing_secret_and_target_raise_before_a_run_exists(
 
 
 def test_sigterm_cancels_the_run(settings: Settings, store: RunStore, make_bot: MakeBot) -> None:
-    bot = make_bot([{"pause": 10}], targets=[])
-    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM))
-    timer.start()
+    bot = make_bot([{"set": {"x": 1}}, {"pause": 60}], targets=[])
+    # SIGTERM is sent only once the first step has finished, so the run's handler is in place
+    # however slowly the run started (before it, SIGTERM would end pytest itself); the short
+    # delay lets the run enter the pause, which is all that is left to do.
+    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM))
+
+    def on_step(step: StepRecord) -> None:
+        if step.path == "steps[0]":
+            timer.start()
+
+    started = time.monotonic()
     try:
         with pytest.raises(KeyboardInterrupt):
-            run_bot(bot, settings=_no_browser(settings), store=store)
+            run_bot(bot, settings=_no_browser(settings), store=store, on_step=on_step)
     finally:
         timer.cancel()
+    # A hang guard, not a speed target: only the signal can end the 60 s pause this early.
+    assert time.monotonic() - started < 30, "SIGTERM did not cut the pause short"
     (run,) = store.list_runs()
     assert run.status == RunStatus.CANCELLED
+    steps = [(s.path, s.status, s.message) for s in store.get_run(run.id).steps]
+    assert steps == [
+        ("steps[0]", StepStatus.OK, None),
+        ("steps[1]", StepStatus.FAILED, "cancelled"),  # the pause was interrupted
+    ]
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
@@ -336,12 +359,22 @@ def test_a_block_timeout_fails_the_block(
     settings: Settings, store: RunStore, make_bot: MakeBot
 ) -> None:
     bot = make_bot(
-        [{"for_each": "{{ [1, 2, 3, 4] }}", "timeout": 0.25, "do": [{"pause": 0.1}]}],
+        [
+            {"for_each": "{{ [1, 2, 3, 4] }}", "timeout": 0.25, "do": [{"pause": 60}]},
+            {"set": {"x": 1}},
+        ],
         targets=[],
     )
     started = time.monotonic()
     record = run_bot(bot, settings=_no_browser(settings), store=store)
-    assert time.monotonic() - started < 1
+    # A hang guard, not a speed target: only the block's 0.25 s can end the 60 s pause early.
+    assert time.monotonic() - started < 30, "the block's timeout did not cut the pause short"
     assert record.status == RunStatus.FAILED
     assert record.error_step == "steps[0]"
     assert record.error == "did not finish within its timeout of 0.25 s"
+    # No pause ran to its end, no later item started, and nothing ran after the block.
+    steps = [(s.path, s.status) for s in record.steps]
+    assert steps in (
+        [("steps[0].do[0]", StepStatus.FAILED), ("steps[0]", StepStatus.FAILED)],
+        [("steps[0]", StepStatus.FAILED)],  # the time was up before the first pause began
+    )

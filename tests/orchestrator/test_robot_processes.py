@@ -115,8 +115,9 @@ def test_three_robots_execute_every_run_exactly_once(
 def test_run_of_a_killed_robot_is_requeued_or_lost_and_never_left_running(
     store: RunStore, scratch_bots: ScratchBots, start_robot: Callable[..., subprocess.Popen[bytes]]
 ) -> None:
-    scratch_bots.add("nachsehen", pause=3, execution={"max_parallel": 0, "retry_safe": True})
-    scratch_bots.add("buchen", pause=3, execution={"max_parallel": 0})
+    # Pauses far longer than it takes to see both start: the kill comes while they run.
+    scratch_bots.add("nachsehen", pause=10, execution={"max_parallel": 0, "retry_safe": True})
+    scratch_bots.add("buchen", pause=10, execution={"max_parallel": 0})
     safe = scratch_bots.enqueue(store, "nachsehen")
     unsafe = scratch_bots.enqueue(store, "buchen")
     doomed = start_robot("robot-doomed", "--concurrency", "2")
@@ -168,12 +169,13 @@ def test_pool_capacity_holds_across_robots(
 def test_sigterm_lets_the_running_run_finish_and_a_second_one_cancels_it(
     store: RunStore, scratch_bots: ScratchBots, start_robot: Callable[..., subprocess.Popen[bytes]]
 ) -> None:
-    scratch_bots.add("langsam", pause=2, execution={"max_parallel": 0})
+    scratch_bots.add("langsam", pause=5, execution={"max_parallel": 0})
+    # Both robots up before anything is queued: neither gets to a second run first.
+    polite = start_robot("robot-giessen", "--tenants", "giessen")
+    hurried = start_robot("robot-marburg", "--tenants", "marburg")
     giessen = scratch_bots.enqueue(store, "langsam", tenant="giessen")
     giessen_later = scratch_bots.enqueue(store, "langsam", tenant="giessen")
     marburg = scratch_bots.enqueue(store, "langsam", tenant="marburg")
-    polite = start_robot("robot-giessen", "--tenants", "giessen")
-    hurried = start_robot("robot-marburg", "--tenants", "marburg")
     wait_for(lambda: {n.run_id for n in scratch_bots.notes()} == {giessen, marburg})
 
     polite.send_signal(signal.SIGTERM)

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from orchestrator.errors import RobotNameTaken
-
 from orchestrator.store import RunStore, ScheduleState
 
 SHORT_TTL = 0.5

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -140,9 +139,9 @@ def test_sqlite_readers_do_not_wait_for_a_writer(tmp_path: Path) -> None:
         try:
             writer.execute("BEGIN IMMEDIATE")
             writer.execute("UPDATE runs SET error = 'half-written'")
-            began = time.monotonic()
+            # The writer holds its lock until after the read: a reader that waited for it
+            # would end in "database is locked", not here with the last committed value.
             assert store.get_run(run_id).error is None
-            assert time.monotonic() - began < 5  # far below the 30 s busy timeout
         finally:
             writer.execute("ROLLBACK")
             writer.close()

@@ -226,9 +226,8 @@ def test_renew_keeps_a_holders_runs_from_being_reaped(
     claim_ids(store, holder="robot-2", lease_s=SHORT_LEASE)
     store.mark_running(mine[0], holder="robot-1")
 
-    time.sleep(SHORT_LEASE * 0.6)
-    store.renew("robot-1", 30)
-    time.sleep(SHORT_LEASE * 0.6)
+    store.renew("robot-1", 30)  # at once: a loaded machine must not let it run out first
+    time.sleep(SHORT_LEASE + 0.1)
 
     assert store.reap_expired() == [(theirs, RunStatus.LOST)]
     assert [store.get_run(i).status for i in mine] == [RunStatus.RUNNING, RunStatus.CLAIMED]
