@@ -503,13 +503,36 @@ class BrowserSession(Connector):
         self._act(spec, "upload to", lambda el, ms: el.set_input_files(paths, timeout=ms), timeout)
 
     def html(self) -> str:
-        """The current page's HTML."""
+        """The current page's HTML, followed by that of each frame in it.
+
+        A Fachverfahren that works in frames shows its messages inside them, where the top
+        page's HTML does not reach: each frame follows as a comment naming it, then its HTML.
+        """
         try:
-            return self.page.content()
+            parts = [self.page.content()]
         except PlaywrightError as exc:
             raise ConnectorError(f"cannot read the page: {_first_line(exc)}") from None
+        for frame in self.page.frames[1:]:
+            label = f"frame name={frame.name!r} url={frame.url!r}".replace("--", "- -")
+            try:
+                parts.append(f"\n<!-- {label} -->\n{frame.content()}")
+            except PlaywrightError as exc:  # detached meanwhile: the rest still helps
+                parts.append(f"\n<!-- {label}: not readable ({_first_line(exc)}) -->\n")
+        return "".join(parts)
 
     @property
     def url(self) -> str:
         """The current page's URL."""
         return self.page.url
+
+    def cookie_values(self) -> list[str]:
+        """The values of all cookies the browser context holds (session cookies, CSRF cookies).
+
+        For redaction: the engine masks them in the run's artifacts. Not open: no cookies.
+        """
+        if self._context is None:
+            return []
+        try:
+            return [cookie["value"] for cookie in self._context.cookies() if cookie.get("value")]
+        except PlaywrightError as exc:
+            raise ConnectorError(f"cannot read the cookies: {_first_line(exc)}") from None

@@ -3,6 +3,9 @@
 URLs (below ``/civento``): ``/login``, ``/abmelden``, ``/posteingang``,
 ``/vorgang/{nummer}``, ``/vorgang/{nummer}/anlage.pdf``, and the JSON calls the Vorgang page
 makes, ``GET|POST /api/vorgang/{nummer}`` (as GWT does: the page is an empty shell first).
+
+Pages of a logged-in user carry the session's CSRF token in ``<meta name="csrf-token">``; the
+save call must send it as the header ``X-CSRF-Token`` (without it: HTTP 403, nothing saved).
 """
 
 from __future__ import annotations
@@ -19,7 +22,16 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sandbox.db import check_password, connect, transaction
 from sandbox.pdf import text_pdf
 from sandbox.rules import LEISTUNGEN, STATUSES, latin1_error, next_status_error
-from sandbox.sessions import COOKIES, end_session, require_user, start_session
+from sandbox.sessions import (
+    COOKIES,
+    CSRF_HEADER,
+    CSRF_REFUSED,
+    csrf_ok,
+    csrf_token,
+    end_session,
+    require_user,
+    start_session,
+)
 from sandbox.web import render, runtime, sandbox_dir
 
 PAGE_SIZE = 10
@@ -112,6 +124,7 @@ def posteingang(
         query=lambda page: _query({**filters, "seite": page}),
         statuses=STATUSES,
         leistungen=list(LEISTUNGEN),
+        csrf=csrf_token(request, SYSTEM),
     )
 
 
@@ -121,7 +134,10 @@ def vorgang_page(request: Request, nummer: str) -> Response:
     user = require_user(request, SYSTEM)
     with connect(sandbox_dir(request)) as conn:
         row = _find(conn, nummer)
-    return render(request, "civento/vorgang.html", user=user, v=_row_view(row))
+    return render(
+        request, "civento/vorgang.html", user=user, v=_row_view(row),
+        csrf=csrf_token(request, SYSTEM),
+    )  # fmt: skip
 
 
 @router.get("/api/vorgang/{nummer}")
@@ -150,9 +166,12 @@ def vorgang_save(
     """Save Aktenzeichen Fachverfahren, Bemerkung and a status change, all or nothing.
 
     Answers 422 with ``{"fehler": {field: message}}`` when a rule is broken: characters
-    outside Latin-1, a status change out of order, "Übertragen" without Aktenzeichen.
+    outside Latin-1, a status change out of order, "Übertragen" without Aktenzeichen; 403
+    with ``{"error": ...}`` without the session's token in the header ``X-CSRF-Token``.
     """
     user = require_user(request, SYSTEM, count=False, api=True)
+    if not csrf_ok(request, SYSTEM, request.headers.get(CSRF_HEADER, "")):
+        return JSONResponse({"error": CSRF_REFUSED}, status_code=403)
     time.sleep(runtime(request).latency_ms / 1000)
     aktenzeichen = str(changes.get("aktenzeichen", "")).strip()
     bemerkung = str(changes.get("bemerkung", "")).strip()

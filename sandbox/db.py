@@ -65,6 +65,17 @@ CREATE TABLE IF NOT EXISTS sitzungen (
     zuletzt REAL NOT NULL,
     aufrufe INTEGER NOT NULL DEFAULT 0
 );
+-- Every session cookie value and CSRF token the apps issued, kept after the session ended:
+-- tests check that none of them reaches a run's artifacts. art: 'sitzung' (the cookie value),
+-- 'csrf' (the token of session `sitzung`), 'csrf-anmeldung' (a login form's token).
+CREATE TABLE IF NOT EXISTS ausgegeben (
+    wert TEXT PRIMARY KEY,
+    art TEXT NOT NULL,
+    system TEXT NOT NULL,
+    sitzung TEXT NOT NULL DEFAULT '',
+    zeit REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ausgegeben_sitzung ON ausgegeben (sitzung);
 CREATE TABLE IF NOT EXISTS register (
     id INTEGER PRIMARY KEY,
     aktenzeichen TEXT NOT NULL UNIQUE,
@@ -84,6 +95,7 @@ CREATE TABLE IF NOT EXISTS register (
 );
 """
 
+# Emptied by a re-seed; `ausgegeben` is not: it records what was ever issued.
 TABLES = ("verlauf", "sitzungen", "register", "vorgaenge", "konten")
 
 

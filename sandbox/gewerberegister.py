@@ -3,6 +3,10 @@
 URLs (below ``/gewerberegister``): ``/login``, ``/abmelden``, ``/`` (the frame page; its
 iframe ``arbeitsbereich`` shows ``?seite=...`` or the search), ``/suche``, ``/neu`` (entry
 form, validated on the server) and ``/eintrag/{aktenzeichen}``.
+
+Every form sent by POST (login, Neuanmeldung, Abmelden) carries a CSRF token in the hidden
+field ``csrf_token``; a POST without the right one is refused with HTTP 403 and changes
+nothing (see :mod:`sandbox.sessions`).
 """
 
 from __future__ import annotations
@@ -25,8 +29,19 @@ from sandbox.rules import (
     latin1_error,
     parse_german_date,
 )
-from sandbox.sessions import COOKIES, end_session, require_user, start_session
-from sandbox.web import render, sandbox_dir
+from sandbox.sessions import (
+    COOKIES,
+    CSRF_FIELD,
+    CSRF_REFUSED,
+    csrf_ok,
+    csrf_token,
+    end_session,
+    login_form_token,
+    login_form_token_ok,
+    require_user,
+    start_session,
+)
+from sandbox.web import render, runtime, sandbox_dir
 
 SYSTEM = "gewerberegister"
 router = APIRouter(prefix="/gewerberegister")
@@ -51,7 +66,7 @@ OPTIONAL = {"bezugszeichen"}
 @router.get("/login")
 def login_page(request: Request, next: str = "/gewerberegister/", grund: str = "") -> Response:
     """The login form (it leaves the frame when shown inside one)."""
-    return render(request, "gewerberegister/login.html", next=_safe_next(next), grund=grund)
+    return _login_form(request, next, grund=grund)
 
 
 @router.post("/login")
@@ -60,15 +75,16 @@ def login(
     kennung: Annotated[str, Form()] = "",
     kennwort: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/gewerberegister/",
+    presented: Annotated[str, Form(alias=CSRF_FIELD)] = "",
 ) -> Response:
-    """Check the account; on success set the session cookie and go to ``next``."""
+    """Check the form's token and the account; on success set the session cookie, go to ``next``."""
+    max_age = runtime(request).session_timeout_s
+    if not login_form_token_ok(sandbox_dir(request), SYSTEM, presented, max_age):
+        return _login_form(request, next, CSRF_REFUSED, status_code=403)
     with connect(sandbox_dir(request)) as conn:
         ok = check_password(conn, SYSTEM, kennung.strip(), kennwort)
     if not ok:
-        return render(
-            request, "gewerberegister/login.html", 401, next=_safe_next(next), grund="",
-            fehler="Kennung oder Kennwort ungültig.",
-        )  # fmt: skip
+        return _login_form(request, next, "Kennung oder Kennwort ungültig.", status_code=401)
     token = start_session(sandbox_dir(request), SYSTEM, kennung.strip())
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(COOKIES[SYSTEM], token, path="/gewerberegister", httponly=True)
@@ -76,9 +92,12 @@ def login(
 
 
 @router.post("/abmelden")
-def logout(request: Request) -> Response:
-    """End the session."""
-    end_session(sandbox_dir(request), request.cookies.get(COOKIES[SYSTEM]))
+def logout(request: Request, presented: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    """End the session (a session that has ended already needs no token)."""
+    token = request.cookies.get(COOKIES[SYSTEM])
+    if _session_exists(request) and not csrf_ok(request, SYSTEM, presented):
+        return render(request, "gewerberegister/abgelehnt.html", 403, meldung=CSRF_REFUSED)
+    end_session(sandbox_dir(request), token)
     response = RedirectResponse("/gewerberegister/login", status_code=303)
     response.delete_cookie(COOKIES[SYSTEM], path="/gewerberegister")
     return response
@@ -89,7 +108,10 @@ def logout(request: Request) -> Response:
 def frames(request: Request, seite: str = "/gewerberegister/suche") -> Response:
     """The main page: menu on the left, the work area in the iframe ``arbeitsbereich``."""
     user = require_user(request, SYSTEM)
-    return render(request, "gewerberegister/frames.html", user=user, seite=_safe_next(seite))
+    return render(
+        request, "gewerberegister/frames.html", user=user, seite=_safe_next(seite),
+        csrf=csrf_token(request, SYSTEM),
+    )  # fmt: skip
 
 
 @router.get("/suche")
@@ -138,6 +160,8 @@ async def create(request: Request) -> Response:
     user = require_user(request, SYSTEM, count=False)
     form = await request.form()
     values = {name: str(form.get(name, "")).strip() for name in FIELDS}
+    if not csrf_ok(request, SYSTEM, str(form.get(CSRF_FIELD, ""))):
+        return _form(request, user, values, {}, refused=CSRF_REFUSED, status_code=403)
     errors = _validate(values)
     if errors:
         return _form(request, user, values, errors, status_code=422)
@@ -242,12 +266,32 @@ def _form(
     values: dict[str, str],
     errors: dict[str, str],
     duplicate: str | None = None,
+    refused: str = "",
     status_code: int = 200,
 ) -> Response:
     return render(
         request, "gewerberegister/neu.html", status_code, user=user, werte=values,
         fehler=errors, doppelt=duplicate, labels=FIELDS, rechtsformen=REGISTER_RECHTSFORMEN,
+        abgelehnt=refused, csrf=csrf_token(request, SYSTEM),
     )  # fmt: skip
+
+
+def _login_form(
+    request: Request, next_url: str, fehler: str = "", *, grund: str = "", status_code: int = 200
+) -> Response:
+    return render(
+        request, "gewerberegister/login.html", status_code, next=_safe_next(next_url),
+        grund=grund, fehler=fehler, csrf=login_form_token(sandbox_dir(request), SYSTEM),
+    )  # fmt: skip
+
+
+def _session_exists(request: Request) -> bool:
+    token = request.cookies.get(COOKIES[SYSTEM])
+    if not token:
+        return False
+    with connect(sandbox_dir(request)) as conn:
+        row = conn.execute("SELECT 1 FROM sitzungen WHERE token = ?", (token,)).fetchone()
+    return row is not None
 
 
 def _safe_next(next_url: str) -> str:

@@ -1,12 +1,21 @@
-"""Cookie sessions of both apps: login, idle timeout, expiry after N page views.
+"""Cookie sessions of both apps: login, idle timeout, expiry after N page views, CSRF tokens.
 
 A request without a valid session raises :class:`LoginRequired`; the app turns it into a
 redirect to the system's login page (``grund=abgelaufen`` shows "Sitzung abgelaufen") or, for
 JSON calls, into HTTP 401.
+
+Each session has a CSRF token, issued with it: the Gewerberegister's forms carry it in the
+hidden field ``csrf_token``, Civento's pages in ``<meta name="csrf-token">``, from where the
+Vorgang page's script sends it as the header ``X-CSRF-Token``. The Gewerberegister's login
+form, shown before any session exists, carries a token of its own. Every session cookie value
+and token issued is recorded in the table ``ausgegeben``, also after the session ended::
+
+    issued_credentials(sandbox_dir)   # {"session_cookies": [...], "csrf_tokens": [...]}
 """
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import time
 from pathlib import Path
@@ -18,6 +27,12 @@ from orchestrator.settings import SandboxSettings
 from sandbox.db import connect, transaction
 
 COOKIES = {"civento": "CIVENTOSESSION", "gewerberegister": "GRSESSIONID"}
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_REFUSED = (
+    "Sicherheitsprüfung fehlgeschlagen: Das Sicherheitstoken (CSRF) fehlt oder ist ungültig. "
+    "Bitte die Seite neu laden und erneut absenden; es wurde nichts gespeichert."
+)
 
 
 class LoginRequired(Exception):
@@ -45,14 +60,75 @@ class LoginRequired(Exception):
 
 
 def start_session(sandbox_dir: Path, system: str, user: str) -> str:
-    """Create a session for ``user`` and return its token (the cookie value)."""
+    """Create a session for ``user`` with its CSRF token; return the cookie value."""
+    token = secrets.token_urlsafe(24)
+    now = time.time()
+    with connect(sandbox_dir) as conn, transaction(conn):
+        conn.execute(
+            "INSERT INTO sitzungen (token, system, benutzer, zuletzt) VALUES (?, ?, ?, ?)",
+            (token, system, user, now),
+        )
+        conn.executemany(
+            "INSERT INTO ausgegeben (wert, art, system, sitzung, zeit) VALUES (?, ?, ?, ?, ?)",
+            [
+                (token, "sitzung", system, token, now),
+                (secrets.token_urlsafe(24), "csrf", system, token, now),
+            ],
+        )
+    return token
+
+
+def csrf_token(request: Request, system: str) -> str:
+    """The CSRF token of the request's session ("" without a session)."""
+    token = request.cookies.get(COOKIES[system])
+    if not token:
+        return ""
+    with connect(request.app.state.sandbox_dir) as conn:
+        row = conn.execute(
+            "SELECT wert FROM ausgegeben WHERE sitzung = ? AND art = 'csrf' AND system = ?",
+            (token, system),
+        ).fetchone()
+    return str(row["wert"]) if row else ""
+
+
+def csrf_ok(request: Request, system: str, presented: str) -> bool:
+    """Whether ``presented`` is the CSRF token of the request's session."""
+    expected = csrf_token(request, system)
+    return bool(expected) and hmac.compare_digest(expected.encode(), presented.encode())
+
+
+def login_form_token(sandbox_dir: Path, system: str) -> str:
+    """A new token for a login form (there is no session yet), recorded as issued."""
     token = secrets.token_urlsafe(24)
     with connect(sandbox_dir) as conn:
         conn.execute(
-            "INSERT INTO sitzungen (token, system, benutzer, zuletzt) VALUES (?, ?, ?, ?)",
-            (token, system, user, time.time()),
+            "INSERT INTO ausgegeben (wert, art, system, zeit) VALUES (?, 'csrf-anmeldung', ?, ?)",
+            (token, system, time.time()),
         )
     return token
+
+
+def login_form_token_ok(sandbox_dir: Path, system: str, presented: str, max_age_s: float) -> bool:
+    """Whether ``presented`` is a login form token of ``system`` issued within ``max_age_s``."""
+    if not presented:
+        return False
+    with connect(sandbox_dir) as conn:
+        row = conn.execute(
+            "SELECT zeit FROM ausgegeben WHERE wert = ? AND art = 'csrf-anmeldung' AND system = ?",
+            (presented, system),
+        ).fetchone()
+    return row is not None and time.time() - row["zeit"] <= max_age_s
+
+
+def issued_credentials(sandbox_dir: Path) -> dict[str, list[str]]:
+    """Every session cookie value and CSRF token both apps ever issued (sessions ended too)."""
+    issued: dict[str, list[str]] = {"session_cookies": [], "csrf_tokens": []}
+    with connect(sandbox_dir) as conn:
+        for row in conn.execute("SELECT wert, art FROM ausgegeben ORDER BY zeit, rowid"):
+            issued["session_cookies" if row["art"] == "sitzung" else "csrf_tokens"].append(
+                str(row["wert"])
+            )
+    return issued
 
 
 def end_session(sandbox_dir: Path, token: str | None) -> None:

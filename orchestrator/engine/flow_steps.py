@@ -3,7 +3,8 @@
 ``set``, ``if``, ``for_each``, ``retry``, ``try``, ``assert``, ``pause``, ``call`` and
 ``include``. Nested steps run through :meth:`Interpreter.run` with their path prefix, e.g.
 ``steps[2].do``; variables a block introduces (``as``, ``error``, ``include``'s ``with``) are
-restored when it ends.
+restored when it ends. A ``try`` whose ``on_error`` completes and a ``retry`` whose later attempt
+succeeds end the failure chain that started inside them (:meth:`Interpreter.recovered`).
 """
 
 from __future__ import annotations
@@ -49,11 +50,13 @@ def _for_each(it: Interpreter, step: Any, path: str) -> None:
 
 
 def _retry(it: Interpreter, step: Any, path: str) -> None:
+    mark = it.failure_mark()
     for attempt in range(1, step.attempts + 1):
         last = attempt == step.attempts
         try:
             with it.recovering(not last):
                 it.run(step.retry, f"{path}.retry")
+            it.recovered(mark)
             return
         except StepFailed as exc:
             if last:
@@ -71,6 +74,7 @@ def _retry(it: Interpreter, step: Any, path: str) -> None:
 
 
 def _try(it: Interpreter, step: Any, path: str) -> None:
+    mark = it.failure_mark()
     try:
         with it.recovering():
             it.run(step.try_, f"{path}.try")
@@ -83,6 +87,7 @@ def _try(it: Interpreter, step: Any, path: str) -> None:
         it.run(step.on_error, f"{path}.on_error")
     finally:
         _restore(it.vars, "error", previous)
+    it.recovered(mark)
 
 
 def _assert(it: Interpreter, step: Any, path: str) -> None:

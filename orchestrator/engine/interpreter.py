@@ -9,6 +9,17 @@ Timeouts are cooperative: every browser action gets the smaller of its step time
 time left in the run (or in an enclosing block with a ``timeout``), so nothing needs to be
 interrupted from outside. Failures inside ``try`` and inside a ``retry`` attempt that will be
 repeated are recorded as ``recovered``.
+
+Failure chains: when a step fails while no chain is open, a chain starts and its
+:class:`FirstFailure` is noted: the failing step's path, its reason, and the page's evidence
+captured right then, before ``on_error`` steps or further ``retry`` attempts change the page.
+Failures while the chain is open (in ``on_error``, in later attempts) capture nothing. The
+chain ends when the ``try`` or ``retry`` it started in recovers (the evidence is deleted) or
+when the run ends (the runner keeps it as the run's failure evidence)::
+
+    - retry: [{goto: ...}, {click: ...}]   # attempt 1: the click fails: evidence captured
+                                           # attempt 2: the click fails: same chain, no capture
+                                           # attempt 3: succeeds: chain over, evidence deleted
 """
 
 from __future__ import annotations
@@ -18,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +41,7 @@ from orchestrator.engine.context import RunContext
 from orchestrator.engine.secrets import Redactor
 from orchestrator.errors import BotsError, ExpressionError, HookError, StepFailed
 from orchestrator.model import Locator
-from orchestrator.results import StepRecord, StepStatus
+from orchestrator.results import ArtifactKind, StepRecord, StepStatus
 from orchestrator.settings import Settings
 
 if TYPE_CHECKING:
@@ -38,6 +50,29 @@ if TYPE_CHECKING:
 
 CONTAINERS = frozenset({"if", "for_each", "retry", "try", "include"})
 Handler = Callable[["Interpreter", Any, str], None]
+#: Captures the open page's evidence (screenshot, HTML, URL) into the run directory; never
+#: raises, leaves out what it cannot capture.
+CaptureEvidence = Callable[["BrowserSession"], dict[ArtifactKind, Path]]
+
+
+@dataclass
+class FirstFailure:
+    """The first failure of a failure chain: where, why, and the evidence of that moment.
+
+    Example: ``FirstFailure("steps[2].try[0]", "no element matches text='Weiter'",
+    {ArtifactKind.URL: run_dir / "failure-url.txt", ...})``; ``evidence`` is empty when no
+    browser was open.
+    """
+
+    step_path: str
+    reason: str
+    evidence: dict[ArtifactKind, Path] = field(default_factory=dict)
+
+    def discard(self) -> None:
+        """Delete the evidence files: the failure was handled."""
+        for path in self.evidence.values():
+            path.unlink(missing_ok=True)
+        self.evidence.clear()
 
 
 class RunTimedOut(Exception):
@@ -72,6 +107,8 @@ class Interpreter:
         run_timeout: The run timeout in seconds (for messages).
         cancel: Set when the run is to stop; checked before every step and during pauses.
         hook_resolver: ``(bot_dir, ref, bot_id) -> callable``; default: the loader's.
+        capture: Captures the page's evidence when a failure chain starts (and a browser is
+            open); None: no evidence, the chain notes only path and reason.
     """
 
     def __init__(
@@ -89,6 +126,7 @@ class Interpreter:
         run_timeout: float,
         cancel: threading.Event | None = None,
         hook_resolver: Callable[[Path, str, str], Callable[..., Any]] | None = None,
+        capture: CaptureEvidence | None = None,
     ) -> None:
         self.bot = bot
         self.settings = settings
@@ -107,6 +145,9 @@ class Interpreter:
         self._browser: BrowserSession | None = None
         self._protected = 0  # depth of try/retry blocks that will handle a failure
         self._blocks: list[tuple[float, str, float]] = []  # (deadline, path, seconds)
+        self._capture = capture
+        self._capturing = capture is not None
+        self._first_failure: FirstFailure | None = None  # of the open failure chain
 
     # ----------------------------------------------------------------- helpers for handlers
 
@@ -200,6 +241,7 @@ class Interpreter:
         except StepFailed as exc:
             message = exc.reason if exc.step_path == path else f"failed at {exc.step_path}"
             self._finish(step, path, self._failed_status(), started, clock, message)
+            self._note_failure(exc)
             raise
         except ConnectorError as exc:
             if self.remaining() <= 0:
@@ -207,10 +249,12 @@ class Interpreter:
                 raise RunTimedOut(path, self.run_timeout) from None
             failure = StepFailed(path, self.redactor.redact(str(exc)))
             self._finish(step, path, self._failed_status(), started, clock, failure.reason)
+            self._note_failure(failure)
             raise failure from None
         except expressions.TemplateProblem as exc:
             failure = ExpressionError(path, self.redactor.redact(str(exc)))
             self._finish(step, path, self._failed_status(), started, clock, failure.reason)
+            self._note_failure(failure)
             raise failure from None
         except RunTimedOut:
             self._finish(step, path, StepStatus.FAILED, started, clock, "run timed out")
@@ -227,6 +271,38 @@ class Interpreter:
                 self._blocks.pop()
         self._finish(step, path, StepStatus.OK, started, clock, None)
 
+    def run_finally(
+        self, steps: list[Any], *, deadline: float, cancel: threading.Event, evidence: bool
+    ) -> None:
+        """Run the bot's ``finally`` steps (paths ``finally[0]``, ...), each even if one before
+        it failed, as a suite teardown in Robot Framework does.
+
+        Args:
+            steps: The ``finally`` steps.
+            deadline: ``time.monotonic()`` value when their time is up (replaces the run's).
+            cancel: Stops them when set (replaces the run's event: after a cancellation the
+                ``finally`` steps still run, within ``deadline``).
+            evidence: Capture evidence when a failure chain starts; False after a failed run,
+                whose evidence stands.
+
+        Raises:
+            The first failure (``StepFailed`` or another ``BotsError``) once every step has had
+            its turn; a timeout, cancellation or Ctrl-C stops the remaining steps.
+        """
+        self.run_deadline, self.cancel = deadline, cancel
+        self._capturing = evidence and self._capture is not None
+        failure: BaseException | None = None
+        for index, step in enumerate(steps):
+            try:
+                self.run_step(step, f"finally[{index}]")
+            except (RunTimedOut, RunCancelled) as exc:
+                failure = failure or exc
+                break
+            except BotsError as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+
     def condition(self, expression: str, path: str) -> bool:
         """Evaluate a condition (``when``, ``if``, ``assert``) in the current scope."""
         return expressions.condition(expression, self.scope())
@@ -242,6 +318,37 @@ class Interpreter:
         finally:
             if active:
                 self._protected -= 1
+
+    # ----------------------------------------------------------------- failure chains
+
+    def failure_mark(self) -> FirstFailure | None:
+        """The open chain as a ``try`` or ``retry`` starts; hand it to :meth:`recovered`."""
+        return self._first_failure
+
+    def recovered(self, mark: FirstFailure | None) -> None:
+        """A ``try`` or ``retry`` that started at ``mark`` handled its failure: a chain that
+        started inside it ends and its evidence is deleted; an older one stays open."""
+        first = self._first_failure
+        if first is not None and first is not mark:
+            if first.evidence:
+                self.ctx.log.info("failure handled, its evidence deleted", step=first.step_path)
+            first.discard()
+            self._first_failure = None
+
+    def take_first_failure(self) -> FirstFailure | None:
+        """The open chain's first failure, handed over (the run ended); no chain stays open."""
+        first, self._first_failure = self._first_failure, None
+        return first
+
+    def _note_failure(self, failure: StepFailed) -> None:
+        """Start a chain at ``failure`` unless one is open, capturing the page right now."""
+        if self._first_failure is not None:
+            return
+        evidence: dict[ArtifactKind, Path] = {}
+        if self._capturing and self._capture is not None and self._browser is not None:
+            evidence = self._capture(self._browser)
+        reason = self.redactor.redact(failure.reason)
+        self._first_failure = FirstFailure(failure.step_path, reason, evidence)
 
     def _failed_status(self) -> StepStatus:
         return StepStatus.RECOVERED if self._protected else StepStatus.FAILED
@@ -351,4 +458,11 @@ def _register() -> dict[str, Handler]:
 #: step kind -> function running it
 HANDLERS: dict[str, Handler] = _register()
 
-__all__ = ["HANDLERS", "Interpreter", "RunCancelled", "RunTimedOut"]
+__all__ = [
+    "HANDLERS",
+    "CaptureEvidence",
+    "FirstFailure",
+    "Interpreter",
+    "RunCancelled",
+    "RunTimedOut",
+]

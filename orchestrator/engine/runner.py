@@ -12,6 +12,24 @@ TIMED_OUT, CANCELLED), and the run directory holds the evidence: screenshot, pag
 trace (as configured) and the JSON log, all scrubbed of secrets and hashed. Ctrl-C and
 SIGTERM mark the run CANCELLED, close the browser and re-raise :class:`KeyboardInterrupt`.
 
+Failure evidence shows the first failure, not the last: ``failure.png``, ``failure.html`` and
+``failure-url.txt`` are captured when the failure chain that failed the run began, before
+``on_error`` steps or retries changed the page (see :mod:`orchestrator.engine.interpreter`);
+``failure-final.*`` is the page when the run ended,
+kept when the run stopped at another step and the page differs. The run's ``error`` names the
+first cause and ``error_step`` is its step (``docs/bot-language.md``)::
+
+    error:      <last error> (stopped at <last step>; first failure at <first step>: <reason>)
+    error_step: <first step>
+
+The parenthesis is left out when the first failure is the last one's step; ``stopped at`` when
+the last error names its step already (a timeout), ``: <reason>`` when the last error quotes it.
+
+The bot's ``finally`` steps run after its steps, whether they succeeded or failed; after a
+timeout or cancellation with a budget of their own (:data:`FINALLY_GRACE_S`); not after Ctrl-C
+or SIGTERM. As a failing suite teardown in Robot Framework does, a failure in ``finally`` fails
+a run that had succeeded; the error and evidence of a run that had failed stay its own.
+
 A standalone run (``bots run``) goes queued -> claimed -> running in one transaction and
 renews its own lease while it runs, so a killed process leaves a run that the orchestrator
 finds and marks lost. A robot passes the run it claimed (``claimed=``) and renews the lease
@@ -30,6 +48,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,9 +58,11 @@ import structlog
 from connectors.base import ConnectorError
 from orchestrator.engine.artifacts import ArtifactKeeper, scrub_file
 from orchestrator.engine.context import RunContext
+from orchestrator.engine.credentials import harvest_cookies
+from orchestrator.engine.evidence import PageCapture
 from orchestrator.engine.history import StepWriter
 from orchestrator.engine.inputs import coerce_params, resolve_targets
-from orchestrator.engine.interpreter import Interpreter, RunCancelled, RunTimedOut
+from orchestrator.engine.interpreter import FirstFailure, Interpreter, RunCancelled, RunTimedOut
 from orchestrator.engine.runlog import RunLog
 from orchestrator.engine.secrets import EnvSecretProvider, Redactor, SecretProvider, SecretValue
 from orchestrator.errors import (
@@ -60,6 +81,12 @@ if TYPE_CHECKING:
     from orchestrator.store import ClaimedRun, RunRequest, RunStore
 
 ARTIFACT_TIMEOUT_S = 10.0
+# A capture at a failure inside the run takes the run's time: the screenshot gets less.
+FIRST_FAILURE_CAPTURE_S = 5.0
+#: Seconds the `finally` steps get after a timeout or cancellation, and at least otherwise;
+#: well below the robot's watchdog grace, so the run still ends by itself. (The model's
+#: `finally` description and docs/bot-language.md say 10 s.)
+FINALLY_GRACE_S = 10.0
 # Given a run's outcome, the request for its next attempt, or None.
 NextAttempt = Callable[[RunStatus], "RunRequest | None"]
 
@@ -146,7 +173,11 @@ def run_bot(
     )
     lease_s = settings.orchestrator.lease_s
     run_id = store.start_standalone(
-        request, holder=holder, lease_s=lease_s, pool_limits=settings.pools_for(settings.tenant)
+        request,
+        holder=holder,
+        lease_s=lease_s,
+        pool_limits=settings.pools_for(settings.tenant),
+        max_losses=settings.orchestrator.max_robot_losses,
     )
     cancel = cancel if cancel is not None else threading.Event()
     with _LeaseKeeper(store, holder, run_id, lease_s, cancel):
@@ -164,6 +195,7 @@ def run_bot(
             on_step=on_step,
             cancel=cancel,
             next_attempt=next_attempt,
+            attempt=attempt,
         )
 
 
@@ -268,6 +300,8 @@ def _run_claimed(
         cancel=cancel,
         next_attempt=next_attempt,
         claimed=True,
+        attempt=claimed.attempt,
+        execution=claimed.robot_losses + 1,
     )
 
 
@@ -287,6 +321,8 @@ def _start(
     cancel: threading.Event | None,
     next_attempt: NextAttempt | None = None,
     claimed: bool = False,
+    attempt: int = 1,
+    execution: int = 1,
 ) -> RunRecord:
     run_dir = settings.runs_dir / str(run_id)
     try:
@@ -309,6 +345,8 @@ def _start(
             cancel=cancel,
             next_attempt=next_attempt,
             details=not claimed,
+            attempt=attempt,
+            execution=execution,
         )
     except BaseException as exc:  # the run exists: never leave it "running"
         error = redactor.redact(f"cannot start: {exc}")
@@ -358,6 +396,28 @@ class _LeaseKeeper:
                 continue
 
 
+@dataclass
+class _Outcome:
+    """How a run's steps (or its ``finally`` steps) ended."""
+
+    status: RunStatus = RunStatus.SUCCEEDED
+    error: str | None = None
+    stopped_at: str | None = None  # the step the last error came from, if known
+    first: FirstFailure | None = None  # of the failure chain open at the end
+    reraise: BaseException | None = None
+
+    def error_and_step(self) -> tuple[str | None, str | None]:
+        """The run's ``error`` naming the first cause, and ``error_step``: the first cause's
+        step (format in the module docstring)."""
+        first = self.first
+        if self.error is None or first is None or first.step_path == self.stopped_at:
+            return self.error, self.stopped_at
+        stopped = f"stopped at {self.stopped_at}"
+        where = f"{stopped}; " if self.stopped_at and stopped not in self.error else ""
+        reason = "" if first.reason in self.error else f": {first.reason}"
+        return f"{self.error} ({where}first failure at {first.step_path}{reason})", first.step_path
+
+
 class _Run:
     """One execution of a bot, from the recorded start to the recorded end."""
 
@@ -379,6 +439,8 @@ class _Run:
         cancel: threading.Event | None,
         next_attempt: NextAttempt | None = None,
         details: bool = True,
+        attempt: int = 1,
+        execution: int = 1,
     ) -> None:
         self.bot = bot
         self.next_attempt = next_attempt
@@ -398,7 +460,15 @@ class _Run:
             run_dir / "run.log.jsonl",
             redactor,
             level=settings.log_level,
-            context={"run_id": run_id, "bot": definition.id, "tenant": settings.tenant},
+            # A run re-queued after a robot loss runs again under its id, appending to the
+            # same log: every line says which attempt and which execution of it wrote it.
+            context={
+                "run_id": run_id,
+                "bot": definition.id,
+                "tenant": settings.tenant,
+                "attempt": attempt,
+                "execution": execution,
+            },
         )
         self.keeper = ArtifactKeeper(store, run_id, redactor)
         self.steps = StepWriter(store, run_id)
@@ -426,6 +496,7 @@ class _Run:
                 "started_at": self.started_at.isoformat(),
             },
         }
+        self._pages = PageCapture(run_dir, redactor, self.log.logger)
         self.interpreter = Interpreter(
             bot=bot,
             settings=settings,
@@ -438,36 +509,32 @@ class _Run:
             run_deadline=time.monotonic() + self.timeout_s,
             run_timeout=self.timeout_s,
             cancel=cancel,
+            capture=lambda browser: self._pages.capture(
+                browser, "failure", FIRST_FAILURE_CAPTURE_S
+            ),
         )
         self._resources = ExitStack()
+        # (file, kind, step path) of the failure evidence, captured before `finally` runs
+        self._evidence: list[tuple[Path, ArtifactKind, str | None]] | None = None
 
     # ----------------------------------------------------------------- the run
 
     def execute(self) -> RunRecord:
-        status, error, error_step = RunStatus.SUCCEEDED, None, None
-        reraise: BaseException | None = None
         log = self.log.logger
         definition = self.bot.definition
         log.info("run started", version=definition.version, params=self.ctx.params)
+        outcome = self._attempt(lambda: self.interpreter.run(definition.steps))
         try:
-            with _sigterm_as_interrupt():
-                self.interpreter.run(definition.steps)
-        except StepFailed as exc:
-            status, error, error_step = RunStatus.FAILED, exc.reason, exc.step_path
-        except RunTimedOut as exc:
-            status, error, error_step = RunStatus.TIMED_OUT, str(exc), exc.step_path
-        except RunCancelled as exc:
-            status, error, error_step = RunStatus.CANCELLED, str(exc), exc.step_path
-        except KeyboardInterrupt as exc:
-            status, error, reraise = RunStatus.CANCELLED, "cancelled (Ctrl-C or SIGTERM)", exc
-        except BotsError as exc:
-            status, error, reraise = RunStatus.FAILED, str(exc), exc
-        except Exception as exc:  # a bug: record it, then let it surface
-            status, error, reraise = RunStatus.FAILED, f"internal error: {exc!r}", exc
-        error = self.redactor.redact(error) if error else None
-        try:
-            self._close_browser(failed=status != RunStatus.SUCCEEDED, error_step=error_step)
+            if outcome.status != RunStatus.SUCCEEDED:
+                self._capture_failure_evidence(outcome)  # before `finally` changes the page
+            outcome = self._run_finally(outcome)
+            _, error_step = outcome.error_and_step()
+            failed = outcome.status != RunStatus.SUCCEEDED
+            self._close_browser(failed=failed, error_step=error_step)
         finally:
+            status = outcome.status
+            error, error_step = outcome.error_and_step()
+            error = self.redactor.redact(error) if error else None
             self._resources.close()
             unwritten = self.steps.close()
             for problem in self.steps.errors[:1]:
@@ -477,9 +544,66 @@ class _Run:
             self.keeper.keep(self.log.path, ArtifactKind.LOG, defer=True)
             self._scrub_unkept_files()
             self._finish(status, error, error_step, unwritten)
-        if reraise is not None:
-            raise reraise
+        if outcome.reraise is not None:
+            raise outcome.reraise
         return self.store.get_run(self.run_id, details=self.details)
+
+    def _attempt(self, steps: Callable[[], None]) -> _Outcome:
+        """Run ``steps`` (the bot's or its ``finally``) and say how they ended."""
+        outcome = _Outcome()
+        try:
+            with _sigterm_as_interrupt():
+                steps()
+        except StepFailed as exc:
+            outcome = _Outcome(RunStatus.FAILED, exc.reason, exc.step_path)
+        except RunTimedOut as exc:
+            outcome = _Outcome(RunStatus.TIMED_OUT, str(exc), exc.step_path)
+        except RunCancelled as exc:
+            outcome = _Outcome(RunStatus.CANCELLED, str(exc), exc.step_path)
+        except KeyboardInterrupt as exc:
+            outcome = _Outcome(RunStatus.CANCELLED, "cancelled (Ctrl-C or SIGTERM)", reraise=exc)
+        except BotsError as exc:
+            outcome = _Outcome(RunStatus.FAILED, str(exc), reraise=exc)
+        except Exception as exc:  # a bug: record it, then let it surface
+            outcome = _Outcome(RunStatus.FAILED, f"internal error: {exc!r}", reraise=exc)
+        outcome.first = self.interpreter.take_first_failure()
+        if outcome.first is not None and outcome.status == RunStatus.SUCCEEDED:
+            outcome.first.discard()  # cannot happen: every chain of a success was recovered
+            outcome.first = None
+        return outcome
+
+    def _run_finally(self, main: _Outcome) -> _Outcome:
+        """Run the bot's ``finally`` steps after ``main``; the outcome of the whole run.
+
+        A failure in them fails a run that had succeeded; a run that had failed keeps its
+        error and evidence, the ``finally`` failure goes to the log and the step history.
+        """
+        steps = self.bot.definition.finally_
+        if not steps or isinstance(main.reraise, KeyboardInterrupt):
+            return main  # Ctrl-C or SIGTERM: whoever stops the process wants it stopped now
+        interrupted = main.status in (RunStatus.TIMED_OUT, RunStatus.CANCELLED)
+        grace = time.monotonic() + FINALLY_GRACE_S
+        deadline = grace if interrupted else max(self.interpreter.run_deadline, grace)
+        cancel = threading.Event() if interrupted else self.interpreter.cancel
+        succeeded = main.status == RunStatus.SUCCEEDED
+        self.log.logger.info("finally steps started", after=str(main.status))
+        ending = self._attempt(
+            lambda: self.interpreter.run_finally(
+                steps, deadline=deadline, cancel=cancel, evidence=succeeded
+            )
+        )
+        if ending.status == RunStatus.SUCCEEDED:
+            return main
+        if succeeded:
+            self._capture_failure_evidence(ending)
+            return ending
+        error, step = ending.error_and_step()
+        self.log.logger.error("finally steps failed", error=error, error_step=step)
+        if ending.first is not None:
+            ending.first.discard()
+        if isinstance(ending.reraise, KeyboardInterrupt) and main.reraise is None:
+            main.reraise = ending.reraise
+        return main
 
     def _finish(
         self,
@@ -586,6 +710,7 @@ class _Run:
         if browser is None:
             return
         try:
+            harvest_cookies(browser, self.redactor)  # redacted from evidence, trace and log
             if failed:
                 self._keep_failure_evidence(browser, error_step)
             keep = self.trace_mode == "always" or (self.trace_mode == "on_failure" and failed)
@@ -610,36 +735,36 @@ class _Run:
             browser.close()
 
     def _keep_failure_evidence(self, browser: BrowserSession, step: str | None) -> None:
-        attempts: list[tuple[str, Callable[[], Path], ArtifactKind]] = [
-            (
-                "screenshot",
-                lambda: browser.screenshot(
-                    self.run_dir / "failure.png", timeout=ARTIFACT_TIMEOUT_S
-                ),
-                ArtifactKind.SCREENSHOT,
-            ),
-            (
-                "html",
-                lambda: self._write(self.run_dir / "failure.html", browser.html()),
-                ArtifactKind.HTML,
-            ),
-            (
-                "url",
-                lambda: self._write(self.run_dir / "failure-url.txt", browser.url + "\n"),
-                ArtifactKind.URL,
-            ),
-        ]
-        for what, produce, kind in attempts:
+        """Keep the evidence captured before ``finally`` ran (or, if none was, the page now)."""
+        if self._evidence is None:
+            files = self._pages.capture(browser, "failure", ARTIFACT_TIMEOUT_S)
+            self._evidence = [(path, kind, step) for kind, path in files.items()]
+        for path, kind, step_path in self._evidence:
             try:
-                path = produce()
-            except (ConnectorError, OSError) as exc:
-                self.log.logger.warning(f"failure {what} not saved", error=str(exc))
-                continue
-            self.keeper.keep(path, kind, step_path=step, defer=True)
+                self.keeper.keep(path, kind, step_path=step_path, defer=True)
+            except OSError as exc:
+                self.log.logger.warning("failure evidence not kept", file=path.name, error=str(exc))
 
-    def _write(self, path: Path, text: str) -> Path:
-        path.write_text(self.redactor.redact(text), encoding="utf-8")
-        return path
+    def _capture_failure_evidence(self, outcome: _Outcome) -> None:
+        """Note the failed run's evidence: the first failure's, captured when it happened,
+        plus the page as it is now (``failure-final.*``) if the run stopped at another step
+        and the page differs; without the first failure's, the page now as ``failure.*``."""
+        browser = self.interpreter.open_browser_or_none
+        first = outcome.first
+        now = outcome.stopped_at or (first.step_path if first is not None else None)
+        self._evidence = []
+        if first is not None and first.evidence:
+            self._evidence += [
+                (path, kind, first.step_path) for kind, path in first.evidence.items()
+            ]
+            if browser is not None and outcome.stopped_at != first.step_path:
+                final = self._pages.capture(
+                    browser, "failure-final", ARTIFACT_TIMEOUT_S, unless_like=first.evidence
+                )
+                self._evidence += [(path, kind, now) for kind, path in final.items()]
+        elif browser is not None:
+            files = self._pages.capture(browser, "failure", ARTIFACT_TIMEOUT_S)
+            self._evidence += [(path, kind, now) for kind, path in files.items()]
 
 
 @contextmanager

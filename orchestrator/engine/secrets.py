@@ -8,8 +8,10 @@ environment (``BOTS_SECRET_<NAME>``)::
 
 In templates ``secrets.NAME`` is a :class:`SecretValue` whose ``str()`` is ``***``, so a secret
 cannot leak into a URL, a log line or a variable's text; only ``fill`` and hook calls
-:func:`reveal` it. The :class:`Redactor` knows every value used in a run and replaces it (and
-its URL-, JSON- and HTML-encoded forms) with ``***`` in messages, logs and artifact files.
+:func:`reveal` it. The :class:`Redactor` knows every value used in a run, and the session
+cookies and CSRF tokens the run was given (:mod:`orchestrator.engine.credentials`), and replaces
+each (and its URL-, JSON- and HTML-encoded forms) with ``***`` in messages, logs and artifact
+files.
 """
 
 from __future__ import annotations
@@ -160,6 +162,23 @@ def _secret_pattern(secret: str) -> str:
     return "".join("(?:" + "|".join(_char_forms(c)) + ")" for c in secret)
 
 
+def _bytes_pattern(secret: str) -> bytes:
+    # The text pattern works on UTF-8 bytes too, except for non-ASCII characters, whose
+    # literal forms are their UTF-8 and Latin-1 byte sequences.
+    chars = []
+    for char in secret:
+        forms = _char_forms(char)[1:]
+        literal = [re.escape(char.encode("utf-8")).decode("latin-1")]
+        try:
+            latin = char.encode("latin-1")
+            if latin != char.encode("utf-8"):
+                literal.append(re.escape(latin).decode("latin-1"))
+        except UnicodeEncodeError:
+            pass
+        chars.append("(?:" + "|".join(literal + forms) + ")")
+    return "".join(chars).encode("latin-1")
+
+
 class Redactor:
     """Replaces every known secret value, and its encoded forms, with ``***``.
 
@@ -169,60 +188,62 @@ class Redactor:
 
         r = Redactor(["Pä$$ w0rd&x=1"])
         r.redact("password=P%C3%A4%24%24+w0rd%26x%3D1")   # "password=***"
+
+    Values can be added while a run goes on (session cookies and CSRF tokens are learnt from
+    what the browser received, see :mod:`orchestrator.engine.credentials`).
     """
 
     def __init__(self, values: Iterable[str] = ()) -> None:
         self._values: set[str] = set()
-        self._text: re.Pattern[str] | None = None
-        self._bytes: re.Pattern[bytes] | None = None
-        for value in values:
-            self.add(value)
+        # One pattern pair per value, longest value first, so that a secret containing
+        # another is replaced whole. Separate patterns, not one alternation: the regex engine
+        # scans quickly for a single value's few possible first characters, while an
+        # alternation of dozens of values (every cookie and token of a run) tries each at
+        # every position, some hundred times slower on a trace of megabytes.
+        self._patterns: list[tuple[str, re.Pattern[str], re.Pattern[bytes]]] = []
+        self.add_all(values)
 
     def add(self, value: str) -> None:
         """Redact ``value`` from now on (empty values are ignored)."""
-        if not value or value in self._values:
-            return
-        self._values.add(value)
-        # Longest first, so a secret containing another is replaced whole.
-        ordered = sorted(self._values, key=len, reverse=True)
-        text_pattern = "|".join(_secret_pattern(v) for v in ordered)
-        self._text = re.compile(text_pattern)
-        self._bytes = re.compile(self._bytes_pattern(ordered))
+        self.add_all([value])
 
-    @staticmethod
-    def _bytes_pattern(values: list[str]) -> bytes:
-        # The text pattern works on UTF-8 bytes too, except for non-ASCII characters, whose
-        # literal forms are their UTF-8 and Latin-1 byte sequences.
-        parts = []
-        for value in values:
-            chars = []
-            for char in value:
-                forms = _char_forms(char)[1:]
-                literal = [re.escape(char.encode("utf-8")).decode("latin-1")]
-                try:
-                    latin = char.encode("latin-1")
-                    if latin != char.encode("utf-8"):
-                        literal.append(re.escape(latin).decode("latin-1"))
-                except UnicodeEncodeError:
-                    pass
-                chars.append("(?:" + "|".join(literal + forms) + ")")
-            parts.append("".join(chars))
-        return "|".join(parts).encode("latin-1")
+    def add_all(self, values: Iterable[str]) -> None:
+        """Redact each of ``values`` from now on (empty and known values are ignored)."""
+        new = {value for value in values if value and value not in self._values}
+        if not new:
+            return
+        self._values |= new
+        added = [
+            (value, re.compile(_secret_pattern(value)), re.compile(_bytes_pattern(value)))
+            for value in new
+        ]
+        # A new list, not an update in place: a log line redacted meanwhile sees either.
+        self._patterns = sorted(
+            self._patterns + added, key=lambda entry: (-len(entry[0]), entry[0])
+        )
 
     def __bool__(self) -> bool:
         return bool(self._values)
 
+    def __len__(self) -> int:
+        return len(self._values)
+
     def redact(self, text: str) -> str:
         """``text`` with every secret replaced by ``***``."""
-        if self._text is None or not text:
+        if not text:
             return text
-        return self._text.sub(MASK, text)
+        for _, pattern, _ in self._patterns:
+            text = pattern.sub(MASK, text)
+        return text
 
     def redact_bytes(self, data: bytes) -> bytes:
         """``data`` (any encoding of text) with every secret replaced by ``***``."""
-        if self._bytes is None or not data:
+        if not data:
             return data
-        return self._bytes.sub(MASK.encode(), data)
+        mask = MASK.encode()
+        for _, _, pattern in self._patterns:
+            data = pattern.sub(mask, data)
+        return data
 
     def redact_data(self, value: Any) -> Any:
         """Redact every string inside dicts, lists and tuples; secrets become ``***``."""

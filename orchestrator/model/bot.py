@@ -1,4 +1,4 @@
-"""The bot definition: metadata, parameters, secrets, targets and steps.
+"""The bot definition: metadata, parameters, secrets, targets, steps and ``finally`` steps.
 
 A definition is inert data: loading it does no IO beyond reading its files, and running it
 is the engine's business (:mod:`orchestrator.engine`).
@@ -107,7 +107,7 @@ class Execution(BaseModel):
 class BotDefinition(BaseModel):
     """A bot as written in ``bots/<id>/bot.yaml``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     id: str = Field(pattern=SLUG, description="Unique slug, e.g. 'gewerbe-uebertragung'.")
     name: str = Field(min_length=1, description="Human name of the bot.")
@@ -140,6 +140,14 @@ class BotDefinition(BaseModel):
         default_factory=Execution, description="Robots, parallel runs, pools and retries."
     )
     steps: list[Step] = Field(min_length=1, description="What the bot does, in order.")
+    finally_: list[Step] = Field(
+        default_factory=list,
+        alias="finally",
+        description="Steps run after `steps`, whether they succeeded or failed, e.g. logging "
+        "out of the target systems; after a timeout or cancellation with 10 s of their own, "
+        "not after Ctrl-C or SIGTERM. Each runs even if one before it failed. A failure here "
+        "fails a run that had succeeded; a run that had failed keeps its error and evidence.",
+    )
 
     @field_validator("secrets", mode="before")
     @classmethod

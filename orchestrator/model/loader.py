@@ -3,7 +3,7 @@
 The library side of ``bots validate`` and of every command that names a bot::
 
     loaded = load_bot(Path("bots/gewerbe-uebertragung"))    # or .../bot.yaml
-    loaded.definition.steps, loaded.subflows["flows/login.yaml"], loaded.digest
+    loaded.definition.steps, loaded.definition.finally_, loaded.subflows["flows/login.yaml"]
 
     problems = validate_paths([Path("bots")])                # all bots under bots/
     loaded = resolve_bot("gewerbe-uebertragung", settings.bot_dirs)
@@ -24,7 +24,7 @@ from orchestrator.errors import BotNotFound, DefinitionError, Problem
 from orchestrator.model.bot import BotDefinition, SubFlow
 from orchestrator.model.schema_errors import did_you_mean, validate_document
 from orchestrator.model.templates import is_template
-from orchestrator.model.validation import FlowFile, check_flows, iter_steps
+from orchestrator.model.validation import FlowFile, check_flows, iter_flow_steps
 from orchestrator.model.yaml_loader import YamlDocument, read_yaml
 
 BOT_FILE = "bot.yaml"
@@ -244,8 +244,7 @@ class _Includes:
         self._parsed: dict[Path, SubFlow | None] = {}
 
     def visit(self, doc: YamlDocument, stack: tuple[Path, ...]) -> None:
-        data = doc.data if isinstance(doc.data, dict) else {}
-        for step in iter_steps(data.get("steps"), ("steps",)):
+        for step in iter_flow_steps(doc.data):
             ref = step.step.get("include")
             if step.kind != "include" or not isinstance(ref, str):
                 continue

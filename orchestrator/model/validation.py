@@ -3,8 +3,8 @@
 They run on the raw YAML data, not on the models, so that a file with a schema error still
 gets every other problem reported in the same pass. Scoping is flow-insensitive: a variable
 made anywhere in the bot or its sub-flows (by ``set``, ``into``, ``include``'s ``with``) counts
-everywhere; a ``for_each``'s ``as`` variable only inside its ``do`` block; ``error`` only inside
-``on_error``. Example::
+everywhere (the bot's ``finally`` steps included); a ``for_each``'s ``as`` variable only inside
+its ``do`` block; ``error`` only inside ``on_error``. Example::
 
     problems = check_flows(Path("bots/x"), [FlowFile(bot_doc), FlowFile(login_doc, inputs)])
 """
@@ -47,6 +47,8 @@ CHILD_KEYS: dict[str, tuple[str, ...]] = {
     )
     for kind, cls in STEP_KINDS.items()
 }  # fmt: skip
+#: Top-level keys of a bot file holding step lists, in the order they run.
+FLOW_KEYS = ("steps", "finally")
 _WHOLE_SECRET = re.compile(r"^\s*\{\{\s*secrets\.\w+\s*\}\}\s*$")
 _HOOK_REF = re.compile(CallStep.model_fields["call"].metadata[0].pattern)
 
@@ -92,6 +94,17 @@ def iter_steps(
             )
 
 
+def iter_flow_steps(data: Any) -> Iterator[StepVisit]:
+    """Every step of a parsed bot or sub-flow file: its ``steps``, then its ``finally``.
+
+    Example: ``[v.loc for v in iter_flow_steps(doc.data)]`` -> ``[("steps", 0), ...,
+    ("finally", 0)]``.
+    """
+    mapping = data if isinstance(data, dict) else {}
+    for key in FLOW_KEYS:
+        yield from iter_steps(mapping.get(key), (key,))
+
+
 def declared_names(bot_data: Any) -> dict[str, set[str]]:
     """The parameters, secrets and targets a raw bot definition declares."""
     data = bot_data if isinstance(bot_data, dict) else {}
@@ -109,8 +122,7 @@ def made_variables(flows: list[FlowFile]) -> set[str]:
     """Variables made anywhere: ``set`` keys, ``into``, ``include``'s ``with`` keys."""
     made: set[str] = set()
     for flow in flows:
-        data = flow.doc.data if isinstance(flow.doc.data, dict) else {}
-        for visit in iter_steps(data.get("steps"), ("steps",)):
+        for visit in iter_flow_steps(flow.doc.data):
             for key in ("set", "with") if visit.kind in ("set", "include") else ():
                 if isinstance(visit.step.get(key), dict):
                     made.update(str(k) for k in visit.step[key])
@@ -145,8 +157,7 @@ class _Checker:
 
     def check_flow(self, flow: FlowFile) -> None:
         doc = flow.doc
-        data = doc.data if isinstance(doc.data, dict) else {}
-        for visit in iter_steps(data.get("steps"), ("steps",)):
+        for visit in iter_flow_steps(doc.data):
             scope = self.made | flow.inputs | visit.local_names
             if visit.in_on_error:
                 scope = scope | {"error"}

@@ -134,16 +134,23 @@
     showError("Nicht gespeichert: " + texts.join(" "));
   }
 
+  // The session's CSRF token, as the server put it into the page.
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
   function submit(aktenzeichen, bemerkung, status) {
     message.textContent = "";
     showError("");
     busy(true);
     fetch(api, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrfToken() },
       body: JSON.stringify({ aktenzeichen: aktenzeichen, bemerkung: bemerkung, status: status }),
     }).then(function (r) {
       if (r.status === 401) return expired(r);
+      if (r.status === 403) return r.json().then(function (b) { busy(false); showError(b.error); });
       if (r.status === 422) return r.json().then(function (b) { busy(false); showFieldErrors(b.fehler); });
       if (!r.ok) { busy(false); showError("Speichern fehlgeschlagen (HTTP " + r.status + "). Bitte erneut versuchen."); return; }
       return r.json().then(function (b) {

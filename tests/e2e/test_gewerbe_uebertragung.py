@@ -90,6 +90,13 @@ def test_demo_then_second_run_creates_no_duplicate(isolated_settings: Path) -> N
 
     history = json.loads(bots("history", "--json", env={}).stdout)
     assert [r["status"] for r in history] == ["succeeded", "succeeded"]
+    # Each run ended its sessions with a logout: none of the bot's logins is still valid.
+    import sqlite3
+
+    from sandbox.db import db_path
+
+    with sqlite3.connect(db_path(settings.sandbox_dir)) as conn:
+        assert conn.execute("SELECT system, benutzer FROM sitzungen").fetchall() == []
     assert {"id", "bot", "version", "status", "started_at", "finished_at"} <= set(history[0])
 
 

@@ -7,6 +7,7 @@ starting it takes milliseconds.
 from __future__ import annotations
 
 import importlib.util
+import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -53,20 +54,41 @@ def client(sandbox: RunningSandbox) -> Iterator[httpx.Client]:
         yield http
 
 
+def _csrf_of(page: str) -> str:
+    """The CSRF token in a page: the hidden field ``csrf_token`` or ``<meta name="csrf-token">``."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page) or re.search(
+        r'<meta name="csrf-token" content="([^"]+)"', page
+    )
+    assert match, "the page carries no CSRF token"
+    return match.group(1)
+
+
 @pytest.fixture
 def civento(client: httpx.Client) -> httpx.Client:
-    """The client, logged into Civento as rpa-gewerbe."""
+    """The client, logged into Civento as rpa-gewerbe; it sends the session's CSRF token in
+    the header ``X-CSRF-Token`` with every request, as the Vorgang page's script does."""
     response = client.post("/civento/login", data={"benutzername": USER, "passwort": PASSWORD})
     assert response.status_code == 200 and "Posteingang" in response.text
+    client.headers["X-CSRF-Token"] = _csrf_of(response.text)
     return client
 
 
 @pytest.fixture
 def register(client: httpx.Client) -> httpx.Client:
-    """The client, logged into the Gewerberegister as rpa-gewerbe."""
-    response = client.post("/gewerberegister/login", data={"kennung": USER, "kennwort": PASSWORD})
+    """The client, logged into the Gewerberegister as rpa-gewerbe (through the login form)."""
+    token = _csrf_of(client.get("/gewerberegister/login").text)
+    response = client.post(
+        "/gewerberegister/login",
+        data={"kennung": USER, "kennwort": PASSWORD, "csrf_token": token},
+    )
     assert response.status_code == 200 and "arbeitsbereich" in response.text
     return client
+
+
+@pytest.fixture
+def register_token(register: httpx.Client) -> str:
+    """The CSRF token of the register session, as its forms carry it."""
+    return _csrf_of(register.get("/gewerberegister/neu").text)
 
 
 @pytest.fixture(scope="session")

@@ -52,7 +52,7 @@ def test_streets_are_split_and_written_out(given: str, street: str, number: str)
 
 @pytest.mark.parametrize("sandbox_settings", [SandboxSettings(cases=30)])
 def test_mapped_seed_cases_are_accepted_by_the_register(
-    register: httpx.Client, sandbox_dir: Path
+    register: httpx.Client, register_token: str, sandbox_dir: Path
 ) -> None:
     hooks = _hooks("gewerbe-uebertragung")
     with connect(sandbox_dir) as conn:
@@ -68,7 +68,8 @@ def test_mapped_seed_cases_are_accepted_by_the_register(
         codes = {"GmbH": "GMBH", "e.K.": "EK", "GbR": "GBR", "Einzelunternehmen": "EU",
                  "UG (haftungsbeschränkt)": "UG", "AG": "AG", "OHG": "OHG", "KG": "KG"}  # fmt: skip
         response = register.post(
-            "/gewerberegister/neu", data={**entry, "rechtsform": codes[entry["rechtsform"]]}
+            "/gewerberegister/neu",
+            data={**entry, "rechtsform": codes[entry["rechtsform"]], "csrf_token": register_token},
         )
         assert "Eintrag angelegt" in response.text, (row["nummer"], entry)
     assert read_state(sandbox_dir)["duplicates"] == []

@@ -86,6 +86,17 @@ def _case_worker_scenario(page: Page, sandbox: RunningSandbox) -> None:
     page.get_by_role("button", name="Speichern").click()
     expect(alert).to_contain_text("nicht zulässig")
 
+    # The save sends the page's CSRF token: a wrong one is refused, with a visible message.
+    meta = page.locator('meta[name="csrf-token"]')
+    token = meta.get_attribute("content")
+    meta.evaluate("(el) => el.setAttribute('content', 'falsch')")
+    page.get_by_role("combobox", name="Neuer Status").click()
+    page.get_by_role("option", name="In Bearbeitung").click()
+    page.get_by_role("button", name="Speichern").click()
+    expect(alert).to_contain_text("Sicherheitstoken (CSRF) fehlt oder ist ungültig")
+    expect(page.get_by_test_id("vorgang-status")).to_have_text("Neu")
+    meta.evaluate("(el, token) => el.setAttribute('content', token)", token)
+
     page.get_by_role("combobox", name="Neuer Status").click()
     page.get_by_role("option", name="In Bearbeitung").click()
     page.get_by_role("button", name="Speichern").click()

@@ -1,4 +1,4 @@
-"""Civento stand-in: login and sessions, Posteingang, saving rules, attachment."""
+"""Civento stand-in: login and sessions, Posteingang, saving rules, CSRF token, attachment."""
 
 from __future__ import annotations
 
@@ -88,6 +88,24 @@ def test_status_moves_one_step_at_a_time(civento: httpx.Client, sandbox_dir: Pat
     data = civento.get(f"/civento/api/vorgang/{nummer}").json()
     assert data["status"] == "Übertragen" and data["aktenzeichen_fv"] == "GEW-GI-2026-00001"
     assert any("In Bearbeitung → Übertragen" in v["eintrag"] for v in data["verlauf"])
+
+
+def test_saving_needs_the_session_token_from_the_page(
+    civento: httpx.Client, sandbox_dir: Path
+) -> None:
+    nummer = _first_new_gewerbeanmeldung(sandbox_dir)
+    token = civento.headers["X-CSRF-Token"]
+    before = civento.get(f"/civento/api/vorgang/{nummer}").json()
+    page = civento.get(f"/civento/vorgang/{nummer}").text
+    assert f'<meta name="csrf-token" content="{token}">' in page
+    for header in ({}, {"X-CSRF-Token": "falsch"}):
+        civento.headers.pop("X-CSRF-Token", None)
+        civento.headers.update(header)
+        code, body = _save(civento, nummer, status="In Bearbeitung")
+        assert code == 403 and "Sicherheitstoken (CSRF)" in str(body["error"])
+    assert civento.get(f"/civento/api/vorgang/{nummer}").json() == before
+    civento.headers["X-CSRF-Token"] = token
+    assert _save(civento, nummer, status="In Bearbeitung")[0] == 200
 
 
 def test_text_outside_latin1_is_rejected_and_nothing_saved(

@@ -6,11 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from orchestrator.settings import SandboxSettings
 from sandbox.state import read_state
-
-USER = "rpa-gewerbe"
-PASSWORD = SandboxSettings().password
 
 
 def test_health_and_runtime_fault_changes(client: httpx.Client) -> None:
@@ -33,8 +29,8 @@ def test_share_of_503_and_an_immediate_retry_succeeds(client: httpx.Client) -> N
     assert all(client.get("/_sandbox/health").status_code == 200 for _ in range(30))
 
 
-def test_a_failed_post_changed_nothing(client: httpx.Client, sandbox_dir: Path) -> None:
-    client.post("/civento/login", data={"benutzername": USER, "passwort": PASSWORD})
+def test_a_failed_post_changed_nothing(civento: httpx.Client, sandbox_dir: Path) -> None:
+    client = civento
     nummer = next(v["nummer"] for v in read_state(sandbox_dir)["vorgaenge"] if v["status"] == "Neu")
     client.post("/_sandbox/faults", json={"fault_rate": 1.0})
     first = client.post(f"/civento/api/vorgang/{nummer}", json={"status": "In Bearbeitung"})
