@@ -592,11 +592,12 @@ def robot_list(
 ) -> None:
     """List robots: name, instance, labels, tenants, last heartbeat, runs held, alive or gone.
 
-    A robot is alive while it has not stopped and its heartbeat is younger than the lease
-    (``orchestrator.lease_s``); otherwise it is gone (stopped, or vanished).
+    A robot is alive while it has not stopped, its heartbeat is younger than the lease
+    (``orchestrator.lease_s``) and, on this host, its process runs; otherwise it is gone.
     """
     from datetime import UTC, datetime
 
+    from orchestrator.robot import still_alive
     from orchestrator.store import open_store
 
     settings = _settings()
@@ -607,7 +608,9 @@ def robot_list(
     rows: list[dict[str, Any]] = []
     for robot in robots:
         age = (now - robot.heartbeat_at).total_seconds()
-        alive = robot.stopped_at is None and age < settings.orchestrator.lease_s
+        # The rule a restart under the name applies: heartbeat, and on this host the process.
+        lease_s = settings.orchestrator.lease_s
+        alive = robot.stopped_at is None and still_alive(robot, lease_s) is not None
         holders = [h for h in (robot.instance, robot.name) if h]
         rows.append(
             {

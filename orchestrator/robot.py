@@ -48,6 +48,9 @@ from orchestrator.store import ClaimedRun, RobotRecord, RunRequest, RunStore, op
 # returns) gets this much longer before the robot ends the run as timed out itself.
 WATCHDOG_GRACE_S = 30.0
 BOT_RECHECK_S = 1.0
+# Names of the robots running in this process: two Robot objects under one name share a pid.
+_LIVE_NAMES: set[str] = set()
+_LIVE_LOCK = threading.Lock()
 PID_REUSE_MARGIN_S = 60.0
 
 
@@ -108,6 +111,7 @@ class Robot:
         self._bots: dict[str, tuple[LoadedBot, float]] = {}  # by id: bot, checked at; _load
         self._lock = threading.Lock()  # guards _slots
         self._wake = threading.Event()  # a slot became free
+        self._superseded = threading.Event()  # another instance registered under the name
         self._log: Any = service_logger(settings.log_level).bind(
             robot=self.name, instance=self.instance
         )
@@ -124,7 +128,16 @@ class Robot:
             EnvironmentProblem: the store cannot be reached when the robot registers.
         """
         abort = abort or threading.Event()
-        self._register()
+        with _LIVE_LOCK:
+            if self.name in _LIVE_NAMES:  # the process table cannot tell two robots of one
+                raise RobotNameTaken(f"robot {self.name!r} is already running in this process.")
+            _LIVE_NAMES.add(self.name)
+        try:
+            self._register()
+        except BaseException:
+            with _LIVE_LOCK:
+                _LIVE_NAMES.discard(self.name)
+            raise
         self._log.info(
             "robot started",
             tenants=",".join(self.tenants),
@@ -142,7 +155,12 @@ class Robot:
         finally:
             halt.set()
             heartbeat.join()
-            self.store.robot_stopped(self.instance)
+            with _LIVE_LOCK:
+                _LIVE_NAMES.discard(self.name)
+            try:
+                self.store.robot_stopped(self.instance)
+            except BotsError as exc:  # the database is away: the heartbeat will age out
+                self._log.warning("stop not recorded", error=str(exc))
             self._log.info("robot stopped")
 
     def _register(self) -> None:
@@ -157,7 +175,7 @@ class Robot:
         settings = self.settings.orchestrator
         previous = self.store.robot(self.name)
         if previous is not None and previous.stopped_at is None:
-            alive = _still_alive(previous, settings.lease_s)
+            alive = still_alive(previous, settings.lease_s)
             if alive is not None:
                 raise RobotNameTaken(
                     f"robot {self.name!r} is already running ({alive}). Two robots cannot "
@@ -196,6 +214,12 @@ class Robot:
         stopping = False
         while True:
             self._wake.clear()
+            if self._superseded.is_set() and not abort.is_set():
+                # Another process took over the name (this one was frozen, or cut off, for
+                # longer than the lease): its runs were handed back; stop at once.
+                self._log.error("robot replaced by another instance; stopping")
+                stop.set()
+                abort.set()
             if stop.is_set() and not stopping:
                 stopping = True
                 self._log.info("robot stopping", runs_under_way=len(self._under_way()))
@@ -297,6 +321,13 @@ class Robot:
                 if slot.claimed.id in cancelled and not slot.cancel.is_set():
                     self._log.info("cancellation requested", run_id=slot.claimed.id)
                     slot.cancel.set()
+            try:
+                registered = self.store.robot(self.name)
+            except BotsError:
+                continue
+            if registered is not None and registered.instance != self.instance:
+                self._superseded.set()
+                self._wake.set()
 
     # ----------------------------------------------------------------- one run
 
@@ -420,7 +451,7 @@ class Robot:
             pass
 
 
-def _still_alive(previous: RobotRecord, lease_s: float) -> str | None:
+def still_alive(previous: RobotRecord, lease_s: float) -> str | None:
     """Why the process registered as ``previous`` may still be running; None if it is gone.
 
     Alive means a heartbeat younger than the lease. On this host the process table can say
@@ -528,6 +559,9 @@ def main(argv: list[str] | None = None) -> int:
             tenants=args.tenants,
             concurrency=args.concurrency,
         )
+    except RobotNameTaken as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 75  # EX_TEMPFAIL, as `bots robot start`: the name is free once that one stops
     except BotsError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1

@@ -33,7 +33,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from html.parser import HTMLParser
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from connectors.base import ConnectorError
 from orchestrator.engine.secrets import MASK, Redactor
@@ -242,6 +242,17 @@ def _from_body(mime: str, text: str) -> set[str]:
     if "x-www-form-urlencoded" in mime:
         return {value for key, value in parse_qsl(text) if is_token_name(key)}
     return set()
+
+
+def harvest_url(url: str) -> set[str]:
+    """Token values in a URL's query string (``?csrf_token=...``, ``&_token=...``).
+
+    Example: ``harvest_url("https://fv.intern/neu?csrf_token=4f1d9a0c2b7e")`` is
+    ``{"4f1d9a0c2b7e"}``.
+    """
+    query = urlsplit(url).query
+    found = {value for key, value in parse_qsl(query) if is_token_name(key)}
+    return {value for value in found if worth_redacting(value)}
 
 
 def header_values(name: str, value: str) -> set[str]:

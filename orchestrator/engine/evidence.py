@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.engine.credentials import harvest_cookies, harvest_html
+from orchestrator.engine.credentials import harvest_cookies, harvest_html, harvest_url
 from orchestrator.engine.secrets import Redactor
 from orchestrator.results import ArtifactKind
 
@@ -56,7 +56,9 @@ class PageCapture:
         log = self._log
         harvest_cookies(browser, self._redactor)
         try:
-            files[ArtifactKind.URL] = self._write(f"{stem}-url.txt", browser.url + "\n")
+            url = browser.url
+            self._redactor.add_all(harvest_url(url))
+            files[ArtifactKind.URL] = self._write(f"{stem}-url.txt", url + "\n")
         except Exception as exc:  # evidence is best effort: it must never fail the run
             log.warning("failure url not captured", error=str(exc))
         try:

@@ -114,8 +114,13 @@ def register_robot(
     host: str,
     pid: int,
     now: datetime,
-) -> None:
-    """Record instance ``instance`` of robot ``name`` as started now, replacing the last one."""
+    first: bool = False,
+) -> bool:
+    """Record instance ``instance`` of robot ``name`` as started now, replacing the last one.
+
+    ``first``: the name had no registration when the caller looked: only insert, so that of
+    two processes registering a new name at once, one gets False (the other was first).
+    """
     values = {
         "instance": instance,
         "tenants": sorted(set(tenants)),
@@ -128,7 +133,11 @@ def register_robot(
         "stopped_at": None,
     }
     statement = dialect_insert(connection, ROBOTS).values(name=name, **values)
+    if first:
+        inserted = statement.on_conflict_do_nothing(index_elements=[ROBOTS.c.name])
+        return connection.execute(inserted.returning(ROBOTS.c.name)).first() is not None
     connection.execute(statement.on_conflict_do_update(index_elements=[ROBOTS.c.name], set_=values))
+    return True
 
 
 def robot_heartbeat(connection: Connection, instance: str, now: datetime) -> None:

@@ -297,13 +297,15 @@ class RunStore:
             .with_for_update()
         )
         with self._change() as tx:
+            # The robot's row before its runs, as a registration locks them: a restart under
+            # the name cannot deadlock with a renewal of the instance it replaces.
+            coordination.robot_heartbeat(tx.connection, holder, tx.now)
             renewed = tx.connection.execute(
                 update(RUNS)
                 .where(RUNS.c.id.in_(held.scalar_subquery()))
                 .values(lease_expires_at=tx.now + timedelta(seconds=lease_s))
                 .returning(RUNS.c.id, RUNS.c.cancel_requested)
             ).all()
-            coordination.robot_heartbeat(tx.connection, holder, tx.now)
         return {row.id for row in renewed if row.cancel_requested}
 
     def finish_run(
@@ -678,16 +680,18 @@ class RunStore:
             RobotNameTaken: another process registered under ``name`` after the caller looked
                 (the registration is no longer ``replaces``); nothing was changed.
         """
+        taken = f"robot {name!r} was registered meanwhile by another process"
         with self._change() as tx:
             current = coordination.lock_robot(tx.connection, name)
             registered = current.instance if current is not None else None
             if current is not None and registered != replaces:
                 raise RobotNameTaken(
-                    f"robot {name!r} was registered meanwhile by another process (instance "
-                    f"{registered}, host {current.host}, pid {current.pid}); two robots cannot "
-                    "share a name."
+                    f"{taken} (instance {registered}, host {current.host}, pid {current.pid}); "
+                    "two robots cannot share a name."
                 )
-            coordination.register_robot(
+            # A name never registered has no row to lock: the insert itself decides who was
+            # first, on PostgreSQL as on SQLite.
+            if not coordination.register_robot(
                 tx.connection,
                 name,
                 instance=instance,
@@ -697,7 +701,9 @@ class RunStore:
                 host=host,
                 pid=pid,
                 now=tx.now,
-            )
+                first=current is None,
+            ):
+                raise RobotNameTaken(f"{taken}; two robots cannot share a name.")
             data = {
                 "robot": name,
                 "instance": instance,

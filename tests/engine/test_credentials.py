@@ -298,3 +298,12 @@ def test_the_cookies_a_real_browser_holds_are_harvested(tmp_path: Path) -> None:
     assert redactor.redact(f"CIVENTOSESSION={cookie}") == "CIVENTOSESSION=***"
     harvest_cookies(browser, redactor)  # closed: nothing, and no error
     assert len(redactor) == 1
+
+
+def test_a_token_in_a_url_query_is_harvested_but_not_other_parameters() -> None:
+    from orchestrator.engine.credentials import harvest_url
+
+    url = "https://gewerbe.intern/neu?seite=2&csrf_token=4f1d9a0c2b7e55&aktenzeichen=GEW-GI-2026-1"
+
+    assert harvest_url(url) == {"4f1d9a0c2b7e55"}
+    assert harvest_url("https://gewerbe.intern/neu?_token=kurz") == set()  # too short to mask

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 import orchestrator.robot as robot_module
+from orchestrator.errors import RobotNameTaken
 from orchestrator.results import RunRecord, RunStatus
 from orchestrator.robot import Robot
 from orchestrator.settings import Settings, load_settings
@@ -202,3 +203,40 @@ def test_run_hanging_past_its_timeout_is_ended_as_timed_out_by_the_robot(
     run = store.get_run(run_id)
     assert run.status is RunStatus.TIMED_OUT
     assert "ended by robot robot-test#" in (run.error or "")
+
+
+def test_a_second_robot_under_the_same_name_in_one_process_refuses(
+    settings: Settings, store: RunStore
+) -> None:
+    with robot_running(settings, store) as first:
+        wait_for(lambda: store.robot("robot-test") is not None)
+        twin = Robot(settings, store, name="robot-test")
+        with pytest.raises(RobotNameTaken, match="already running in this process"):
+            twin.run(threading.Event())
+        registered = store.robot("robot-test")
+        assert registered is not None and registered.instance == first.instance
+
+
+def test_a_robot_whose_name_another_instance_took_over_stops(
+    settings: Settings, store: RunStore, scratch_bots: ScratchBots
+) -> None:
+    scratch_bots.add("lange", pause=60, execution={"retry_safe": True})
+    run_id = scratch_bots.enqueue(store, "lange")
+    robot = Robot(settings, store, name="robot-test")
+    thread = threading.Thread(target=robot.run, args=(threading.Event(),))
+    thread.start()
+    wait_for(lambda: status(store, run_id) is RunStatus.RUNNING)
+
+    # What a restart elsewhere does after this process seemed gone (frozen past its lease).
+    store.register_robot(
+        "robot-test", instance="robot-test#elsewhere", tenants=[TENANT], labels=["browser"],
+        concurrency=1, host="rpa-02", pid=1, replaces=robot.instance,
+    )  # fmt: skip
+
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the replaced robot kept going"
+    handed_back = store.get_run(run_id, details=False)
+    assert (handed_back.status, handed_back.robot_losses) == (RunStatus.QUEUED, 1)
+    registered = store.robot("robot-test")
+    assert registered is not None
+    assert (registered.instance, registered.stopped_at) == ("robot-test#elsewhere", None)

@@ -214,13 +214,17 @@ def test_a_new_leader_makes_up_the_fire_times_missed_meanwhile(
     last = now - timedelta(seconds=10 + now.second % 2)
     store.record_firing("giessen", "takt", last)
     orchestrator = Orchestrator(settings, store, instance="a")
+    first_call = datetime.now(BERLIN)
     orchestrator._fire_due("giessen", "takt", make_up=True)
     made_up = len(store.list_runs(tenant="giessen", limit=100))
-    assert 5 <= made_up <= 6  # every 2 s in the 10-11 s since the last firing
+    assert 5 <= made_up <= 7  # every 2 s since the last firing, 10-11 s and the call ago
     orchestrator._fire_due(
         "giessen", "takt", make_up=True
     )  # a second leader doing the same adds nothing
-    assert len(store.list_runs(tenant="giessen", limit=100)) == made_up
+    second_call = datetime.now(BERLIN)
+    # ... but the fire times that came due meanwhile (every even second), on a slow machine.
+    due_meanwhile = int(second_call.timestamp()) // 2 - int(first_call.timestamp()) // 2
+    assert made_up <= len(store.list_runs(tenant="giessen", limit=100)) <= made_up + due_meanwhile
 
 
 def test_missed_fire_times_are_coalesced_into_one_run_and_audited(
