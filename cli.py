@@ -327,7 +327,8 @@ def _queue_note(record: Any) -> str:
     if record.robot_losses:
         parts.append(f"robot lost {record.robot_losses}x")
     if record.holder and record.status in ("claimed", "running"):
-        parts.append(f"held by {record.holder}")
+        until = record.lease_expires_at
+        parts.append(f"held by {record.holder}" + (f" until {until.isoformat()}" if until else ""))
     if record.status == "queued" and record.not_before is not None:
         parts.append(f"not before {record.not_before.isoformat()}")
     return "  [" + ", ".join(parts) + "]" if parts else ""

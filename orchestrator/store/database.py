@@ -20,6 +20,7 @@ the driver's one-line reason and never a password.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -125,7 +126,7 @@ def create_store_engine(url: URL, *, migration: bool = False) -> Engine:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _switch_to_wal(cursor)
         finally:
             cursor.close()
         # Hand transaction control to SQLAlchemy, which emits the BEGIN below.
@@ -137,6 +138,25 @@ def create_store_engine(url: URL, *, migration: bool = False) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode = WAL``, waiting for a lock like any statement would.
+
+    Changing the journal mode of a new database needs it to itself, and SQLite answers
+    "database is locked" at once, without its busy handler, while another process is creating
+    the same file: several processes opening a fresh database at once retry here until the
+    busy timeout.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _ping_when_idle(engine: Engine) -> None:
