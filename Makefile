@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # The tests also need PostgreSQL's binaries: they start throw-away servers.
 test: SYSTEM_PACKAGES += postgresql
 
-.PHONY: demo test lint typecheck unit bench system venv clean
+.PHONY: demo test lint typecheck suite unit bench system venv clean
 
 # Installs Debian packages that are missing (needs root, as on the servers and in CI).
 system:
@@ -40,10 +40,15 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
-unit: system venv
+# The whole suite (browser, PostgreSQL, robot processes, chaos tests): what CI runs.
+suite: system venv
 	$(BIN)/pytest -q
 
-test: system venv lint typecheck unit
+# A quick lane for the edit loop: everything but the tests marked slow.
+unit: system venv
+	$(BIN)/pytest -q -m "not slow"
+
+test: system venv lint typecheck suite
 
 bench: system venv
 	$(BIN)/python -m benchmarks
