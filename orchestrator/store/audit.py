@@ -397,21 +397,59 @@ def _with_next(entries: Iterator[_Stored]) -> Iterator[tuple[_Stored, _Stored | 
 def export_entries(
     connection: Connection, *, since: datetime | None, tenant: str | None
 ) -> Iterator[dict[str, Any]]:
-    """The entries at or after ``since`` (of ``tenant``), in ``seq`` order, JSON-ready."""
-    query = select(*_ENTRY_COLUMNS).order_by(_AUDIT.c.seq)
-    if since is not None:
-        query = query.where(_AUDIT.c.at >= since)
-    if tenant is not None:
-        query = query.where(_AUDIT.c.tenant == tenant)
-    for row in connection.execution_options(yield_per=1000).execute(query):
+    """The entries at or after ``since`` (of ``tenant``), in ``seq`` order, JSON-ready.
+
+    Read as verification reads them (:func:`_stored_entries`), so an altered row never stops
+    an export: a value the application never writes is exported as ``{"undecodable": ...}``
+    (its text, or its bytes in hex), and an entry whose time cannot be read is exported
+    whatever ``since`` says, for the reader to see. ``bots audit verify`` names such entries.
+    """
+    for entry in _stored_entries(connection):
+        at = _stored_time(entry.at)
+        if since is not None and at is not None and at < since:
+            continue
+        if tenant is not None and entry.tenant != tenant:
+            continue
         yield {
-            "seq": row.seq,
-            "at": timestamp(row.at),
-            "tenant": row.tenant,
-            "actor": row.actor,
-            "action": row.action,
-            "run_id": row.run_id,
-            "data": row.data,
-            "prev_hash": row.prev_hash,
-            "hash": row.hash,
+            "seq": _exported(entry.seq, int),
+            "at": timestamp(at) if at is not None else _undecodable(entry.at),
+            "tenant": _exported(entry.tenant, str),
+            "actor": _exported(entry.actor, str),
+            "action": _exported(entry.action, str),
+            "run_id": _exported(entry.run_id, int),
+            "data": _stored_json(entry.data),
+            "prev_hash": _exported(entry.prev_hash, str),
+            "hash": _exported(entry.hash, str),
         }
+
+
+def _stored_time(value: object) -> datetime | None:
+    """A stored ``at`` as an aware UTC time, or None if it is none."""
+    if not isinstance(value, str):
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+        return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):  # no time, or one beyond Python's years in UTC
+        return None
+
+
+def _stored_json(value: object) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except (ValueError, RecursionError):
+            pass
+    return _undecodable(value)
+
+
+def _exported(value: object, kind: type) -> Any:
+    """``value`` if it is None or of ``kind`` (bool is no int here), else marked undecodable."""
+    if value is None or (type(value) is kind):
+        return value
+    return _undecodable(value)
+
+
+def _undecodable(value: object) -> dict[str, str]:
+    shown = value.hex() if isinstance(value, bytes) else str(value)
+    return {"undecodable": shown}

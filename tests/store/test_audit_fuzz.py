@@ -215,6 +215,11 @@ def test_garbage_in_any_column_names_the_entry(trail: Trail, database_url: str) 
             assert (check.ok, check.first_bad_seq, check.checked) == (False, seq, seq - 1), case
             assert check.problem is not None, case
             assert check.problem.startswith(expected_verdict(column, seq, value)), case
+            # An export shows the altered entry for what it is, and never stops at it.
+            exported = list(trail.store.export_audit())
+            assert len(exported) == ENTRIES, case
+            changed = [entry for entry in exported if entry not in trail.entries]
+            assert len(changed) <= 1, case
             written[column] += 1
     assert min(written.values()) >= 4, written
 
