@@ -54,6 +54,8 @@ CHROMIUM_ARGS = (
     "--disable-dev-shm-usage",
 )
 MAX_CANDIDATES = 5
+#: Seconds a query (count, texts) waits at most for the page to finish parsing its HTML.
+SETTLE_S = 2.0
 T = TypeVar("T")
 Root = Page | FrameLocator | PwLocator
 
@@ -425,8 +427,8 @@ class BrowserSession(Connector):
         """Read from the page: inner text, all texts, an input's value, an attribute or a table.
 
         ``table`` returns the rows of an HTML table as dicts keyed by the header cells, e.g.
-        ``[{"Nummer": "GA-2025-0001", "Status": "Neu"}]``. ``texts`` waits for the first match
-        and returns the texts of all matches.
+        ``[{"Nummer": "GA-2025-0001", "Status": "Neu"}]``. ``texts`` returns the texts of all
+        matches at once, once the page has loaded (:meth:`count`): ``[]`` when none match.
         """
         if get == "text":
             return self._act(
@@ -448,12 +450,50 @@ class BrowserSession(Connector):
             return self._act(
                 spec, "read table", lambda el, ms: el.evaluate(TABLE_JS, timeout=ms), timeout
             )
-
-        def all_texts(loc: PwLocator, ms: float) -> list[str]:
-            loc.first.wait_for(state="attached", timeout=ms)
+        loc, _ = self._matches_now(spec, timeout)
+        try:
             return loc.all_inner_texts()
+        except PlaywrightError as exc:
+            raise ConnectorError(
+                f"read texts of {spec.describe_all()}: {_first_line(exc)}"
+            ) from None
 
-        return self._act(spec, "read texts of", all_texts, timeout)
+    def count(self, spec: LocatorSpec, *, timeout: float | None = None) -> int:
+        """How many elements ``spec`` matches now: 0 is an answer, not a timeout.
+
+        Waits only until the page (and its frames) have loaded their HTML, at most
+        :data:`SETTLE_S` and never past ``timeout``; then counts without waiting for a match.
+        With fallbacks: the count of the first alternative that matches, else 0.
+        """
+        return self._matches_now(spec, timeout)[1]
+
+    def _matches_now(self, spec: LocatorSpec, timeout: float | None) -> tuple[PwLocator, int]:
+        """The first alternative of ``spec`` that matches now and its count (else the primary
+        and 0), once the page has settled."""
+        self._settle(min(self._ms(timeout), SETTLE_S * 1000))
+        alternatives = [spec, *spec.fallbacks]
+        try:
+            for alternative in alternatives:
+                loc = self._build(alternative)
+                found = loc.count()
+                if found:
+                    return loc, found
+        except PlaywrightError as exc:
+            raise ConnectorError(
+                f"cannot count {spec.describe_all()}: {_first_line(exc)}"
+            ) from None
+        return self._build(spec), 0
+
+    def _settle(self, ms: float) -> None:
+        """Wait up to ``ms`` until the page and each frame have parsed their HTML (at once when
+        they have); a page still loading after that is read as it is."""
+        deadline = time.monotonic() + ms / 1000
+        for frame in self.page.frames:
+            left = (deadline - time.monotonic()) * 1000
+            try:
+                frame.wait_for_load_state("domcontentloaded", timeout=max(left, 1.0))
+            except PlaywrightError:  # still loading, or detached meanwhile: count what is there
+                continue
 
     def screenshot(
         self, path: Path, *, full_page: bool = True, timeout: float | None = None

@@ -17,16 +17,19 @@ to exit codes and never shows a traceback for them::
     │   └── StepFailed                a step failed; names the step path and the cause
     │       ├── ExpressionError       a template or condition could not be evaluated
     │       ├── AssertionFailed       an ``assert`` step was false
+    │       ├── DeliberateFailure     a ``fail`` step ran (its ``kind``: business or application)
     │       └── HookError             a Python hook raised
     └── EnvironmentProblem            exit 3: Chromium missing, data dir not writable, ...
 
 Messages are complete sentences that say where and what; secret values never appear in them
-(the engine redacts every message before it leaves a run).
+(the engine redacts every message before it leaves a run). Every :class:`StepFailed` has a
+``kind`` (:class:`FailureKind`): ``application`` unless a ``fail`` step said ``business``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -116,8 +119,25 @@ class RunFailed(BotsError):
         super().__init__(message)
 
 
+class FailureKind(StrEnum):
+    """Whose failure it is, for the work queues: retry the case later, or hand it to a person.
+
+    ``application``: the target system or the bot misbehaved (a page did not load, an element
+    is missing); another attempt may succeed. ``business``: the case itself cannot be done as
+    it is (data missing, a rule refuses it); another attempt gives the same answer.
+    """
+
+    BUSINESS = "business"
+    APPLICATION = "application"
+
+
 class StepFailed(RunFailed):
-    """A step failed; ``step_path`` says which one (e.g. ``steps[3].for_each[1]``)."""
+    """A step failed; ``step_path`` says which one (e.g. ``steps[3].for_each[1]``).
+
+    ``kind`` is :attr:`FailureKind.APPLICATION` for every failure but a ``fail`` step's.
+    """
+
+    kind: FailureKind = FailureKind.APPLICATION
 
     def __init__(self, step_path: str, message: str) -> None:
         self.step_path = step_path
@@ -131,6 +151,18 @@ class ExpressionError(StepFailed):
 
 class AssertionFailed(StepFailed):
     """An ``assert`` step evaluated to false."""
+
+
+class DeliberateFailure(StepFailed):
+    """A ``fail`` step ran: the bot ends the run (or its ``try``) on purpose.
+
+    Example: ``DeliberateFailure("steps[4]", "GA-7: keine Gewerbedaten", FailureKind.BUSINESS)``;
+    ``reason`` is the step's rendered message, ``kind`` says whose failure it is.
+    """
+
+    def __init__(self, step_path: str, message: str, kind: FailureKind) -> None:
+        super().__init__(step_path, message)
+        self.kind = kind
 
 
 class HookError(StepFailed):

@@ -128,7 +128,7 @@ def test_validate_lists_every_problem_of_broken_bots_with_positions(tmp_path: Pa
         assert found, f"no {fragment!r} problem at line {line} in:\n{result.stderr}"
         return found[0]
 
-    line_for("expected a number", 11)  # wrong type
+    line_for("steps[0].timeout: expected a number, got the string 'soon'", 11)  # wrong type
     line_for("fachverfahren_password", 13)  # undeclared secret
     line_for("klick", 14)  # unknown step kind
     line_for("limit_typo", 16)  # undeclared variable

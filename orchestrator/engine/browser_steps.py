@@ -3,7 +3,9 @@
 Each function renders its templates, converts the locator to a
 :class:`~connectors.base.LocatorSpec` and calls :class:`~connectors.browser.BrowserSession`
 with the step's timeout. Connector errors propagate; the interpreter turns them into
-:class:`~orchestrator.errors.StepFailed` naming the step.
+:class:`~orchestrator.errors.StepFailed` naming the step. Two answer instead of failing: an
+optional ``wait_for`` (with ``into``) stores whether its condition came true in time, and
+``extract`` with ``get: count`` stores how many elements match now (0 included).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from connectors.base import ConnectorTimeout, ElementNotFound
 from orchestrator.engine.secrets import reveal
 from orchestrator.results import ArtifactKind
 
@@ -56,17 +59,32 @@ def _press(it: Interpreter, step: Any, path: str) -> None:
 def _wait_for(it: Interpreter, step: Any, path: str) -> None:
     condition = step.wait_for
     timeout = it.timeout(step)
-    if condition.element is not None:
-        it.browser.wait_for_element(it.locator(condition.element), condition.state, timeout=timeout)
-    elif condition.url is not None:
-        it.browser.wait_for_url(it.text(condition.url), timeout=timeout)
-    else:
-        it.browser.wait_for_text(it.text(condition.text), timeout=timeout)
+    try:
+        if condition.element is not None:
+            it.browser.wait_for_element(
+                it.locator(condition.element), condition.state, timeout=timeout
+            )
+        elif condition.url is not None:
+            it.browser.wait_for_url(it.text(condition.url), timeout=timeout)
+        else:
+            it.browser.wait_for_text(it.text(condition.text), timeout=timeout)
+    except (ConnectorTimeout, ElementNotFound):
+        # Out of time: an optional wait answers False, unless the run's own time is up.
+        if step.into is None or it.remaining() <= 0:
+            raise
+        it.vars[step.into] = False
+        return
+    if step.into is not None:
+        it.vars[step.into] = True
 
 
 def _extract(it: Interpreter, step: Any, path: str) -> None:
+    spec, timeout = it.locator(step.extract), it.timeout(step)
+    if step.get == "count":
+        it.vars[step.into] = it.browser.count(spec, timeout=timeout)
+        return
     it.vars[step.into] = it.browser.extract(
-        it.locator(step.extract), step.get, attribute=step.attribute, timeout=it.timeout(step)
+        spec, step.get, attribute=step.attribute, timeout=timeout
     )
 
 

@@ -1,7 +1,7 @@
 """The control-flow step kinds and hook calls: one function per kind.
 
-``set``, ``if``, ``for_each``, ``retry``, ``try``, ``assert``, ``pause``, ``call`` and
-``include``. Nested steps run through :meth:`Interpreter.run` with their path prefix, e.g.
+``set``, ``if``, ``for_each``, ``retry``, ``try``, ``assert``, ``fail``, ``pause``, ``call``
+and ``include``. Nested steps run through :meth:`Interpreter.run` with their path prefix, e.g.
 ``steps[2].do``; variables a block introduces (``as``, ``error``, ``include``'s ``with``) are
 restored when it ends. A ``try`` whose ``on_error`` completes and a ``retry`` whose later attempt
 succeeds end the failure chain that started inside them (:meth:`Interpreter.recovered`).
@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.engine.secrets import reveal
-from orchestrator.errors import AssertionFailed, ExpressionError, StepFailed
+from orchestrator.errors import AssertionFailed, DeliberateFailure, ExpressionError, StepFailed
 
 if TYPE_CHECKING:
     from orchestrator.engine.interpreter import Handler, Interpreter
@@ -55,6 +55,8 @@ def _retry(it: Interpreter, step: Any, path: str) -> None:
         last = attempt == step.attempts
         try:
             with it.recovering(not last):
+                if attempt > 1 and step.before_retry:  # part of the attempt: may fail it
+                    it.run(step.before_retry, f"{path}.before_retry")
                 it.run(step.retry, f"{path}.retry")
             it.recovered(mark)
             return
@@ -94,6 +96,14 @@ def _assert(it: Interpreter, step: Any, path: str) -> None:
     if not it.condition(step.assert_, path):
         message = it.text(step.message) if step.message else f"assertion failed: {step.assert_}"
         raise AssertionFailed(path, message)
+
+
+def _fail(it: Interpreter, step: Any, path: str) -> None:
+    message = it.text(step.fail)
+    it.ctx.log.warning(
+        "fail step reached", step=path, kind=str(step.kind), message=it.redactor.redact(message)
+    )
+    raise DeliberateFailure(path, message, step.kind)
 
 
 def _pause(it: Interpreter, step: Any, path: str) -> None:
@@ -136,6 +146,7 @@ FLOW_HANDLERS: dict[str, Handler] = {
     "retry": _retry,
     "try": _try,
     "assert": _assert,
+    "fail": _fail,
     "pause": _pause,
     "call": _call,
     "include": _include,

@@ -3,7 +3,13 @@
 pydantic says ``literal_error ('steps', 1, 'click', 'click', 'role') Input should be 'alert',
 'alertdialog', ...``; a bot author should read::
 
-    bots/x/bot.yaml:7:15: 'buton' is not an ARIA role (did you mean 'button'?)
+    bots/x/bot.yaml:7:15: steps[1].click.role: 'buton' is not an ARIA role (did you mean 'button'?)
+
+Each message starts with the offending field as a dotted path from the top of its file
+(``version``, ``steps[3].do[0].for_each``, ``parameters.max.type``), written like the step
+paths of a run. Messages that name their key themselves (``unknown key 'valeu' in fill step``,
+``missing key 'value' in fill step``, ``unknown step kind 'clik'``) go without it, so that
+no key is named twice.
 
 The discriminated step union adds the step's kind to the error path right after the list index
 (``('steps', 1, 'click', ...)``: the first ``'click'`` is the union's tag); it is dropped before
@@ -13,6 +19,7 @@ the path is looked up in the YAML document.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Iterable, Sequence
@@ -23,7 +30,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from orchestrator.errors import Problem
-from orchestrator.model.bot import BotDefinition, Owner, Parameter, SubFlow
+from orchestrator.model.bot import BotDefinition, Execution, Owner, Parameter, Retries, SubFlow
 from orchestrator.model.locators import Locator
 from orchestrator.model.steps import STEP_KINDS, StepBase, WaitCondition
 from orchestrator.model.yaml_loader import Loc, YamlDocument
@@ -46,9 +53,10 @@ _EXPECTED = {
     "dict": "a mapping",
     "model": "a mapping",
     "model_attributes": "a mapping",
+    "int_from_float": "a whole number",
 }
 _PATTERN_HINTS = {
-    "id": "is not a valid id: use lower-case letters, digits and dashes, e.g. 'gewerbe-melden'",
+    "id": "is not valid: use lower-case letters, digits and dashes, e.g. 'gewerbe-melden'",
     "version": "is not a semantic version like '1.2.0'",
     "into": "is not a valid variable name (letters, digits, _; not starting with a digit)",
     "as": "is not a valid variable name (letters, digits, _; not starting with a digit)",
@@ -86,16 +94,44 @@ def yaml_type(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
     names = {int: "integer", float: "number", str: "string", list: "list", dict: "mapping"}
-    return next((n for t, n in names.items() if isinstance(value, t)), type(value).__name__)
+    return next((n for t, n in names.items() if isinstance(value, t)), "value")
 
 
 def describe_value(value: Any) -> str:
-    """``string 'abc'``, ``integer 3``, ``mapping``: a value's type, and the value if short."""
+    """A value as a YAML author wrote it: ``the string 'abc'``, ``the integer 3``, ``a list``.
+
+    Lists and mappings are named by their type only, a short scalar with its value, an empty
+    value (YAML's null: a key with nothing after it) as ``an empty value``.
+    """
+    if value is None:
+        return "an empty value"
     kind = yaml_type(value)
-    if isinstance(value, dict | list) or value is None:
-        return kind
+    if isinstance(value, dict | list):
+        return f"a {kind}"
     shown = str(value).lower() if isinstance(value, bool) else repr(value)
-    return f"{kind} {shown}" if len(shown) <= 40 else kind
+    if len(shown) <= 40:
+        return f"the {kind} {shown}"
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def field_path(loc: Loc) -> str:
+    """A YAML path as a bot author reads it: ``steps[2].click.role``, ``parameters.max``.
+
+    List items get their 0-based index (as the step paths of a run do); keys that are not
+    plain names are quoted: ``parameters['max cases']``. The document itself is ``''``.
+    """
+    text = ""
+    for part in loc:
+        if isinstance(part, int) and not isinstance(part, bool):
+            text += f"[{part}]"
+        elif isinstance(part, str) and _PLAIN_KEY.match(part):
+            text += f".{part}" if text else part
+        else:
+            text += f"[{part!r}]"
+    return text
 
 
 @dataclass
@@ -174,6 +210,8 @@ def _where(owner: type[BaseModel] | None) -> str:
         Parameter: "parameter",
         BotDefinition: "bot definition",
         SubFlow: "sub-flow",
+        Execution: "execution",
+        Retries: "execution.retries",
     }
     return names.get(owner, owner.__name__)
 
@@ -183,7 +221,10 @@ def _keys(owner: type[BaseModel]) -> list[str]:
 
 
 def error_problem(root: type[BaseModel], doc: YamlDocument, err: ErrorDetails) -> Problem:
-    """One pydantic error as a Problem at the offending node of ``doc``."""
+    """One pydantic error as a Problem at the offending node of ``doc``.
+
+    Example: ``steps[3].for_each: expected a string, got a list``.
+    """
     target = _resolve(root, err["loc"])
     kind, value = err["type"], err.get("input")
     field = target.field or ""
@@ -196,26 +237,45 @@ def error_problem(root: type[BaseModel], doc: YamlDocument, err: ErrorDetails) -
         return doc.problem(target.loc, msg, at_key=True)
     if kind == "missing":
         return doc.problem(target.loc, f"missing key {field!r} in {_where(target.owner)}")
+    return doc.problem(target.loc, _at(target.loc, _field_message(target, kind, value, err)))
+
+
+def _field_message(target: _Target, kind: str, value: Any, err: ErrorDetails) -> str:
+    """What is wrong with the value at ``target``, without naming the field."""
     if kind == "literal_error":
-        return doc.problem(target.loc, _literal_message(target, value))
+        return _literal_message(target, value)
     if kind == "string_pattern_mismatch":
-        hint = _PATTERN_HINTS.get(field, f"does not match the pattern {err['ctx']['pattern']}")
-        return doc.problem(target.loc, f"{value!r} {hint}")
+        pattern = err.get("ctx", {}).get("pattern", "")
+        hint = _PATTERN_HINTS.get(target.field or "", f"does not match the pattern {pattern}")
+        return f"{value!r} {hint}"
     if kind in ("model_type", "model_attributes_type") and target.annotation is Locator:
         got = describe_value(value)
-        msg = f"expected a locator such as {{role: button, name: Speichern}}, got {got}"
-        return doc.problem(target.loc, msg)
+        return f"expected a locator such as {{role: button, name: Speichern}}, got {got}"
+    if kind in ("too_short", "string_too_short"):
+        return "must not be empty"
     base = kind.removesuffix("_type").removesuffix("_parsing")
-    if base in _EXPECTED and kind != base:
-        return doc.problem(target.loc, f"expected {_EXPECTED[base]}, got {describe_value(value)}")
-    if kind == "too_short":
-        return doc.problem(target.loc, f"{field!r} must not be empty")
+    if base in _EXPECTED and (kind != base or kind == "int_from_float"):
+        return f"expected {_EXPECTED[base]}, got {describe_value(value)}"
     if kind in ("value_error", "assertion_error"):
-        msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        return doc.problem(target.loc, msg)
-    msg = err["msg"].replace("Input should be", "must be")
-    subject = f"{field!r} " if field and not msg.startswith(field) else ""
-    return doc.problem(target.loc, f"{subject}{msg}, got {describe_value(value)}")
+        return err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return f"{err['msg'].replace('Input should be', 'must be')}, got {describe_value(value)}"
+
+
+def _at(loc: Loc, message: str) -> str:
+    """``message`` prefixed with the field it is about: ``steps[3].for_each: ...``.
+
+    A message that starts with the field's own name (``wait_for needs exactly one of ...``)
+    loses that name, so that the field is named once.
+    """
+    path = field_path(loc)
+    if not path:
+        return message
+    last = str(loc[-1])
+    for lead in (f"{last} ", f"`{last}` ", f"{last!r} "):
+        if message.startswith(lead):
+            message = message.removeprefix(lead)
+            break
+    return f"{path}: {message}"
 
 
 def _literal_message(target: _Target, value: Any) -> str:
@@ -224,7 +284,7 @@ def _literal_message(target: _Target, value: Any) -> str:
     if target.owner is Locator and target.field == "role":
         return f"{shown} is not an ARIA role{did_you_mean(value, choices)}"
     listed = ", ".join(str(c) for c in choices)
-    return f"{shown} is not a valid {target.field} (one of: {listed}){did_you_mean(value, choices)}"
+    return f"{shown} is not one of: {listed}{did_you_mean(value, choices)}"
 
 
 def _is_literal(tp: Any) -> bool:
@@ -237,13 +297,13 @@ def _step_kind_problem(doc: YamlDocument, loc: Loc) -> Problem:
     kinds_list = ", ".join(STEP_KINDS)
     if not isinstance(step, dict):
         return doc.problem(
-            loc, f"a step must be a mapping with one kind key such as 'click: ...', "
-            f"got {describe_value(step)}",
+            loc, _at(loc, f"a step must be a mapping with one kind key such as 'click: ...', "
+            f"got {describe_value(step)}"),
         )  # fmt: skip
     found = [k for k in step if k in STEP_KINDS]
     if len(found) > 1:
         return doc.problem(
-            loc, f"a step needs exactly one kind key, found several: {', '.join(found)}"
+            loc, _at(loc, f"a step needs exactly one kind key, found several: {', '.join(found)}")
         )
     unknown = [k for k in step if k not in ALL_STEP_KEYS]
     if unknown:
@@ -255,4 +315,6 @@ def _step_kind_problem(doc: YamlDocument, loc: Loc) -> Problem:
             at_key=True,
         )
     keys = ", ".join(str(k) for k in step) or "none"
-    return doc.problem(loc, f"a step needs one kind key (one of: {kinds_list}); found only: {keys}")
+    return doc.problem(
+        loc, _at(loc, f"a step needs one kind key (one of: {kinds_list}); found only: {keys}")
+    )

@@ -11,7 +11,9 @@ holding its main argument; sibling keys are its options::
         - click: {role: link, name: "{{ vorgang.Nummer }}"}
 
 String values are Jinja templates (see :mod:`orchestrator.engine.expressions`); conditions
-(``if``, ``when``, ``assert``) are bare expressions or ``{{ ... }}``.
+(``if``, ``when``, ``assert``) are bare expressions or ``{{ ... }}``. ``into`` names the variable
+a step's answer goes to; only steps that answer something have it (``extract``, ``wait_for``,
+``download``, ``call``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,11 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from orchestrator.errors import FailureKind
 from orchestrator.model.locators import Locator
+
+#: A variable name, as ``into`` and ``as`` take it.
+VARIABLE = r"^[A-Za-z_]\w*$"
 
 
 class StepBase(BaseModel):
@@ -122,10 +128,24 @@ class WaitCondition(BaseModel):
 
 
 class WaitForStep(StepBase):
-    """Wait until a condition holds (up to the step timeout)."""
+    """Wait until a condition holds (up to the step timeout).
+
+    With ``into`` the wait is optional: it stores whether the condition came true in time
+    (True/False) instead of failing, for "wait up to N s for it, else go on"::
+
+        - wait_for: {element: {role: dialog, name: Hinweis}}
+          timeout: 3
+          into: hinweis_da
+    """
 
     KIND: ClassVar[str] = "wait_for"
     wait_for: WaitCondition = Field(description="The condition to wait for.")
+    into: str | None = Field(
+        None,
+        description="Make the wait optional: this variable becomes true when the condition "
+        "held within the timeout, false when not (instead of the step failing).",
+        pattern=VARIABLE,
+    )
 
 
 class PauseStep(StepBase):
@@ -140,14 +160,16 @@ class ExtractStep(StepBase):
 
     KIND: ClassVar[str] = "extract"
     extract: Locator = Field(description="The element to read.")
-    get: Literal["text", "texts", "value", "attribute", "table"] = Field(
+    get: Literal["text", "texts", "count", "value", "attribute", "table"] = Field(
         "text",
-        description="text: inner text; texts: list of texts of all matches; value: an input's "
-        "value; attribute: the attribute named by `attribute`; table: an HTML table as a list of "
-        "rows keyed by column header.",
+        description="text: inner text; texts: list of texts of all matches ([] when none); "
+        "count: number of matches (0 when none); value: an input's value; attribute: the "
+        "attribute named by `attribute`; table: an HTML table as a list of rows keyed by column "
+        "header. texts and count answer at once, once the page has loaded: they do not wait "
+        "for a match.",
     )
     attribute: str | None = Field(None, description="Attribute name (with get: attribute).")
-    into: str = Field(description="Variable receiving the value.", pattern=r"^[A-Za-z_]\w*$")
+    into: str = Field(description="Variable receiving the value.", pattern=VARIABLE)
 
     @model_validator(mode="after")
     def _attribute_given(self) -> ExtractStep:
@@ -162,6 +184,21 @@ class AssertStep(StepBase):
     KIND: ClassVar[str] = "assert"
     assert_: str = Field(alias="assert", description="Condition that must be true.")
     message: str | None = Field(None, description="Message when it is false (template).")
+
+
+class FailStep(StepBase):
+    """Fail the run (or the enclosing try/retry) on purpose, with a message and a kind."""
+
+    KIND: ClassVar[str] = "fail"
+    fail: str = Field(
+        description="The error message (template), e.g. '{{ vorgang.Nummer }}: keine Gewerbedaten'."
+    )
+    kind: FailureKind = Field(
+        FailureKind.APPLICATION,
+        description="business: the case cannot be done as it is (another attempt gives the same "
+        "answer); application: the target system or the bot misbehaved (another attempt may "
+        "succeed).",
+    )
 
 
 class ScreenshotStep(StepBase):
@@ -181,7 +218,7 @@ class DownloadStep(StepBase):
     download: Locator = Field(description="The element whose click starts the download.")
     save_as: str | None = Field(None, description="File name (template); default: suggested.")
     into: str | None = Field(
-        None, description="Variable receiving the saved file's path.", pattern=r"^[A-Za-z_]\w*$"
+        None, description="Variable receiving the saved file's path.", pattern=VARIABLE
     )
 
 
@@ -225,7 +262,7 @@ class ForEachStep(StepBase):
         "item",
         alias="as",
         description="Variable holding the current item.",
-        pattern=r"^[A-Za-z_]\w*$",
+        pattern=VARIABLE,
     )
     do: list[Step] = Field(min_length=1, description="Steps run for every item.")
 
@@ -234,7 +271,13 @@ class ForEachStep(StepBase):
 
 
 class RetryStep(StepBase):
-    """Run a block again when it fails, with growing pauses between attempts."""
+    """Run a block again when it fails, with growing pauses between attempts.
+
+    ``before_retry`` steps run before every attempt but the first (e.g. log in again)::
+
+        - retry: [{click: {role: button, name: Speichern}}]
+          before_retry: [{include: flows/login.yaml}]
+    """
 
     KIND: ClassVar[str] = "retry"
     retry: list[Step] = Field(min_length=1, description="The steps to retry as one block.")
@@ -242,9 +285,14 @@ class RetryStep(StepBase):
     backoff: float = Field(
         1.0, ge=0, description="Seconds before the second attempt; doubled for each further one."
     )
+    before_retry: list[Step] = Field(
+        default_factory=list,
+        description="Steps run before each further attempt, not before the first (e.g. log in "
+        "again); they belong to the attempt: when they fail, the attempt failed.",
+    )
 
     def children(self) -> list[tuple[str, list[Step]]]:
-        return [("retry", self.retry)]
+        return [("retry", self.retry), ("before_retry", self.before_retry)]
 
 
 class TryStep(StepBase):
@@ -273,7 +321,7 @@ class CallStep(StepBase):
         default_factory=dict, alias="with", description="Keyword arguments (templates)."
     )
     into: str | None = Field(
-        None, description="Variable receiving the return value.", pattern=r"^[A-Za-z_]\w*$"
+        None, description="Variable receiving the return value.", pattern=VARIABLE
     )
 
 
@@ -289,8 +337,8 @@ class IncludeStep(StepBase):
 
 STEP_TYPES: tuple[type[StepBase], ...] = (
     GotoStep, ClickStep, FillStep, SelectStep, CheckStep, UncheckStep, PressStep, WaitForStep,
-    PauseStep, ExtractStep, AssertStep, ScreenshotStep, DownloadStep, UploadStep, SetStep,
-    IfStep, ForEachStep, RetryStep, TryStep, CallStep, IncludeStep,
+    PauseStep, ExtractStep, AssertStep, FailStep, ScreenshotStep, DownloadStep, UploadStep,
+    SetStep, IfStep, ForEachStep, RetryStep, TryStep, CallStep, IncludeStep,
 )  # fmt: skip
 
 #: kind key -> step class
@@ -319,6 +367,7 @@ Step = Annotated[
     | Annotated[PauseStep, Tag("pause")]
     | Annotated[ExtractStep, Tag("extract")]
     | Annotated[AssertStep, Tag("assert")]
+    | Annotated[FailStep, Tag("fail")]
     | Annotated[ScreenshotStep, Tag("screenshot")]
     | Annotated[DownloadStep, Tag("download")]
     | Annotated[UploadStep, Tag("upload")]

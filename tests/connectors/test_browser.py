@@ -168,6 +168,39 @@ def test_screenshot_and_html(browser: BrowserSession, tmp_path: Path) -> None:
     assert "<h1>Locators</h1>" in browser.html()
 
 
+def test_count_answers_at_once_and_zero_is_an_answer(browser: BrowserSession) -> None:
+    started = time.monotonic()
+    assert browser.count(LocatorSpec(css="#nirgends"), timeout=30) == 0
+    assert browser.extract(LocatorSpec(role="row", name="GA-9"), "texts", timeout=30) == []
+    assert time.monotonic() - started < 10  # a hang guard only: waiting would take 30 s
+    assert browser.count(LocatorSpec(css="p.note")) == 2
+    assert browser.count(LocatorSpec(role="row")) == 3  # header row and two rows
+    assert browser.count(LocatorSpec(css="#inner", frame="#frm")) == 1
+    assert browser.count(LocatorSpec(css="#inner", frame="#kein-rahmen")) == 0
+
+
+def test_count_and_texts_take_the_first_alternative_that_matches(
+    browser: BrowserSession,
+) -> None:
+    spec = LocatorSpec(
+        css="#nirgends", fallbacks=(LocatorSpec(css="p.note"), LocatorSpec(css="button"))
+    )
+    assert browser.count(spec) == 2
+    assert browser.extract(spec, "texts") == ["Hinweis eins", "Hinweis zwei"]
+    nothing = LocatorSpec(css="#nirgends", fallbacks=(LocatorSpec(css="#auch-nicht"),))
+    assert browser.count(nothing) == 0
+    assert browser.extract(nothing, "texts") == []
+
+
+def test_count_waits_for_a_page_still_loading_only_briefly(
+    browser: BrowserSession, site: Site
+) -> None:
+    browser.goto(f"{site.base_url}/hang", wait_until="commit")
+    started = time.monotonic()
+    assert browser.count(LocatorSpec(css="h1"), timeout=30) == 1  # read as it is
+    assert time.monotonic() - started < 10  # a hang guard only: the page never loads
+
+
 def test_http_errors_and_unreachable_hosts_are_navigation_errors(
     browser_session: BrowserSession, site: Site
 ) -> None:

@@ -137,6 +137,7 @@ def test_every_step_kind_once(
         {"click": {"role": "link", "name": "Weiter"}},
         {"wait_for": {"url": "**/second"}},
         {"wait_for": {"text": "Zweite Seite"}},
+        {"try": [{"fail": "absichtlich", "kind": "business"}], "on_error": []},
     ]  # fmt: skip
     bot = make_bot(
         steps,
@@ -150,7 +151,7 @@ def test_every_step_kind_once(
     assert Path(download.path).read_text().startswith("Nummer;Status")
     assert download.path.startswith(str(settings.runs_dir / str(record.id)))
     recovered = [s.path for s in record.steps if s.status == StepStatus.RECOVERED]
-    assert recovered == ["steps[15].retry[0].try[0]"]
+    assert recovered == ["steps[15].retry[0].try[0]", "steps[20].try[0]"]
     _assert_hashes_match(record)
 
 

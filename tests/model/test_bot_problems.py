@@ -73,7 +73,7 @@ def test_unknown_step_kind_lists_the_kinds(write_bot: WriteBot, problems_of: Pro
 def test_step_with_two_kind_keys_names_them(write_bot: WriteBot, problems_of: Problems) -> None:
     bot = write_bot("demo", "steps:\n  - click: {text: OK}\n    goto: http://x\n")
     assert problems_of(bot) == [
-        "demo/bot.yaml:6:5: a step needs exactly one kind key, found several: click, goto"
+        "demo/bot.yaml:6:5: steps[0]: a step needs exactly one kind key, found several: click, goto"
     ]
 
 
@@ -91,9 +91,127 @@ def test_wrong_type_says_what_was_expected_and_found(
         """,
     )
     assert problems_of(bot) == [
-        "demo/bot.yaml:5:17: expected a string, got integer 42",
-        "demo/bot.yaml:7:19: expected a string, got integer 12",
-        "demo/bot.yaml:9:14: expected a number, got string 'lange'",
+        "demo/bot.yaml:5:17: tags[1]: expected a string, got the integer 42",
+        "demo/bot.yaml:7:19: steps[0].click.text: expected a string, got the integer 12",
+        "demo/bot.yaml:9:14: steps[1].timeout: expected a number, got the string 'lange'",
+    ]
+
+
+def test_a_top_level_field_is_named_with_its_problem(
+    write_bot: WriteBot, problems_of: Problems
+) -> None:
+    bot = write_bot(
+        "demo",
+        """\
+        id: demo
+        name: Demo
+        version: [1, 0]
+        owner: {city: Gießen, fachamt: Ordnungsamt}
+        tags: gewerbe
+        steps:
+          - goto: http://x
+        """,
+        header=False,
+    )
+    assert problems_of(bot) == [
+        "demo/bot.yaml:3:10: version: expected a string, got a list",
+        "demo/bot.yaml:5:7: tags: expected a list, got the string 'gewerbe'",
+    ]
+
+
+def test_a_nested_step_field_is_named_by_its_path_through_the_blocks(
+    write_bot: WriteBot, problems_of: Problems
+) -> None:
+    bot = write_bot(
+        "demo",
+        """\
+        steps:
+          - goto: http://x
+          - try:
+              - for_each: ["a", "b"]
+                do:
+                  - goto: http://x
+            on_error:
+              - retry:
+                  - extract: {css: "#n"}
+                    into: 1x
+        finally:
+          - goto: {url: http://x}
+        """,
+    )
+    assert problems_of(bot) == [
+        "demo/bot.yaml:8:19: steps[1].try[0].for_each: expected a string, got a list",
+        "demo/bot.yaml:14:19: steps[1].on_error[0].retry[0].into: '1x' is not a valid variable "
+        "name (letters, digits, _; not starting with a digit)",
+        "demo/bot.yaml:16:11: finally[0].goto: expected a string, got a mapping",
+    ]
+
+
+def test_a_locator_field_is_named_below_its_step(
+    write_bot: WriteBot, problems_of: Problems
+) -> None:
+    bot = write_bot(
+        "demo",
+        """\
+        steps:
+          - wait_for: {element: {role: buton}}
+          - click: {text: OK, fallbacks: [{css: [a]}]}
+          - wait_for: {url: "**/ok", text: OK}
+        """,
+    )
+    assert problems_of(bot) == [
+        "demo/bot.yaml:6:32: steps[0].wait_for.element.role: 'buton' is not an ARIA role "
+        "(did you mean 'button'?)",
+        "demo/bot.yaml:7:41: steps[1].click.fallbacks[0].css: expected a string, got a list",
+        "demo/bot.yaml:8:15: steps[2].wait_for: needs exactly one of element, url, text",
+    ]
+
+
+def test_execution_and_parameter_fields_are_named_by_their_path(
+    write_bot: WriteBot, problems_of: Problems
+) -> None:
+    bot = write_bot(
+        "demo",
+        """\
+        parameters:
+          max: {type: integer, default: viele}
+        execution:
+          labels: {browser: true}
+          retries: {attempts: 0}
+        steps:
+          - goto: http://x
+        """,
+    )
+    assert problems_of(bot) == [
+        "demo/bot.yaml:6:8: parameters.max: default 'viele' is not of type integer",
+        "demo/bot.yaml:8:11: execution.labels: expected a list, got a mapping",
+        "demo/bot.yaml:9:23: execution.retries.attempts: must be greater than or equal to 1, "
+        "got the integer 0",
+    ]
+
+
+def test_a_sub_flow_field_is_named_from_the_top_of_the_sub_flow(
+    write_bot: WriteBot, problems_of: Problems
+) -> None:
+    bot = write_bot(
+        "demo",
+        "steps:\n  - include: flows/login.yaml\n",
+        files={
+            "flows/login.yaml": """\
+            inputs: [user]
+            steps:
+              - if: "1 > 0"
+                then:
+                  - fill: {label: Name}
+                    value: x
+                    timeout: bald
+            """
+        },
+    )
+    assert problems_of(bot) == [
+        "demo/flows/login.yaml:1:9: inputs: expected a mapping, got a list",
+        "demo/flows/login.yaml:7:18: steps[0].then[0].timeout: expected a number, "
+        "got the string 'bald'",
     ]
 
 
@@ -108,11 +226,12 @@ def test_locator_problems_are_translated(write_bot: WriteBot, problems_of: Probl
         """,
     )
     assert problems_of(bot) == [
-        "demo/bot.yaml:6:19: 'buton' is not an ARIA role (did you mean 'button'?)",
-        "demo/bot.yaml:7:12: a locator needs exactly one of test_id, role, label, placeholder, "
-        "text, css, xpath (found: label, css)",
-        "demo/bot.yaml:8:12: expected a locator such as {role: button, name: Speichern}, "
-        "got string 'Speichern'",
+        "demo/bot.yaml:6:19: steps[0].click.role: 'buton' is not an ARIA role "
+        "(did you mean 'button'?)",
+        "demo/bot.yaml:7:12: steps[1].click: a locator needs exactly one of test_id, role, "
+        "label, placeholder, text, css, xpath (found: label, css)",
+        "demo/bot.yaml:8:12: steps[2].click: expected a locator such as "
+        "{role: button, name: Speichern}, got the string 'Speichern'",
     ]
 
 
@@ -134,11 +253,12 @@ def test_errors_in_nested_blocks_point_into_them(
         """,
     )
     assert problems_of(bot) == [
-        "demo/bot.yaml:9:21: 'lod' is not a valid wait_until (one of: load, domcontentloaded, "
-        "networkidle, commit) (did you mean 'load'?)",
+        "demo/bot.yaml:9:21: steps[0].then[0].wait_until: 'lod' is not one of: load, "
+        "domcontentloaded, networkidle, commit (did you mean 'load'?)",
         "demo/bot.yaml:13:13: warning: pause waits a fixed time; prefer wait_for, which waits "
         "only as long as needed",
-        "demo/bot.yaml:13:20: 'pause' must be greater than 0, got integer 0",
+        "demo/bot.yaml:13:20: steps[0].else[0].do[0].pause: must be greater than 0, "
+        "got the integer 0",
     ]
 
 
@@ -192,19 +312,19 @@ def test_bad_metadata_is_reported_at_its_values(write_bot: WriteBot, problems_of
         header=False,
     )
     assert problems_of(bot) == [
-        "Demo/bot.yaml:1:5: 'Demo Bot' is not a valid id: use lower-case letters, digits and "
+        "Demo/bot.yaml:1:5: id: 'Demo Bot' is not valid: use lower-case letters, digits and "
         "dashes, e.g. 'gewerbe-melden'",
         "Demo/bot.yaml:1:5: warning: bot id 'Demo Bot' differs from its directory name 'Demo'",
-        "Demo/bot.yaml:3:10: '1.0' is not a semantic version like '1.2.0'",
+        "Demo/bot.yaml:3:10: version: '1.0' is not a semantic version like '1.2.0'",
         "Demo/bot.yaml:4:8: missing key 'fachamt' in owner",
-        "Demo/bot.yaml:6:15: 'int' is not a valid type (one of: string, integer, number, "
-        "boolean, list, date) (did you mean 'integer'?)",
+        "Demo/bot.yaml:6:15: parameters.max.type: 'int' is not one of: string, integer, "
+        "number, boolean, list, date (did you mean 'integer'?)",
     ]
 
 
 def test_an_empty_file_says_what_a_bot_needs(write_bot: WriteBot, problems_of: Problems) -> None:
     bot = write_bot("demo", "", header=False)
-    assert problems_of(bot) == ["demo/bot.yaml:1:1: expected a mapping, got null"]
+    assert problems_of(bot) == ["demo/bot.yaml:1:1: expected a mapping, got an empty value"]
 
 
 def test_warnings_alone_do_not_fail_validation(write_bot: WriteBot) -> None:
