@@ -19,6 +19,7 @@ import typer
 
 from orchestrator import errors
 from orchestrator.errors import BotsError
+from orchestrator.results import iso_or_none as iso
 from orchestrator.settings import Settings, load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_ENVIRONMENT, EXIT_INTERNAL = 0, 1, 2, 3, 70
@@ -355,8 +356,8 @@ def show(
     _echo(f"run {record.id}: {record.bot} {record.version} ({record.digest[:12]})")
     _echo(f"  status:     {record.status}")
     _echo(f"  tenant:     {record.tenant}   trigger: {record.trigger}")
-    _echo(f"  created:    {_iso(record.created_at)}")
-    _echo(f"  started:    {_iso(record.started_at)}   finished: {_iso(record.finished_at)}")
+    _echo(f"  created:    {iso(record.created_at)}")
+    _echo(f"  started:    {iso(record.started_at)}   finished: {iso(record.finished_at)}")
     _echo(
         f"  attempt:    {record.attempt} of {record.max_attempts} "
         f"({record.retries_left} retries left)   robot losses: {record.robot_losses}"
@@ -365,9 +366,9 @@ def show(
     if record.retry_of is not None:
         _echo(f"  retry of:   run {record.retry_of}")
     if record.holder and record.status in ("claimed", "running"):
-        _echo(f"  holder:     {record.holder}   lease until: {_iso(record.lease_expires_at)}")
+        _echo(f"  holder:     {record.holder}   lease until: {iso(record.lease_expires_at)}")
     if record.status == "queued" and record.not_before is not None:
-        _echo(f"  not before: {_iso(record.not_before)}")
+        _echo(f"  not before: {iso(record.not_before)}")
     _echo(f"  parameters: {json.dumps(record.parameters, ensure_ascii=False)}")
     if record.error:
         _echo(f"  error:      {record.error}")
@@ -598,7 +599,7 @@ def robot_list(
     """
     from datetime import UTC, datetime
 
-    from orchestrator.robot import still_alive
+    from orchestrator.robot_identity import still_alive
     from orchestrator.store import open_store
 
     settings = _settings()
@@ -623,10 +624,10 @@ def robot_list(
                 "concurrency": robot.concurrency,
                 "host": robot.host,
                 "pid": robot.pid,
-                "started_at": _iso(robot.started_at),
-                "heartbeat_at": _iso(robot.heartbeat_at),
+                "started_at": iso(robot.started_at),
+                "heartbeat_at": iso(robot.heartbeat_at),
                 "heartbeat_age_s": round(age, 1),
-                "stopped_at": _iso(robot.stopped_at),
+                "stopped_at": iso(robot.stopped_at),
                 "runs": sorted(run for h in holders for run in held.get(h, [])),
             }
         )
@@ -647,10 +648,6 @@ def robot_list(
             f"    labels {','.join(row['labels']) or '-'}  tenants {','.join(row['tenants'])}"
             f"  runs held: {runs}"
         )
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 @robot_app.command("start")

@@ -153,15 +153,15 @@ class RunRecord:
             "error": self.error,
             "error_step": self.error_step,
             "run_dir": self.run_dir,
-            "created_at": _iso(self.created_at),
+            "created_at": iso_or_none(self.created_at),
             "attempt": self.attempt,
             "max_attempts": self.max_attempts,
             "retries_left": self.retries_left,
             "robot_losses": self.robot_losses,
             "holder": self.holder,
-            "lease_expires_at": _iso(self.lease_expires_at),
+            "lease_expires_at": iso_or_none(self.lease_expires_at),
             "retry_of": self.retry_of,
-            "not_before": _iso(self.not_before),
+            "not_before": iso_or_none(self.not_before),
         }
         if with_details:
             data["steps"] = [
@@ -189,5 +189,6 @@ class RunRecord:
         return data
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso_or_none(value: datetime | None) -> str | None:
+    """``value`` in ISO 8601, or None: how records, JSON output and the CLI show times."""
     return value.isoformat() if value is not None else None

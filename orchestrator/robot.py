@@ -31,8 +31,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from orchestrator.engine.runner import run_bot
@@ -40,9 +38,10 @@ from orchestrator.errors import BotsError, InvalidTransition, RobotNameTaken
 from orchestrator.model.loader import LoadedBot, bot_digest, resolve_bot
 from orchestrator.requests import next_attempt, pool_limits
 from orchestrator.results import RunStatus
+from orchestrator.robot_identity import still_alive
 from orchestrator.service_log import service_logger
 from orchestrator.settings import Settings, load_settings
-from orchestrator.store import ClaimedRun, RobotRecord, RunRequest, RunStore, open_store
+from orchestrator.store import ClaimedRun, RunRequest, RunStore, open_store
 
 # The engine stops a run at its timeout between steps; a step that hangs (a hook that never
 # returns) gets this much longer before the robot ends the run as timed out itself.
@@ -51,7 +50,6 @@ BOT_RECHECK_S = 1.0
 # Names of the robots running in this process: two Robot objects under one name share a pid.
 _LIVE_NAMES: set[str] = set()
 _LIVE_LOCK = threading.Lock()
-PID_REUSE_MARGIN_S = 60.0
 
 
 @dataclass
@@ -449,53 +447,6 @@ class Robot:
             self.store.finish_run(claimed.id, RunStatus.FAILED, error=error, holder=self.instance)
         except InvalidTransition:
             pass
-
-
-def still_alive(previous: RobotRecord, lease_s: float) -> str | None:
-    """Why the process registered as ``previous`` may still be running; None if it is gone.
-
-    Alive means a heartbeat younger than the lease. On this host the process table can say
-    "gone" at once, so a restart after a crash need not wait for the lease: no process has
-    its pid, or that pid is a zombie, or this very process, or a process that started well
-    after the registration (the pid was reused).
-    """
-    if previous.host == socket.gethostname() and (
-        previous.pid == os.getpid() or not _process_running(previous.pid, previous.started_at)
-    ):
-        return None
-    age = (datetime.now(UTC) - previous.heartbeat_at).total_seconds()
-    if age >= lease_s:
-        return None
-    return (
-        f"on host {previous.host}, pid {previous.pid}, instance {previous.instance}, "
-        f"last heartbeat {max(age, 0):.0f} s ago"
-    )
-
-
-def _process_running(pid: int, registered_at: datetime) -> bool:
-    """Whether process ``pid`` runs, is not a zombie, and is older than ``registered_at``."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: it exists
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        fields = stat.read_text().rsplit(")", 1)[1].split()
-        boot = next(
-            float(line.split()[1])
-            for line in Path("/proc/stat").read_text().splitlines()
-            if line.startswith("btime ")
-        )
-    except (OSError, IndexError, StopIteration, ValueError):
-        return True  # no /proc (not Linux): the pid exists, assume it is that process
-    if fields[0] == "Z":
-        return False
-    started = boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
-    # A process that started after the registration cannot be the one that registered; the
-    # margin covers the drift between the boot-time clock and the wall clock.
-    return started <= registered_at.timestamp() + PID_REUSE_MARGIN_S
 
 
 def serve(

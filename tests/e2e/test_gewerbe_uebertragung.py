@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _commands import bots
 
 from orchestrator.settings import load_settings
 from sandbox.seed import seed
@@ -17,19 +15,7 @@ from sandbox.server import running_sandbox
 from sandbox.state import read_state
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-ROOT = Path(__file__).resolve().parents[2]
 CASES = 4
-
-
-def bots(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "import cli; cli.main()", *args],
-        capture_output=True,
-        text=True,
-        cwd="/",
-        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-        timeout=600,
-    )
 
 
 def new_gewerbe(state: dict[str, Any], numbers: set[str]) -> list[dict[str, Any]]:

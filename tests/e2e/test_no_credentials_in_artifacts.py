@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from _commands import bots
 
 from orchestrator.settings import load_settings
 from sandbox.seed import seed
@@ -27,18 +25,6 @@ from sandbox.server import running_sandbox
 from sandbox.sessions import issued_credentials
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def bots(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "import cli; cli.main()", *args],
-        capture_output=True,
-        text=True,
-        cwd="/",
-        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-        timeout=600,
-    )
 
 
 def contents(where: str, data: bytes) -> list[tuple[str, bytes]]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from _tamper import drop_guards
 
 from orchestrator.errors import InputError
 from orchestrator.results import RunStatus
@@ -39,15 +40,6 @@ def history(store: RunStore, new_request: MakeRequest) -> RunStore:
         )
         store.mark_running(run_id, holder="robot-1")
     return store
-
-
-def drop_guards(sql: Sql, database_url: str) -> None:
-    """What an attacker with database access does first: switch off the triggers."""
-    if database_url.startswith("sqlite"):
-        for (name,) in sql("SELECT name FROM sqlite_master WHERE type = 'trigger'"):
-            sql(f'DROP TRIGGER "{name}"')
-    else:
-        sql("ALTER TABLE audit_log DISABLE TRIGGER USER")
 
 
 def test_a_clean_trail_verifies_with_its_count_and_head(history: RunStore) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _tamper import drop_guards
 from typer.testing import CliRunner
 
 from cli import app
@@ -59,15 +60,6 @@ class Trail:
             v=garbage.value,
             seq=seq,
         )
-
-
-def drop_guards(sql: Sql, database_url: str) -> None:
-    """What an attacker with database access does first: switch off the triggers."""
-    if database_url.startswith("sqlite"):
-        for (name,) in sql("SELECT name FROM sqlite_master WHERE type = 'trigger'"):
-            sql(f'DROP TRIGGER "{name}"')
-    else:
-        sql("ALTER TABLE audit_log DISABLE TRIGGER USER")
 
 
 @pytest.fixture

@@ -1,0 +1,67 @@
+"""Whether the process registered under a robot's name still runs.
+
+A robot is a stable name plus an instance per process start (see :mod:`orchestrator.robot`).
+A restart under the name takes over only from a process that is gone; ``bots robot list``
+shows robots alive or gone by the same rule. It needs no engine, so the CLI imports it alone::
+
+    why = still_alive(store.robot("robot-1"), lease_s=30)   # None: gone, take over
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+
+from orchestrator.store import RobotRecord
+
+# A process that started this long after the registration cannot be the one that registered.
+PID_REUSE_MARGIN_S = 60.0
+
+
+def still_alive(previous: RobotRecord, lease_s: float) -> str | None:
+    """Why the process registered as ``previous`` may still be running; None if it is gone.
+
+    Alive means a heartbeat younger than the lease. On this host the process table can say
+    "gone" at once, so a restart after a crash need not wait for the lease: no process has
+    its pid, or that pid is a zombie, or this very process, or a process that started well
+    after the registration (the pid was reused).
+    """
+    if previous.host == socket.gethostname() and (
+        previous.pid == os.getpid() or not _process_running(previous.pid, previous.started_at)
+    ):
+        return None
+    age = (datetime.now(UTC) - previous.heartbeat_at).total_seconds()
+    if age >= lease_s:
+        return None
+    return (
+        f"on host {previous.host}, pid {previous.pid}, instance {previous.instance}, "
+        f"last heartbeat {max(age, 0):.0f} s ago"
+    )
+
+
+def _process_running(pid: int, registered_at: datetime) -> bool:
+    """Whether process ``pid`` runs, is not a zombie, and is older than ``registered_at``."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it exists
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+    except (OSError, IndexError, StopIteration, ValueError):
+        return True  # no /proc (not Linux): the pid exists, assume it is that process
+    if fields[0] == "Z":
+        return False
+    started = boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    # A process that started after the registration cannot be the one that registered; the
+    # margin covers the drift between the boot-time clock and the wall clock.
+    return started <= registered_at.timestamp() + PID_REUSE_MARGIN_S
