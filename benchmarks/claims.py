@@ -1,7 +1,7 @@
 """Claims per second: how fast robots sharing one PostgreSQL empty a queue of no-op runs.
 
 A throw-away PostgreSQL server, 2,000 queued runs of a no-op bot (no labels, ``max_parallel``
-0, no pools: nothing limits the claims), 4 robot processes (``python -m orchestrator.robot
+0, no pools: nothing limits the claims), 4 robot processes (``bots robot start
 --concurrency 8``). The runs are queued with a ``not_before`` a few seconds ahead, so every
 robot has registered and is polling when they become claimable: the clock starts then. Prints
 
@@ -94,8 +94,10 @@ def main(argv: list[str] | None = None) -> None:
                 subprocess.Popen(
                     [
                         sys.executable,
-                        "-m",
-                        "orchestrator.robot",
+                        "-c",
+                        "import cli; cli.main()",
+                        "robot",
+                        "start",
                         "--name",
                         name,
                         "--concurrency",

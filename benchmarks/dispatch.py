@@ -28,6 +28,8 @@ from orchestrator.settings import PROJECT_ROOT
 from orchestrator.store import open_store
 from sandbox.postgres import throwaway_postgres
 
+BOTS = [sys.executable, "-c", "import cli; cli.main()"]  # `bots`, from the checkout
+
 NOOP_BOT = {
     "id": "noop",
     "name": "Nichts tun",
@@ -59,8 +61,8 @@ def measure(seconds: float) -> list[float]:
             "BOTS_LOG_LEVEL": "warning",
         }
         commands = [
-            [sys.executable, "-m", "orchestrator.robot", "--name", "robot-1", "--tenants", "bench"],
-            [sys.executable, "-m", "orchestrator.robot", "--name", "robot-2", "--tenants", "bench"],
+            [*BOTS, "robot", "start", "--name", "robot-1", "--tenants", "bench"],
+            [*BOTS, "robot", "start", "--name", "robot-2", "--tenants", "bench"],
             [sys.executable, "-m", "orchestrator.scheduler"],
         ]
         processes = [

@@ -13,15 +13,24 @@ Connectors know nothing of bots, runs or the orchestrator (dependencies flow
     ├── ElementNotFound            no element matches a locator (nor any of its fallbacks)
     ├── AmbiguousLocator           a locator matches several elements (names the candidates)
     ├── ConnectorTimeout           the element exists but the action did not finish in time
-    └── NavigationError            a page could not be opened (DNS, refused, HTTP layer)
+    ├── NavigationError            a page could not be opened (DNS, refused, HTTP layer)
+    └── BusinessRefusal            the target system refused the case (a business failure:
+                                   another attempt gets the same answer)
+
+Connector *actions* (``use: civento.vorgang_lesen``) get an :class:`ActionContext`: the
+sessions they work on, the bot's target URLs, the time left, a per-run state of their
+connector (e.g. the account to log in again with).
 """
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 
 class ConnectorError(Exception):
@@ -60,6 +69,11 @@ class ConnectorTimeout(ConnectorError):
 
 class NavigationError(ConnectorError):
     """A page could not be opened."""
+
+
+class BusinessRefusal(ConnectorError):
+    """The target system refused the case (e.g. the register rejects a field): another
+    attempt gets the same answer, so the run (or work item) fails as a *business* failure."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +144,12 @@ class Connector(ABC):
 
     name: str = "connector"
 
+    def capture_evidence(self, directory: Path, stem: str) -> dict[str, Path]:
+        """Save what shows the session's state now (a screenshot, the page, the URL) as
+        ``directory/stem.*``; returns kind -> file (kinds: ``screenshot``, ``html``, ``url``,
+        ``log``). Never raises; the default captures nothing."""
+        return {}
+
     @abstractmethod
     def open(self) -> None:
         """Start the session (launch the program, log in, connect)."""
@@ -149,3 +169,46 @@ class Connector(ABC):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+@dataclass
+class ActionContext:
+    """What a connector action gets besides its arguments.
+
+    Args:
+        connector: The action's connector name (``civento``).
+        sessions: The run's sessions; ``sessions.get("browser")`` opens the browser if needed.
+        targets: The bot's target URLs by name (``{"civento": "http://..."}``).
+        state: This connector's state for the run (kept between its actions).
+        log: The run's logger (structlog); messages are redacted.
+        call_timeout: Seconds one call into a session may take (the step's timeout).
+        deadline: ``time.monotonic()`` value when the run's (or block's) time is up.
+        redact: Scrubs secrets from a text (for messages built from page content).
+    """
+
+    connector: str
+    sessions: Any
+    targets: dict[str, str]
+    state: dict[str, Any]
+    log: Any
+    call_timeout: float
+    deadline: float
+    redact: Callable[[str], str] = field(default=lambda text: text)
+
+    def session(self, name: str) -> Any:
+        """The run's session of connector ``name`` (opened on first use)."""
+        return self.sessions.get(name)
+
+    def timeout(self) -> float:
+        """Seconds the next call into a session may take."""
+        return max(min(self.call_timeout, self.deadline - time.monotonic()), 0.001)
+
+    def target(self, name: str | None = None) -> str:
+        """The URL of target ``name`` (default: the connector's name), without a final '/'."""
+        key = name or self.connector
+        url = self.targets.get(key)
+        if not url:
+            raise ConnectorError(
+                f"{self.connector}: the bot declares no target {key!r} (add it to targets:)"
+            )
+        return str(url).rstrip("/")

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.engine.inputs import coerce_params
+from orchestrator.model.parameters import coerce_params
 from orchestrator.results import RunStatus
 from orchestrator.store import RunRequest
 

@@ -2,7 +2,7 @@
 
 A robot registers, then loops until it is told to stop: settle runs whose lease ran out (every
 ``orchestrator.reap_every_s``), claim as many runs as it has free slots, and execute each in a
-thread of its own via ``run_bot(..., claimed=...)``. A heartbeat thread renews the leases of
+thread of its own via ``run_claimed(bot, claimed, ...)``. A heartbeat thread renews the leases of
 its runs every third of ``orchestrator.lease_s`` and passes on cancellations (``bots runs
 cancel``). A failed or timed-out run of a bot with ``execution.retries`` is queued again, with
 a backoff. Programmatic use::
@@ -13,34 +13,32 @@ a backoff. Programmatic use::
     ...
     stop.set()      # stop claiming; runs under way finish, then run() returns
 
-From the shell: ``bots robot start`` or ``python -m orchestrator.robot --labels browser,desktop``.
+From the shell: ``bots robot start --labels browser,desktop``.
 On SIGTERM or SIGINT it stops claiming, hands back runs claimed but not yet started, lets the
 running ones finish (a second signal cancels them) and exits 0.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import os
 import secrets
 import signal
 import socket
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.engine.runner import run_bot
+from orchestrator.engine.runner import run_claimed
 from orchestrator.errors import BotsError, InvalidTransition, RobotNameTaken
 from orchestrator.model.loader import LoadedBot, bot_digest, resolve_bot
 from orchestrator.requests import next_attempt, pool_limits
 from orchestrator.results import RunStatus
 from orchestrator.robot_identity import still_alive
 from orchestrator.service_log import service_logger
-from orchestrator.settings import Settings, load_settings
+from orchestrator.settings import Settings
 from orchestrator.store import ClaimedRun, RunRequest, RunStore, open_store
 
 # The engine stops a run at its timeout between steps; a step that hangs (a hook that never
@@ -359,13 +357,11 @@ class Robot:
         slot.timeout_s = claimed.timeout_s or bot.definition.timeout or settings.run_timeout_s
         slot.deadline = started + slot.timeout_s + WATCHDOG_GRACE_S
         try:
-            status = run_bot(
+            status = run_claimed(
                 bot,
+                claimed,
                 settings=settings,
                 store=self.store,
-                params=claimed.parameters,
-                trigger=claimed.trigger,
-                claimed=claimed,
                 holder=self.instance,
                 cancel=slot.cancel,
                 next_attempt=functools.partial(self._next_attempt, bot, claimed),
@@ -489,38 +485,3 @@ def serve(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m orchestrator.robot [--labels a,b] [--concurrency N] [--name X] [--tenants a,b]``.
-
-    Settings come from ``BOTS_*`` variables and ``BOTS_CONFIG``, as for ``bots robot start``.
-    """
-    parser = argparse.ArgumentParser(prog="python -m orchestrator.robot", description=__doc__)
-    parser.add_argument("--labels", type=_csv, help="comma-separated labels, e.g. browser,desktop")
-    parser.add_argument("--concurrency", type=int, help="runs executed at once")
-    parser.add_argument("--name", help="robot name (default: host:pid)")
-    parser.add_argument("--tenants", type=_csv, help="comma-separated tenants served")
-    args = parser.parse_args(argv)
-    try:
-        return serve(
-            load_settings(),
-            name=args.name,
-            labels=args.labels,
-            tenants=args.tenants,
-            concurrency=args.concurrency,
-        )
-    except RobotNameTaken as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return 75  # EX_TEMPFAIL, as `bots robot start`: the name is free once that one stops
-    except BotsError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return 1
-
-
-def _csv(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

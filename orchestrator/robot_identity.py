@@ -2,7 +2,8 @@
 
 A robot is a stable name plus an instance per process start (see :mod:`orchestrator.robot`).
 A restart under the name takes over only from a process that is gone; ``bots robot list``
-shows robots alive or gone by the same rule. It needs no engine, so the CLI imports it alone::
+shows robots alive or gone by the same rule (:func:`robot_states`). It needs no engine, so
+the CLI imports it alone::
 
     why = still_alive(store.robot("robot-1"), lease_s=30)   # None: gone, take over
 """
@@ -11,10 +12,11 @@ from __future__ import annotations
 
 import os
 import socket
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from orchestrator.store import RobotRecord
+from orchestrator.store import RobotRecord, RunStore
 
 # A process that started this long after the registration cannot be the one that registered.
 PID_REUSE_MARGIN_S = 60.0
@@ -39,6 +41,44 @@ def still_alive(previous: RobotRecord, lease_s: float) -> str | None:
         f"on host {previous.host}, pid {previous.pid}, instance {previous.instance}, "
         f"last heartbeat {max(age, 0):.0f} s ago"
     )
+
+
+@dataclass(frozen=True)
+class RobotState:
+    """A registered robot as an operator sees it: alive or gone, and the runs it holds."""
+
+    record: RobotRecord
+    alive: bool
+    heartbeat_age_s: float
+    runs: list[int]
+
+
+def robot_states(store: RunStore, lease_s: float) -> list[RobotState]:
+    """Every robot that ever registered, by name, judged as a restart under its name would.
+
+    A robot is alive while it has not stopped and :func:`still_alive` says so: its heartbeat
+    is younger than ``lease_s`` and, on this host, its process runs. ``runs`` are those held
+    by its current instance (or, from before instances, by its name).
+
+    Example: ``[s.record.name for s in robot_states(store, 30) if s.alive]``.
+    """
+    robots = store.list_robots()
+    held = store.runs_held()
+    now = datetime.now(UTC)
+    return [
+        RobotState(
+            record=robot,
+            alive=robot.stopped_at is None and still_alive(robot, lease_s) is not None,
+            heartbeat_age_s=(now - robot.heartbeat_at).total_seconds(),
+            runs=sorted(
+                run
+                for holder in (robot.instance, robot.name)
+                if holder
+                for run in held.get(holder, [])
+            ),
+        )
+        for robot in robots
+    ]
 
 
 def _process_running(pid: int, registered_at: datetime) -> bool:

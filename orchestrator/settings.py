@@ -253,6 +253,11 @@ class Settings(BaseSettings):
         "on_failure", description="When to keep the Playwright trace of a run."
     )
     step_timeout_s: float = Field(30.0, gt=0, description="Default timeout of one step.")
+    connectors: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Settings per connector (an IMAP host, a desktop app's path), checked "
+        "against the connector's settings model: `bots connectors show NAME` lists them.",
+    )
     run_timeout_s: float = Field(3600.0, gt=0, description="Default timeout of a whole run.")
     log_level: str = Field("info", description="Console log level (the JSON log keeps all).")
     pools: dict[str, int] = Field(

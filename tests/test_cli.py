@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
+
+from cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def bots(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the installed command the way cron would: no TTY, a foreign working directory."""
-    return subprocess.run(
-        [sys.executable, "-c", "import cli; cli.main()", *args],
-        capture_output=True,
-        text=True,
-        cwd="/",
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-        timeout=120,
-    )
+def bots(*args: str, env: dict[str, str] | None = None) -> Result:
+    """Run ``bots ARGS`` in this process, with ``env`` on top of the environment."""
+    return CliRunner().invoke(app, list(args), env=env)
 
 
-def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
-    assert "Traceback" not in result.stderr + result.stdout
+def assert_no_traceback(result: Result) -> None:
+    """No exception escaped the command: the user sees a message and an exit code."""
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
 
 
 @pytest.mark.parametrize(
@@ -44,16 +42,35 @@ def test_bad_input_exits_2_with_a_message(
     args: list[str], env: dict[str, str], needle: str
 ) -> None:
     result = bots(*args, env=env)
-    assert result.returncode == 2, result.stderr
+    assert result.exit_code == 2, result.stderr
     assert needle in result.stderr
     assert_no_traceback(result)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [(["show", "abc"], "Invalid value"), (["run", "no-such-bot"], "no-such-bot")],
+)
+def test_the_installed_command_exits_2_without_a_traceback(args: list[str], needle: str) -> None:
+    # The console script as cron runs it: a process of its own, no TTY, a foreign directory.
+    result = subprocess.run(
+        [sys.executable, "-c", "import cli; cli.main()", *args],
+        capture_output=True,
+        text=True,
+        cwd="/",
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
 
 
 def test_bad_config_file_names_the_file(tmp_path: Path) -> None:
     config = tmp_path / "bots.yaml"
     config.write_text("data_dir: [unclosed\n", encoding="utf-8")
     result = bots("history", env={"BOTS_CONFIG": str(config)})
-    assert result.returncode == 2
+    assert result.exit_code == 2
     assert str(config) in result.stderr
     assert_no_traceback(result)
 
@@ -62,22 +79,20 @@ def test_unknown_setting_in_config_file_is_named(tmp_path: Path) -> None:
     config = tmp_path / "bots.yaml"
     config.write_text("tennant: giessen\n", encoding="utf-8")
     result = bots("history", env={"BOTS_CONFIG": str(config)})
-    assert result.returncode == 2
+    assert result.exit_code == 2
     assert "tennant" in result.stderr
     assert_no_traceback(result)
 
 
 def test_history_is_empty_on_a_fresh_data_dir() -> None:
     result = bots("history", "--json")
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == "[]"
 
 
 def test_schema_is_json_schema_of_bot_files() -> None:
-    import json
-
     result = bots("schema")
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     schema = json.loads(result.stdout)
     assert "steps" in schema["properties"]
     assert "id" in schema["required"]
@@ -118,7 +133,7 @@ def test_validate_lists_every_problem_of_broken_bots_with_positions(tmp_path: Pa
 
     result = bots("validate", str(broken), str(syntax))
 
-    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.exit_code == 2, result.stdout + result.stderr
     assert_no_traceback(result)
     lines = result.stderr.splitlines()
 

@@ -1,5 +1,9 @@
 """What admins rely on from the orchestration commands: exit 75 for a busy bot, tenant
-scoping, the audit trail's verdict, and handing runs to robots."""
+scoping, the audit trail's verdict, and handing runs to robots.
+
+Commands run in this process (``CliRunner``); runs that must hold a bot while another
+command runs, be killed or be signalled, and robots, are processes of their own.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
+
+from cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,15 +96,9 @@ def command(*args: str) -> list[str]:
     return [sys.executable, "-c", "import cli; cli.main()", *args]
 
 
-def bots(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command(*args),
-        capture_output=True,
-        text=True,
-        cwd="/",
-        env={**os.environ, **env},
-        timeout=120,
-    )
+def bots(*args: str, env: dict[str, str]) -> Result:
+    """``bots ARGS`` in this process, with ``env`` on top of the environment."""
+    return CliRunner().invoke(app, list(args), env=env)
 
 
 def target_lines(env: dict[str, str]) -> list[str]:
@@ -124,7 +125,7 @@ def test_second_run_of_a_running_bot_exits_75_without_touching_the_target(
     try:
         wait_until(lambda: len(target_lines(env)) == 1)
         second = bots("run", "langsam", "-p", "wait=false", env=env)
-        assert second.returncode == 75, second.stdout + second.stderr
+        assert second.exit_code == 75, second.stdout + second.stderr
         assert "langsam" in second.stderr and "Traceback" not in second.stderr
         assert len(target_lines(env)) == 1  # the second run never reached the target
         listed = json.loads(bots("runs", "list", "--json", env=env).stdout)
@@ -136,7 +137,7 @@ def test_second_run_of_a_running_bot_exits_75_without_touching_the_target(
     assert [r["status"] for r in listed] == ["cancelled"]
     # Once the bot is free again, it runs.
     third = bots("run", "langsam", "-p", "wait=false", env=env)
-    assert third.returncode == 0, third.stdout + third.stderr
+    assert third.exit_code == 0, third.stdout + third.stderr
 
 
 def test_a_killed_run_does_not_block_the_bot_after_its_lease_ran_out(
@@ -146,10 +147,10 @@ def test_a_killed_run_does_not_block_the_bot_after_its_lease_ran_out(
     wait_until(lambda: len(target_lines(env)) == 1)
     first.send_signal(signal.SIGKILL)
     first.wait()
-    assert bots("run", "langsam", "-p", "wait=false", env=env).returncode == 75
+    assert bots("run", "langsam", "-p", "wait=false", env=env).exit_code == 75
     time.sleep(3.5)  # the lease (3 s) runs out
     again = bots("run", "langsam", "-p", "wait=false", env=env)
-    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.exit_code == 0, again.stdout + again.stderr
     statuses = [r["status"] for r in json.loads(bots("runs", "list", "--json", env=env).stdout)]
     assert statuses == ["succeeded", "lost"]
 
@@ -158,19 +159,19 @@ def test_one_city_cannot_see_or_act_on_anothers_runs(env: dict[str, str]) -> Non
     giessen = {**env, "BOTS_TENANT": "giessen"}
     marburg = {**env, "BOTS_TENANT": "marburg"}
     queued = bots("run", "langsam", "--enqueue", "--json", env=giessen)
-    assert queued.returncode == 0, queued.stderr
+    assert queued.exit_code == 0, queued.stderr
     run_id = str(json.loads(queued.stdout)["id"])
 
     assert json.loads(bots("runs", "list", "--json", env=marburg).stdout) == []
     assert json.loads(bots("history", "--json", env=marburg).stdout) == []
     for args in (["show", run_id], ["runs", "cancel", run_id], ["runs", "retry", run_id]):
         refused = bots(*args, env=marburg)
-        assert refused.returncode == 2, (args, refused.stdout, refused.stderr)
+        assert refused.exit_code == 2, (args, refused.stdout, refused.stderr)
         assert f"no run with id {run_id}" in refused.stderr
     # ... while Gießen still sees its run, untouched, and may cancel it.
     listed = json.loads(bots("runs", "list", "--json", env=giessen).stdout)
     assert [(str(r["id"]), r["status"]) for r in listed] == [(run_id, "queued")]
-    assert bots("runs", "cancel", run_id, env=giessen).returncode == 0
+    assert bots("runs", "cancel", run_id, env=giessen).exit_code == 0
     assert json.loads(bots("show", run_id, "--json", env=giessen).stdout)["status"] == "cancelled"
 
 
@@ -178,13 +179,13 @@ def test_audit_verify_names_an_entry_edited_behind_the_applications_back(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     for _ in range(2):
-        assert bots("run", "langsam", "-p", "wait=false", env=env).returncode == 0
+        assert bots("run", "langsam", "-p", "wait=false", env=env).exit_code == 0
     verified = bots("audit", "verify", env=env)
-    assert verified.returncode == 0, verified.stderr
+    assert verified.exit_code == 0, verified.stderr
     assert "entries checked" in verified.stdout
 
     exported = bots("audit", "export", "-o", str(tmp_path / "audit.jsonl"), env=env)
-    assert exported.returncode == 0, exported.stderr
+    assert exported.exit_code == 0, exported.stderr
     entries = [json.loads(x) for x in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert len(entries) >= 8  # 2 runs: queued, claimed, running, succeeded
     victim = entries[3]["seq"]
@@ -200,16 +201,16 @@ def test_audit_verify_names_an_entry_edited_behind_the_applications_back(
     database.close()
 
     broken = bots("audit", "verify", env=env)
-    assert broken.returncode == 1
+    assert broken.exit_code == 1
     assert f"entry {victim}" in broken.stderr
 
 
 def test_audit_anchor_lets_verify_see_the_newest_entries_deleted(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    assert bots("run", "langsam", "-p", "wait=false", env=env).returncode == 0
+    assert bots("run", "langsam", "-p", "wait=false", env=env).exit_code == 0
     anchored = bots("audit", "anchor", env=env)
-    assert anchored.returncode == 0, anchored.stderr
+    assert anchored.exit_code == 0, anchored.stderr
     anchors = tmp_path / "data" / "audit-anchors.jsonl"
     head = json.loads(anchors.read_text().splitlines()[-1])
     assert f"noted entry {head['seq']}" in anchored.stdout
@@ -223,15 +224,15 @@ def test_audit_anchor_lets_verify_see_the_newest_entries_deleted(
     database.close()
 
     broken = bots("audit", "verify", env=env)
-    assert broken.returncode == 1
+    assert broken.exit_code == 1
     assert f"broken at entry {head['seq'] - 1}: deleted" in broken.stderr
     refused = bots("audit", "anchor", env=env)  # a truncated head is no anchor
-    assert refused.returncode == 1
+    assert refused.exit_code == 1
     assert len(anchors.read_text().splitlines()) == 1
 
     anchors.write_text("kein JSON\n")
     malformed = bots("audit", "verify", env=env)
-    assert malformed.returncode == 2
+    assert malformed.exit_code == 2
     assert f"{anchors}:1: not an audit anchor" in malformed.stderr
     assert "Traceback" not in malformed.stderr
 
@@ -245,7 +246,7 @@ def test_enqueued_run_is_executed_by_a_robot_and_wait_exits_with_its_outcome(
     )  # fmt: skip
     try:
         done = bots("run", "langsam", "-p", "wait=false", "--enqueue", "--wait", env=env)
-        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.exit_code == 0, done.stdout + done.stderr
         assert target_lines(env) and target_lines(env)[0].startswith("default ")
     finally:
         robot.send_signal(signal.SIGTERM)
@@ -254,7 +255,7 @@ def test_enqueued_run_is_executed_by_a_robot_and_wait_exits_with_its_outcome(
 
 def test_standalone_run_retries_a_failed_attempt_as_the_bot_says(env: dict[str, str]) -> None:
     done = bots("run", "wackelig", env=env)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.exit_code == 0, done.stdout + done.stderr
     assert "Fachverfahren antwortet nicht; next attempt in 0.2 s" in done.stderr
     history = json.loads(bots("history", "wackelig", "--json", env=env).stdout)
     first, second = sorted(history, key=lambda run: run["id"])
@@ -270,7 +271,7 @@ def test_wait_follows_an_enqueued_run_through_its_retries(env: dict[str, str]) -
     )  # fmt: skip
     try:
         done = bots("run", "wackelig", "--enqueue", "--wait", "--json", env=env)
-        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.exit_code == 0, done.stdout + done.stderr
         assert "following its retry" in done.stderr
         assert json.loads(done.stdout)["status"] == "succeeded"
     finally:
@@ -286,7 +287,7 @@ def test_an_operator_sees_robots_and_what_they_hold(env: dict[str, str]) -> None
     )  # fmt: skip
     try:
         queued = bots("run", "langsam", "--enqueue", env=env)
-        assert queued.returncode == 0, queued.stdout + queued.stderr
+        assert queued.exit_code == 0, queued.stdout + queued.stderr
         wait_until(lambda: len(target_lines(env)) == 1)
 
         (listed,) = json.loads(bots("robot", "list", "--json", env=env).stdout)

@@ -129,3 +129,32 @@ def register_entry(ctx: RunContext | None, nummer: str, **fields: Any) -> dict[s
         "taetigkeit": text["taetigkeit"],
         "beginn": german_date(ctx, text["beginn"]),
     }
+
+
+#: Civento's field labels (``civento.vorgang_lesen``'s ``felder``) -> ``register_entry``'s names.
+CIVENTO_FELDER = {
+    "Vorname": "vorname",
+    "Nachname": "nachname",
+    "Name des Betriebs": "betrieb",
+    "Rechtsform": "rechtsform",
+    "Straße und Hausnummer": "strasse",
+    "Postleitzahl": "plz",
+    "Ort": "ort",
+    "Angemeldete Tätigkeit": "taetigkeit",
+    "Beginn der Tätigkeit": "beginn",
+}
+
+
+def register_entry_from_vorgang(ctx: RunContext | None, akte: dict[str, Any]) -> dict[str, str]:
+    """``register_entry`` for a Vorgang as ``civento.vorgang_lesen`` returns it.
+
+    Example: ``{"nummer": "GA-2026-000231", "felder": {"Vorname": "Anna", ...}}`` gives the
+    register's form values with ``bezugszeichen`` ``GA-2026-000231``. A field the Vorgang
+    lacks is an error naming it.
+    """
+    felder = akte.get("felder") or {}
+    missing = [label for label in CIVENTO_FELDER if label not in felder]
+    if missing:
+        raise ValueError(f"Vorgang {akte.get('nummer')}: es fehlt {', '.join(missing)}")
+    values = {name: str(felder[label]) for label, name in CIVENTO_FELDER.items()}
+    return register_entry(ctx, str(akte["nummer"]), **values)

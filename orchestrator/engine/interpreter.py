@@ -1,9 +1,13 @@
 """The interpreter: runs a bot's steps one by one and records each as a StepRecord.
 
-One function per step kind, found through a dispatch table keyed by the model's ``KIND``
-(:data:`HANDLERS`): browser kinds in :mod:`orchestrator.engine.browser_steps`, control flow
-and hooks in :mod:`orchestrator.engine.flow_steps`. Step paths name where a step sits in the
-bot: ``steps[3].do[1]``, ``steps[0].include[2]``, ``steps[5].on_error[0]``.
+The interpreter knows no concrete step: it is given the handlers (step kind -> function, from
+the connectors' registry, :mod:`orchestrator.model.registry`), the connectors' actions and a
+pool of sessions opened on first use. A handler gets the interpreter as ``it`` and uses what
+this class offers handlers: :meth:`~Interpreter.session`, :meth:`~Interpreter.text`,
+:meth:`~Interpreter.value`, :meth:`~Interpreter.revealed`, :meth:`~Interpreter.locator`,
+:meth:`~Interpreter.timeout`, ``vars``, :meth:`~Interpreter.run` for nested steps, and so on.
+Step paths name where a step sits in the bot: ``steps[3].do[1]``, ``steps[0].include[2]``,
+``steps[5].on_error[0]``.
 
 Timeouts are cooperative: every browser action gets the smaller of its step timeout and the
 time left in the run (or in an enclosing block with a ``timeout``), so nothing needs to be
@@ -24,35 +28,44 @@ when the run ends (the runner keeps it as the run's failure evidence)::
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from connectors.base import ConnectorError, LocatorSpec
+from connectors.base import BusinessRefusal, ConnectorError, LocatorSpec
 from orchestrator.engine import expressions
+from orchestrator.engine.actions import ActionContext, call_action
 from orchestrator.engine.artifacts import ArtifactKeeper
 from orchestrator.engine.context import RunContext
-from orchestrator.engine.secrets import Redactor
-from orchestrator.errors import BotsError, ExpressionError, HookError, StepFailed
+from orchestrator.engine.hook_calls import HookCaller, HookTimedOut
+from orchestrator.engine.locating import to_spec
+from orchestrator.engine.secrets import Redactor, reveal
+from orchestrator.engine.sessions import SessionPool
+from orchestrator.errors import (
+    BotsError,
+    DeliberateFailure,
+    ExpressionError,
+    FailureKind,
+    HookError,
+    StepFailed,
+)
 from orchestrator.model import Locator
+from orchestrator.model.registry import Action, Handler
+from orchestrator.model.steps import Scope
 from orchestrator.results import ArtifactKind, StepRecord, StepStatus
 from orchestrator.settings import Settings
 
 if TYPE_CHECKING:
-    from connectors.browser import BrowserSession
     from orchestrator.model.loader import LoadedBot
 
-CONTAINERS = frozenset({"if", "for_each", "retry", "try", "include"})
-Handler = Callable[["Interpreter", Any, str], None]
-#: Captures the open page's evidence (screenshot, HTML, URL) into the run directory; never
-#: raises, leaves out what it cannot capture.
-CaptureEvidence = Callable[["BrowserSession"], dict[ArtifactKind, Path]]
+#: Captures the open sessions' evidence (screenshot, HTML, URL) into the run directory;
+#: never raises, leaves out what it cannot capture.
+CaptureEvidence = Callable[[SessionPool], dict[ArtifactKind, Path]]
 
 
 @dataclass
@@ -101,7 +114,9 @@ class Interpreter:
         base_scope: Names every template sees: params, secrets, targets, run.
         redactor: Scrubs secrets from messages.
         keeper: Keeps artifact files (screenshots, downloads).
-        open_browser: Starts the browser on the first browser step.
+        handlers: Step kind -> function running it (``Registry.handlers()``).
+        sessions: The connectors' sessions, each opened on first use.
+        actions: ``connector.action`` -> action (``Registry.actions()``).
         record: Receives every finished step.
         run_deadline: ``time.monotonic()`` value when the run's time is up.
         run_timeout: The run timeout in seconds (for messages).
@@ -120,7 +135,9 @@ class Interpreter:
         base_scope: dict[str, Any],
         redactor: Redactor,
         keeper: ArtifactKeeper,
-        open_browser: Callable[[], BrowserSession],
+        handlers: Mapping[str, Handler],
+        sessions: SessionPool,
+        actions: Mapping[str, Action] | None = None,
         record: Callable[[StepRecord], None],
         run_deadline: float,
         run_timeout: float,
@@ -135,14 +152,16 @@ class Interpreter:
         self.base_scope = base_scope
         self.redactor = redactor
         self.keeper = keeper
-        self._open_browser = open_browser
+        self._handlers = handlers
+        self.sessions = sessions
+        self._actions = actions or {}
+        self._scopes: list[Scope] = []
+        self._action_state: dict[str, dict[str, Any]] = {}
         self._record = record
         self.run_deadline = run_deadline
         self.run_timeout = run_timeout
         self.cancel = cancel if cancel is not None else threading.Event()
-        self._hook_resolver = hook_resolver
-        self._hooks: dict[str, Callable[..., Any]] = {}
-        self._browser: BrowserSession | None = None
+        self._hooks = HookCaller(bot, ctx, redactor, hook_resolver)
         self._protected = 0  # depth of try/retry blocks that will handle a failure
         self._blocks: list[tuple[float, str, float]] = []  # (deadline, path, seconds)
         self._capture = capture
@@ -151,17 +170,29 @@ class Interpreter:
 
     # ----------------------------------------------------------------- helpers for handlers
 
-    @property
-    def browser(self) -> BrowserSession:
-        """The browser, started on first use."""
-        if self._browser is None:
-            self._browser = self._open_browser()
-        return self._browser
+    def session(self, name: str) -> Any:
+        """The session of connector ``name``, opened on first use."""
+        return self.sessions.get(name)
 
     @property
-    def open_browser_or_none(self) -> BrowserSession | None:
-        """The browser if a step has started it."""
-        return self._browser
+    def run_dir(self) -> Path:
+        """The run's directory (artifacts, evidence)."""
+        return self.ctx.run_dir
+
+    @property
+    def bot_dir(self) -> Path:
+        """The bot's directory (relative file names in steps)."""
+        return self.bot.directory
+
+    def keep(
+        self, path: Path, kind: ArtifactKind, *, step_path: str, source: Path | None = None
+    ) -> None:
+        """Keep ``path`` (or a scrubbed copy of ``source`` there) as an artifact of the run."""
+        self.keeper.keep(path, kind, step_path=step_path, source=source)
+
+    def subflow(self, ref: str) -> Any:
+        """The sub-flow an ``include`` names, as loaded with the bot."""
+        return self.bot.subflows.get(ref)
 
     def scope(self) -> dict[str, Any]:
         """The names templates see: variables, then params, secrets, targets, run."""
@@ -175,32 +206,24 @@ class Interpreter:
         """Render a template that must give text (URLs, names, options)."""
         return expressions.render_text(template, self.scope())
 
+    def revealed(self, template: Any) -> Any:
+        """Render a template with secrets as their values: for handlers that hand a value to
+        the target system (a fill, a hook, an action), never for logs or messages."""
+        return reveal(self.value(template))
+
+    @contextmanager
+    def scoped(self, scope: Scope) -> Iterator[None]:
+        """Locators inside use ``scope``'s frame and element (a ``within`` block)."""
+        self._scopes.append(scope)
+        try:
+            yield
+        finally:
+            self._scopes.pop()
+
     def locator(self, locator: Locator) -> LocatorSpec:
-        """The model's locator with every template rendered, as the connector's spec."""
-        scope = self.scope()
-
-        def convert(loc: Locator) -> LocatorSpec:
-            def text(value: str | None) -> str | None:
-                return None if value is None else expressions.render_text(value, scope)
-
-            return LocatorSpec(
-                test_id=text(loc.test_id),
-                role=loc.role,
-                name=text(loc.name),
-                label=text(loc.label),
-                placeholder=text(loc.placeholder),
-                text=text(loc.text),
-                css=text(loc.css),
-                xpath=text(loc.xpath),
-                exact=loc.exact,
-                has_text=text(loc.has_text),
-                within=convert(loc.within) if loc.within is not None else None,
-                frame=text(loc.frame),
-                nth=loc.nth,
-                fallbacks=tuple(convert(f) for f in loc.fallbacks),
-            )
-
-        return convert(locator)
+        """The model's locator with every template rendered and the enclosing ``within``
+        blocks applied, as the connector's spec."""
+        return to_spec(locator, self._scopes, self.scope())
 
     def timeout(self, step: Any) -> float:
         """Seconds the step may take: its own timeout, capped by the run and enclosing blocks."""
@@ -230,19 +253,24 @@ class Interpreter:
         self._check_deadlines(path)
         started = datetime.now(UTC)
         clock = time.perf_counter()
-        pushed = step.timeout is not None and step.KIND in CONTAINERS
+        pushed = step.timeout is not None and step.is_container()
         if pushed:
             self._blocks.append((time.monotonic() + step.timeout, path, step.timeout))
         try:
             if step.when is not None and not self.condition(step.when, path):
                 self._finish(step, path, StepStatus.SKIPPED, started, clock, "condition false")
                 return
-            HANDLERS[step.KIND](self, step, path)
+            self._handlers[step.KIND](self, step, path)
         except StepFailed as exc:
             message = exc.reason if exc.step_path == path else f"failed at {exc.step_path}"
             self._finish(step, path, self._failed_status(), started, clock, message)
             self._note_failure(exc)
             raise
+        except BusinessRefusal as exc:
+            refusal = DeliberateFailure(path, self.redactor.redact(str(exc)), FailureKind.BUSINESS)
+            self._finish(step, path, self._failed_status(), started, clock, refusal.reason)
+            self._note_failure(refusal)
+            raise refusal from None
         except ConnectorError as exc:
             if self.remaining() <= 0:
                 self._finish(step, path, StepStatus.FAILED, started, clock, "run timed out")
@@ -345,8 +373,8 @@ class Interpreter:
         if self._first_failure is not None:
             return
         evidence: dict[ArtifactKind, Path] = {}
-        if self._capturing and self._capture is not None and self._browser is not None:
-            evidence = self._capture(self._browser)
+        if self._capturing and self._capture is not None and self.sessions.opened():
+            evidence = self._capture(self.sessions)
         reason = self.redactor.redact(failure.reason)
         self._first_failure = FirstFailure(failure.step_path, reason, evidence)
 
@@ -391,75 +419,45 @@ class Interpreter:
             )
         )
 
+    # ----------------------------------------------------------------- actions
+
+    def use_action(self, ref: str, arguments: dict[str, Any], timeout: float, path: str) -> Any:
+        """Call the connector action ``ref`` (``civento.vorgang_lesen``) with ``arguments``;
+        each call it makes into a session gets at most the step timeout, all of them
+        together at most the run's time (or an enclosing block's)."""
+        action = self._actions.get(ref)
+        if action is None:
+            known = ", ".join(sorted(self._actions)) or "none"
+            raise StepFailed(path, f"unknown action {ref!r} (installed: {known})")
+        connector = ref.partition(".")[0]
+        state = self._action_state.setdefault(connector, {})
+        limit = min([self.run_deadline, *(block[0] for block in self._blocks)])
+        context = ActionContext(
+            connector=connector,
+            sessions=self.sessions,
+            targets=dict(self.base_scope.get("targets") or {}),
+            state=state,
+            log=self.ctx.log,
+            call_timeout=timeout,
+            deadline=limit,
+            redact=self.redactor.redact,
+        )
+        return call_action(action, context, arguments, ref=ref, path=path)
+
     # ----------------------------------------------------------------- hooks
 
-    def hook(self, ref: str, path: str) -> Callable[..., Any]:
-        """The hook function ``module:function``, resolved once per run."""
-        if ref not in self._hooks:
-            resolver = self._hook_resolver
-            try:
-                if resolver is None:
-                    resolver = _default_hook_resolver()
-                self._hooks[ref] = resolver(self.bot.directory, ref, self.bot.definition.id)
-            except Exception as exc:
-                message = self.redactor.redact(f"cannot load hook {ref}: {exc}")
-                raise HookError(path, message) from None
-        return self._hooks[ref]
-
     def call_hook(self, ref: str, kwargs: dict[str, Any], timeout: float, path: str) -> Any:
-        """Call a hook with the run context in a worker thread, up to ``timeout`` seconds.
-
-        The thread lets a stuck hook fail the step instead of hanging the run; it cannot be
-        killed, so it is a daemon thread that dies with the process.
-        """
-        function = self.hook(ref, path)
-        outcome: dict[str, Any] = {}
-
-        def target() -> None:
-            try:
-                outcome["value"] = function(self.ctx, **kwargs)
-            except BaseException as exc:
-                outcome["error"] = exc
-
-        worker = threading.Thread(target=target, name=f"hook {ref}", daemon=True)
-        worker.start()
-        worker.join(timeout)
-        if worker.is_alive():
-            if self.remaining() <= 0:
-                raise RunTimedOut(path, self.run_timeout)
-            raise HookError(path, f"hook {ref} did not return within {timeout:g} s")
-        error = outcome.get("error")
-        if error is not None:
-            detail = str(error) or type(error).__name__
-            message = f"hook {ref} raised {type(error).__name__}: {detail}"
-            raise HookError(path, self.redactor.redact(message))
-        return outcome.get("value")
-
-
-def _default_hook_resolver() -> Callable[[Path, str, str], Callable[..., Any]]:
-    """The model's ``resolve_hook`` (exported by the loader; defined in model.hooks)."""
-    for name in ("orchestrator.model.loader", "orchestrator.model.hooks"):
+        """Call a hook with the run context, up to ``timeout`` seconds (see
+        :class:`~orchestrator.engine.hook_calls.HookCaller`)."""
         try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if hasattr(module, "resolve_hook"):
-            return module.resolve_hook
-    raise ImportError("orchestrator.model provides no resolve_hook")
+            return self._hooks.call(ref, kwargs, timeout, path)
+        except HookTimedOut:
+            if self.remaining() <= 0:
+                raise RunTimedOut(path, self.run_timeout) from None
+            raise HookError(path, f"hook {ref} did not return within {timeout:g} s") from None
 
-
-def _register() -> dict[str, Handler]:
-    from orchestrator.engine.browser_steps import BROWSER_HANDLERS
-    from orchestrator.engine.flow_steps import FLOW_HANDLERS
-
-    return {**FLOW_HANDLERS, **BROWSER_HANDLERS}
-
-
-#: step kind -> function running it
-HANDLERS: dict[str, Handler] = _register()
 
 __all__ = [
-    "HANDLERS",
     "CaptureEvidence",
     "FirstFailure",
     "Interpreter",

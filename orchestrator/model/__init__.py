@@ -16,11 +16,10 @@ from orchestrator.model.loader import (
 )
 from orchestrator.model.locators import Locator
 from orchestrator.model.schema import bot_json_schema, subflow_json_schema
-from orchestrator.model.steps import STEP_KINDS, Step, StepBase, step_kind
+from orchestrator.model.steps import Step, StepBase, step_kind, step_kinds
 from orchestrator.model.yaml_loader import YamlDocument, parse_yaml, read_yaml
 
 __all__ = [
-    "STEP_KINDS",
     "BotDefinition",
     "HookNotFound",
     "LoadedBot",
@@ -41,6 +40,7 @@ __all__ = [
     "resolve_hook",
     "signature_problems",
     "step_kind",
+    "step_kinds",
     "subflow_json_schema",
     "validate_paths",
 ]

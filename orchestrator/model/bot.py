@@ -107,7 +107,7 @@ class Execution(BaseModel):
 class BotDefinition(BaseModel):
     """A bot as written in ``bots/<id>/bot.yaml``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     id: str = Field(pattern=SLUG, description="Unique slug, e.g. 'gewerbe-uebertragung'.")
     name: str = Field(min_length=1, description="Human name of the bot.")
@@ -181,7 +181,7 @@ class BotDefinition(BaseModel):
 class SubFlow(BaseModel):
     """A reusable sub-flow file, run by an ``include`` step."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     description: str = Field("", description="What the sub-flow does.")
     inputs: dict[str, str] = Field(

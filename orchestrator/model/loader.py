@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.errors import BotNotFound, DefinitionError, Problem
+from orchestrator.model import registry
 from orchestrator.model.bot import BotDefinition, SubFlow
 from orchestrator.model.schema_errors import did_you_mean, validate_document
 from orchestrator.model.templates import is_template
@@ -233,6 +234,10 @@ def _check_bot(bot_file: Path) -> _BotCheck:
     return check
 
 
+#: The folder beside the bots whose flows every bot may include as ``_shared/NAME.yaml``.
+SHARED_DIR = "_shared"
+
+
 class _Includes:
     """Follows ``include`` steps through the bot and its sub-flows, parsing each file once."""
 
@@ -264,7 +269,7 @@ class _Includes:
 
     def _parse(self, target: Path, stack: tuple[Path, ...]) -> None:
         self._parsed[target] = None
-        shown = str(self.shown_dir / target.relative_to(self.directory))
+        shown = self._shown(target)
         try:
             doc = read_yaml(target, shown)
         except DefinitionError as exc:
@@ -283,9 +288,16 @@ class _Includes:
             return None, "an include path cannot be a template: includes are read when loading"
         if Path(ref).is_absolute():
             return None, f"include {ref!r} must be a path relative to the bot directory"
-        target = (self.directory / ref).resolve()
-        if not target.is_relative_to(self.directory):
-            return None, f"include {ref!r} points outside the bot directory"
+        root, rest = self._root(ref)
+        if root is None:
+            return None, rest
+        target = (root / rest).resolve()
+        if not target.is_relative_to(root.resolve()):
+            return None, f"include {ref!r} points outside {self._where(root)}"
+        if root != self.directory:
+            if not target.is_file():
+                return None, f"include {ref!r} not found: no file {target}"
+            return target, ""
         if target.is_dir():
             return None, f"include {ref!r} is a directory, not a sub-flow file"
         if not target.is_file():
@@ -297,8 +309,33 @@ class _Includes:
             return None, f"include {ref!r} not found: no file {shown}{did_you_mean(ref, flows)}"
         return target, ""
 
+    def _root(self, ref: str) -> tuple[Path | None, str]:
+        """Where ``ref`` is looked up: the bot's directory; ``_shared/...``: the shared flows
+        beside the bots; ``CONNECTOR:...``: a connector's flows."""
+        connector, colon, rest = ref.partition(":")
+        if colon and connector and "/" not in connector:
+            flows = registry.installed().flows_dir(connector)
+            if flows is None:
+                return None, f"include {ref!r}: no installed connector {connector!r} has flows"
+            return flows, rest
+        if ref.startswith(f"{SHARED_DIR}/"):
+            return self.directory.parent / SHARED_DIR, ref.removeprefix(f"{SHARED_DIR}/")
+        return self.directory, ref
+
+    def _where(self, root: Path) -> str:
+        return "the bot directory" if root == self.directory else str(root)
+
+    def _shown(self, path: Path) -> str:
+        if path.is_relative_to(self.directory):
+            return str(self.shown_dir / path.relative_to(self.directory))
+        if path.is_relative_to(self.directory.parent):
+            return str(self.shown_dir.parent / path.relative_to(self.directory.parent))
+        return str(path)
+
     def _name(self, path: Path) -> str:
-        return path.relative_to(self.directory).as_posix()
+        if path.is_relative_to(self.directory):
+            return path.relative_to(self.directory).as_posix()
+        return path.as_posix()
 
 
 def _add_duplicate_ids(checks: list[_BotCheck]) -> None:

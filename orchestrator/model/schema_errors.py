@@ -32,17 +32,23 @@ from pydantic_core import ErrorDetails
 from orchestrator.errors import Problem
 from orchestrator.model.bot import BotDefinition, Execution, Owner, Parameter, Retries, SubFlow
 from orchestrator.model.locators import Locator
-from orchestrator.model.steps import STEP_KINDS, StepBase, WaitCondition
+from orchestrator.model.steps import StepBase, step_kinds
 from orchestrator.model.yaml_loader import Loc, YamlDocument
 
 M = TypeVar("M", bound=BaseModel)
 
 #: Keys every step may have besides its kind key.
 COMMON_STEP_KEYS = tuple(StepBase.model_fields)
-#: Every key some step kind accepts, kind keys included.
-ALL_STEP_KEYS = frozenset(
-    (info.alias or name) for cls in STEP_KINDS.values() for name, info in cls.model_fields.items()
-)
+
+
+def all_step_keys() -> frozenset[str]:
+    """Every key some installed step kind accepts, kind keys included."""
+    return frozenset(
+        (info.alias or name)
+        for cls in step_kinds().values()
+        for name, info in cls.model_fields.items()
+    )
+
 
 _EXPECTED = {
     "string": "a string",
@@ -152,7 +158,11 @@ def _resolve(root: type[BaseModel], loc: Sequence[Any]) -> _Target:
     tp: Any = root
     for part in loc:
         tp = _unwrap(tp)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
+        if tp is StepBase and isinstance(part, str) and part in step_kinds():
+            tp = step_kinds()[part]  # the discriminator's tag: not part of the YAML path
+        elif _is_union(tp) and isinstance(part, str) and (member := _named(tp, part)):
+            tp = member  # a smart union's member: not part of the YAML path
+        elif isinstance(tp, type) and issubclass(tp, BaseModel):
             by_key = {(info.alias or name): info for name, info in tp.model_fields.items()}
             owner, field = tp, str(part)
             tp = by_key[part].annotation if part in by_key else Any
@@ -189,6 +199,13 @@ def _is_union(tp: Any) -> bool:
     return typing.get_origin(tp) in (typing.Union, types.UnionType)
 
 
+def _named(union: Any, name: str) -> Any:
+    for member in typing.get_args(union):
+        if isinstance(member, type) and member.__name__ == name:
+            return member
+    return None
+
+
 def _tagged(union: Any, tag: str) -> Any:
     for member in typing.get_args(union):
         if typing.get_origin(member) is typing.Annotated:
@@ -205,7 +222,6 @@ def _where(owner: type[BaseModel] | None) -> str:
         return f"{owner.KIND} step"
     names: dict[type[BaseModel], str] = {
         Locator: "locator",
-        WaitCondition: "wait_for condition",
         Owner: "owner",
         Parameter: "parameter",
         BotDefinition: "bot definition",
@@ -294,24 +310,24 @@ def _is_literal(tp: Any) -> bool:
 def _step_kind_problem(doc: YamlDocument, loc: Loc) -> Problem:
     """A step without exactly one kind key: say what was found, suggest what was meant."""
     step = doc.get(loc)
-    kinds_list = ", ".join(STEP_KINDS)
+    kinds = step_kinds()
+    kinds_list = ", ".join(kinds)
     if not isinstance(step, dict):
         return doc.problem(
             loc, _at(loc, f"a step must be a mapping with one kind key such as 'click: ...', "
             f"got {describe_value(step)}"),
         )  # fmt: skip
-    found = [k for k in step if k in STEP_KINDS]
+    found = [k for k in step if k in kinds]
     if len(found) > 1:
         return doc.problem(
             loc, _at(loc, f"a step needs exactly one kind key, found several: {', '.join(found)}")
         )
-    unknown = [k for k in step if k not in ALL_STEP_KEYS]
+    unknown = [k for k in step if k not in all_step_keys()]
     if unknown:
         key = unknown[0]
         return doc.problem(
             (*loc, key),
-            f"unknown step kind {key!r} (expected one of: {kinds_list})"
-            f"{did_you_mean(key, STEP_KINDS)}",
+            f"unknown step kind {key!r} (expected one of: {kinds_list}){did_you_mean(key, kinds)}",
             at_key=True,
         )
     keys = ", ".join(str(k) for k in step) or "none"

@@ -1,4 +1,4 @@
-"""The step kinds of a bot, as a discriminated union.
+"""The step kinds of the bot language's core, and the open union of every step kind.
 
 Every step is a mapping with exactly one *kind key* (``click``, ``fill``, ``for_each``, ...)
 holding its main argument; sibling keys are its options::
@@ -10,23 +10,68 @@ holding its main argument; sibling keys are its options::
       do:
         - click: {role: link, name: "{{ vorgang.Nummer }}"}
 
+The kinds come from the installed connectors (:mod:`orchestrator.model.registry`): this module
+defines the flow-control kinds (``set``, ``if``, ``for_each``, ``retry``, ``try``, ``within``,
+``use``, ...), which the ``flow`` connector registers, and :data:`Step`, the union of every
+registered kind, built when a bot is first validated. Browser kinds live in
+:mod:`connectors.browser.steps`.
+
 String values are Jinja templates (see :mod:`orchestrator.engine.expressions`); conditions
 (``if``, ``when``, ``assert``) are bare expressions or ``{{ ... }}``. ``into`` names the variable
-a step's answer goes to; only steps that answer something have it (``extract``, ``wait_for``,
-``download``, ``call``).
+a step's answer goes to; only steps that answer something have it.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, model_validator
+from pydantic_core import CoreSchema, core_schema
 
 from orchestrator.errors import FailureKind
+from orchestrator.model import registry
 from orchestrator.model.locators import Locator
 
 #: A variable name, as ``into`` and ``as`` take it.
 VARIABLE = r"^[A-Za-z_]\w*$"
+#: ``connector.action``, as ``use`` takes it.
+ACTION_REF = r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"
+
+
+class _AnyStep:
+    """The union of every registered step kind, discriminated by the kind key.
+
+    Built from :func:`orchestrator.model.registry.installed` when pydantic first needs the
+    schema (every step model defers building), so connectors' kinds may contain steps too.
+    """
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        choices: dict[Any, CoreSchema] = {
+            kind: handler.generate_schema(model) for kind, model in step_kinds().items()
+        }
+        return core_schema.tagged_union_schema(
+            choices,
+            discriminator=step_kind,
+            custom_error_type="unknown_step_kind",
+            custom_error_message="a step needs exactly one kind key",
+        )
+
+
+def step_kinds() -> dict[str, type[StepBase]]:
+    """kind key -> step model, of every installed connector."""
+    return registry.installed().step_models()
+
+
+def step_kind(value: Any) -> str | None:
+    """The kind of a raw step mapping or a step model; None when not exactly one kind key."""
+    if isinstance(value, StepBase):
+        return value.KIND
+    if isinstance(value, dict):
+        known = step_kinds()
+        kinds = [key for key in value if key in known]
+        return kinds[0] if len(kinds) == 1 else None
+    return None
 
 
 class StepBase(BaseModel):
@@ -34,7 +79,11 @@ class StepBase(BaseModel):
 
     # A PLZ or a number typed into a field is text to the browser: `value: 35390` is fine.
     model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, coerce_numbers_to_str=True
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        coerce_numbers_to_str=True,
+        defer_build=True,
     )
 
     KIND: ClassVar[str] = ""
@@ -49,103 +98,18 @@ class StepBase(BaseModel):
         """Nested step lists with their key, e.g. ``[("then", [...]), ("else", [...])]``."""
         return []
 
-
-class GotoStep(StepBase):
-    """Open a URL in the browser."""
-
-    KIND: ClassVar[str] = "goto"
-    goto: str = Field(description="URL to open (template), e.g. '{{ targets.civento }}/login'.")
-    wait_until: Literal["load", "domcontentloaded", "networkidle", "commit"] = Field(
-        "load", description="Which page event counts as loaded."
-    )
+    @classmethod
+    def is_container(cls) -> bool:
+        """Whether the kind holds nested steps (its ``timeout`` then bounds the block)."""
+        return any(_holds_steps(info.annotation) for info in cls.model_fields.values())
 
 
-class ClickStep(StepBase):
-    """Click an element (waits until it is visible, enabled and stable)."""
-
-    KIND: ClassVar[str] = "click"
-    click: Locator = Field(description="The element to click.")
-    button: Literal["left", "right", "middle"] = Field("left", description="Mouse button.")
-    double: bool = Field(False, description="Double-click instead of a single click.")
+#: Any step of any installed connector.
+Step = Annotated[StepBase, _AnyStep]
 
 
-class FillStep(StepBase):
-    """Type a value into an input field, replacing its content."""
-
-    KIND: ClassVar[str] = "fill"
-    fill: Locator = Field(description="The input field.")
-    value: str = Field(description="Value to enter (template; may be '{{ secrets.NAME }}').")
-
-
-class SelectStep(StepBase):
-    """Choose an option of a <select> element by label or value."""
-
-    KIND: ClassVar[str] = "select"
-    select: Locator = Field(description="The <select> element.")
-    option: str = Field(description="Label or value of the option to choose (template).")
-
-
-class CheckStep(StepBase):
-    """Tick a checkbox or radio button."""
-
-    KIND: ClassVar[str] = "check"
-    check: Locator = Field(description="The checkbox or radio button.")
-
-
-class UncheckStep(StepBase):
-    """Clear a checkbox."""
-
-    KIND: ClassVar[str] = "uncheck"
-    uncheck: Locator = Field(description="The checkbox.")
-
-
-class PressStep(StepBase):
-    """Press a key or key combination on an element."""
-
-    KIND: ClassVar[str] = "press"
-    press: Locator = Field(description="The element that receives the key press.")
-    key: str = Field(description="Key, e.g. 'Enter', 'Tab', 'Control+A'.")
-
-
-class WaitCondition(BaseModel):
-    """What to wait for: an element's state, a URL, or a text on the page."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    element: Locator | None = Field(None, description="Wait for this element's state.")
-    state: Literal["visible", "hidden", "attached", "detached"] = Field(
-        "visible", description="The state to wait for (with `element`)."
-    )
-    url: str | None = Field(None, description="Wait until the URL matches this glob pattern.")
-    text: str | None = Field(None, description="Wait until this text is visible on the page.")
-
-    @model_validator(mode="after")
-    def _one_condition(self) -> WaitCondition:
-        given = [k for k in ("element", "url", "text") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("wait_for needs exactly one of element, url, text")
-        return self
-
-
-class WaitForStep(StepBase):
-    """Wait until a condition holds (up to the step timeout).
-
-    With ``into`` the wait is optional: it stores whether the condition came true in time
-    (True/False) instead of failing, for "wait up to N s for it, else go on"::
-
-        - wait_for: {element: {role: dialog, name: Hinweis}}
-          timeout: 3
-          into: hinweis_da
-    """
-
-    KIND: ClassVar[str] = "wait_for"
-    wait_for: WaitCondition = Field(description="The condition to wait for.")
-    into: str | None = Field(
-        None,
-        description="Make the wait optional: this variable becomes true when the condition "
-        "held within the timeout, false when not (instead of the step failing).",
-        pattern=VARIABLE,
-    )
+def _holds_steps(annotation: Any) -> bool:
+    return annotation == list[Step]
 
 
 class PauseStep(StepBase):
@@ -153,29 +117,6 @@ class PauseStep(StepBase):
 
     KIND: ClassVar[str] = "pause"
     pause: float = Field(gt=0, le=3600, description="Seconds to wait.")
-
-
-class ExtractStep(StepBase):
-    """Read data from the page into a variable."""
-
-    KIND: ClassVar[str] = "extract"
-    extract: Locator = Field(description="The element to read.")
-    get: Literal["text", "texts", "count", "value", "attribute", "table"] = Field(
-        "text",
-        description="text: inner text; texts: list of texts of all matches ([] when none); "
-        "count: number of matches (0 when none); value: an input's value; attribute: the "
-        "attribute named by `attribute`; table: an HTML table as a list of rows keyed by column "
-        "header. texts and count answer at once, once the page has loaded: they do not wait "
-        "for a match.",
-    )
-    attribute: str | None = Field(None, description="Attribute name (with get: attribute).")
-    into: str = Field(description="Variable receiving the value.", pattern=VARIABLE)
-
-    @model_validator(mode="after")
-    def _attribute_given(self) -> ExtractStep:
-        if (self.get == "attribute") != (self.attribute is not None):
-            raise ValueError("`attribute` is required with get: attribute, and only then")
-        return self
 
 
 class AssertStep(StepBase):
@@ -199,35 +140,6 @@ class FailStep(StepBase):
         "answer); application: the target system or the bot misbehaved (another attempt may "
         "succeed).",
     )
-
-
-class ScreenshotStep(StepBase):
-    """Save a screenshot of the page as an artifact of the run."""
-
-    KIND: ClassVar[str] = "screenshot"
-    screenshot: str = Field(
-        description="Artifact name (template), e.g. 'posteingang'.", pattern=r"^[^/\\]+$"
-    )
-    full_page: bool = Field(True, description="Capture the whole scrollable page.")
-
-
-class DownloadStep(StepBase):
-    """Click an element that starts a download and keep the file as an artifact."""
-
-    KIND: ClassVar[str] = "download"
-    download: Locator = Field(description="The element whose click starts the download.")
-    save_as: str | None = Field(None, description="File name (template); default: suggested.")
-    into: str | None = Field(
-        None, description="Variable receiving the saved file's path.", pattern=VARIABLE
-    )
-
-
-class UploadStep(StepBase):
-    """Set the files of a file input."""
-
-    KIND: ClassVar[str] = "upload"
-    upload: Locator = Field(description="The <input type=file> element.")
-    files: list[str] = Field(min_length=1, description="Paths of the files (templates).")
 
 
 class SetStep(StepBase):
@@ -329,61 +241,76 @@ class IncludeStep(StepBase):
     """Run the steps of a reusable sub-flow file."""
 
     KIND: ClassVar[str] = "include"
-    include: str = Field(description="Path of the sub-flow file, relative to the bot directory.")
+    include: str = Field(
+        description="The sub-flow file: a path relative to the bot directory "
+        "(flows/login.yaml), a shared flow beside the bots (_shared/abmelden.yaml), or a "
+        "connector's flow (civento:NAME.yaml)."
+    )
     with_: dict[str, Any] = Field(
         default_factory=dict, alias="with", description="Variables set for the sub-flow."
     )
 
 
-STEP_TYPES: tuple[type[StepBase], ...] = (
-    GotoStep, ClickStep, FillStep, SelectStep, CheckStep, UncheckStep, PressStep, WaitForStep,
-    PauseStep, ExtractStep, AssertStep, FailStep, ScreenshotStep, DownloadStep, UploadStep,
-    SetStep, IfStep, ForEachStep, RetryStep, TryStep, CallStep, IncludeStep,
-)  # fmt: skip
+class Scope(BaseModel):
+    """Where the steps of a ``within`` block look: an iframe, an element, or both."""
 
-#: kind key -> step class
-STEP_KINDS: dict[str, type[StepBase]] = {cls.KIND: cls for cls in STEP_TYPES}
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    frame: str | None = Field(
+        None, description="CSS selector of an iframe every locator in the block searches inside."
+    )
+    element: Locator | None = Field(
+        None, description="An element every locator in the block searches inside."
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> Scope:
+        if self.frame is None and self.element is None:
+            raise ValueError("within needs frame, element or both")
+        return self
 
 
-def step_kind(value: Any) -> str | None:
-    """The kind of a raw step mapping or a step model; None when not exactly one kind key."""
-    if isinstance(value, StepBase):
-        return value.KIND
-    if isinstance(value, dict):
-        kinds = [key for key in value if key in STEP_KINDS]
-        return kinds[0] if len(kinds) == 1 else None
-    return None
+class WithinStep(StepBase):
+    """Run steps with shared options: every locator inside looks in the same frame or element.
+
+    A frame-based Fachverfahren is named once, not on every step; ``timeout`` bounds the
+    whole block::
+
+        - within: {frame: "iframe[name=arbeitsbereich]"}
+          do:
+            - fill: {label: Bezugszeichen}
+              value: "{{ vorgang.Nummer }}"
+            - click: {role: button, name: Suchen}
+
+    A locator that names its own ``frame`` keeps it; blocks nest (the inner one wins).
+    """
+
+    KIND: ClassVar[str] = "within"
+    within: Scope = Field(description="The frame and/or element the block's locators use.")
+    do: list[Step] = Field(min_length=1, description="The steps of the block.")
+
+    def children(self) -> list[tuple[str, list[Step]]]:
+        return [("do", self.do)]
 
 
-Step = Annotated[
-    Annotated[GotoStep, Tag("goto")]
-    | Annotated[ClickStep, Tag("click")]
-    | Annotated[FillStep, Tag("fill")]
-    | Annotated[SelectStep, Tag("select")]
-    | Annotated[CheckStep, Tag("check")]
-    | Annotated[UncheckStep, Tag("uncheck")]
-    | Annotated[PressStep, Tag("press")]
-    | Annotated[WaitForStep, Tag("wait_for")]
-    | Annotated[PauseStep, Tag("pause")]
-    | Annotated[ExtractStep, Tag("extract")]
-    | Annotated[AssertStep, Tag("assert")]
-    | Annotated[FailStep, Tag("fail")]
-    | Annotated[ScreenshotStep, Tag("screenshot")]
-    | Annotated[DownloadStep, Tag("download")]
-    | Annotated[UploadStep, Tag("upload")]
-    | Annotated[SetStep, Tag("set")]
-    | Annotated[IfStep, Tag("if")]
-    | Annotated[ForEachStep, Tag("for_each")]
-    | Annotated[RetryStep, Tag("retry")]
-    | Annotated[TryStep, Tag("try")]
-    | Annotated[CallStep, Tag("call")]
-    | Annotated[IncludeStep, Tag("include")],
-    Discriminator(
-        step_kind,
-        custom_error_type="unknown_step_kind",
-        custom_error_message="a step needs exactly one kind key",
-    ),
-]
+class UseStep(StepBase):
+    """Call a connector's action: a page object written once for a target system.
 
-for _cls in STEP_TYPES:
-    _cls.model_rebuild()
+    ``bots connectors show NAME`` lists the actions with their arguments::
+
+        - use: civento.vorgang_lesen
+          with: {nummer: "{{ vorgang.Nummer }}"}
+          into: akte
+    """
+
+    KIND: ClassVar[str] = "use"
+    use: str = Field(
+        description="The action, as connector.action (e.g. civento.vorgang_lesen).",
+        pattern=ACTION_REF,
+    )
+    with_: dict[str, Any] = Field(
+        default_factory=dict, alias="with", description="The action's arguments (templates)."
+    )
+    into: str | None = Field(
+        None, description="Variable receiving what the action returns.", pattern=VARIABLE
+    )

@@ -20,9 +20,10 @@ from typing import Any
 from jinja2.exceptions import TemplateError
 
 from orchestrator.errors import Problem
+from orchestrator.model import registry
 from orchestrator.model.hooks import HookNotFound, resolve_hook, signature_problems
 from orchestrator.model.schema_errors import did_you_mean
-from orchestrator.model.steps import STEP_KINDS, CallStep, Step, step_kind
+from orchestrator.model.steps import CallStep, Step, step_kind
 from orchestrator.model.templates import (
     JINJA_GLOBALS,
     TemplateReferences,
@@ -38,15 +39,31 @@ BUILTIN_NAMES = frozenset({"params", "secrets", "targets", "run", "loop"}) | JIN
 #: Keys whose value is a condition (a bare expression or ``{{ ... }}``).
 CONDITION_KEYS = frozenset({"if", "when", "assert"})
 #: Keys whose value is a name or a path, never a template.
-NAME_KEYS = frozenset({"call", "include", "into", "as"})
-#: kind -> keys holding nested step lists, e.g. ``{"if": ("then", "else"), ...}``.
-CHILD_KEYS: dict[str, tuple[str, ...]] = {
-    kind: tuple(
-        (info.alias or name) for name, info in cls.model_fields.items()
+NAME_KEYS = frozenset({"call", "include", "into", "as", "use"})
+
+
+def child_keys(kind: str | None) -> tuple[str, ...]:
+    """Keys of a step kind holding nested step lists, e.g. ``("then", "else")`` for ``if``."""
+    model = registry.installed().step_models().get(kind or "")
+    if model is None:
+        return ()
+    return tuple(
+        (info.alias or name)
+        for name, info in model.model_fields.items()
         if info.annotation == list[Step]
     )
-    for kind, cls in STEP_KINDS.items()
-}  # fmt: skip
+
+
+def _secret_fields(kind: str | None) -> tuple[str, ...]:
+    step = registry.installed().step_kinds().get(kind or "")
+    return step.secret_fields if step is not None else ()
+
+
+def _creates(kind: str | None) -> tuple[str, ...]:
+    step = registry.installed().step_kinds().get(kind or "")
+    return step.creates if step is not None else ("into",)
+
+
 #: Top-level keys of a bot file holding step lists, in the order they run.
 FLOW_KEYS = ("steps", "finally")
 _WHOLE_SECRET = re.compile(r"^\s*\{\{\s*secrets\.\w+\s*\}\}\s*$")
@@ -84,7 +101,7 @@ def iter_steps(
         kind = step_kind(step)
         here = (*loc, index)
         yield StepVisit(here, step, kind, local, in_on_error)
-        for key in CHILD_KEYS.get(kind or "", ()):
+        for key in child_keys(kind):
             inner = local
             if kind == "for_each":
                 name = step.get("as", "item")
@@ -119,15 +136,18 @@ def declared_names(bot_data: Any) -> dict[str, set[str]]:
 
 
 def made_variables(flows: list[FlowFile]) -> set[str]:
-    """Variables made anywhere: ``set`` keys, ``into``, ``include``'s ``with`` keys."""
+    """Variables made anywhere: what each step kind declares it creates (``set`` keys,
+    ``into``, ...) and ``include``'s ``with`` keys."""
     made: set[str] = set()
     for flow in flows:
         for visit in iter_flow_steps(flow.doc.data):
-            for key in ("set", "with") if visit.kind in ("set", "include") else ():
-                if isinstance(visit.step.get(key), dict):
-                    made.update(str(k) for k in visit.step[key])
-            if isinstance(visit.step.get("into"), str):
-                made.add(visit.step["into"])
+            creates = (*_creates(visit.kind), *(("with",) if visit.kind == "include" else ()))
+            for key in creates:
+                value = visit.step.get(key)
+                if isinstance(value, dict):
+                    made.update(str(k) for k in value)
+                elif isinstance(value, str) and key != "as":
+                    made.add(value)
     return made
 
 
@@ -175,10 +195,12 @@ class _Checker:
             self.problems.append(doc_problem)
         if kind == "call":
             self._check_call(doc, visit)
+        if kind == "use":
+            self._check_use(doc, visit)
         for key, value in visit.step.items():
-            if key in NAME_KEYS or key in CHILD_KEYS.get(kind or "", ()):
+            if key in NAME_KEYS or key in child_keys(kind):
                 continue
-            secrets_allowed = (kind, key) in (("fill", "value"), ("call", "with"))
+            secrets_allowed = key in _secret_fields(kind)
             for loc, text in _strings(value, (*visit.loc, key)):
                 self._check_text(doc, loc, text, key in CONDITION_KEYS, scope, secrets_allowed)
 
@@ -256,6 +278,49 @@ class _Checker:
         for key, message in signature_problems(hook, ref, keys):
             where = (*visit.loc, "with", key) if key is not None else loc
             self.problems.append(doc.problem(where, message, at_key=key is not None))
+
+    def _check_use(self, doc: YamlDocument, visit: StepVisit) -> None:
+        """``use: connector.action``: the action exists, its arguments are known, none missing."""
+        ref = visit.step.get("use")
+        if not isinstance(ref, str) or "." not in ref:
+            return  # the schema check reports it
+        loc = (*visit.loc, "use")
+        actions = registry.installed().actions()
+        action = actions.get(ref)
+        if action is None:
+            connectors = registry.installed().connectors
+            owner = connectors.get(ref.partition(".")[0])
+            if owner is None:
+                message = (
+                    f"unknown connector {ref.partition('.')[0]!r} (installed: "
+                    f"{', '.join(sorted(connectors))})"
+                )
+            else:
+                names = [a.name for a in owner.actions]
+                message = (
+                    f"connector {owner.name!r} has no action {ref.partition('.')[2]!r} (it has: "
+                    f"{', '.join(names) or 'none'}){did_you_mean(ref.partition('.')[2], names)}"
+                )
+            self.problems.append(doc.problem(loc, message))
+            return
+        given = visit.step.get("with")
+        keys = [str(k) for k in given] if isinstance(given, dict) else []
+        fields = action.arguments.model_fields
+        for key in keys:
+            if key not in fields:
+                self.problems.append(
+                    doc.problem(
+                        (*visit.loc, "with", key),
+                        f"{ref} has no argument {key!r} (it takes: {', '.join(fields) or 'none'})"
+                        f"{did_you_mean(key, fields)}",
+                        at_key=True,
+                    )
+                )
+        missing = [name for name, info in fields.items() if info.is_required() and name not in keys]
+        if missing:
+            self.problems.append(
+                doc.problem(loc, f"{ref} needs the argument(s) {', '.join(missing)} in with:")
+            )
 
 
 def _strings(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:

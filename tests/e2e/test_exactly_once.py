@@ -208,7 +208,7 @@ class Robots:
     def start(self, name: str) -> None:
         with (self.logs / f"{name}.log").open("ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "orchestrator.robot", "--name", name],
+                [sys.executable, "-c", "import cli; cli.main()", "robot", "start", "--name", name],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=self.env,

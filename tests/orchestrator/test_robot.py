@@ -184,7 +184,7 @@ def test_run_hanging_past_its_timeout_is_ended_as_timed_out_by_the_robot(
     released = threading.Event()
 
     def hanging_engine(
-        bot: Any, *, store: RunStore, claimed: ClaimedRun, holder: str, cancel: threading.Event,
+        bot: Any, claimed: ClaimedRun, *, store: RunStore, holder: str, cancel: threading.Event,
         **_: Any,
     ) -> RunRecord:  # fmt: skip
         """An engine stuck in a step that ignores every timeout, until cancelled."""
@@ -193,7 +193,7 @@ def test_run_hanging_past_its_timeout_is_ended_as_timed_out_by_the_robot(
             released.set()
         return store.get_run(claimed.id)
 
-    monkeypatch.setattr(robot_module, "run_bot", hanging_engine)
+    monkeypatch.setattr(robot_module, "run_claimed", hanging_engine)
     monkeypatch.setattr(robot_module, "WATCHDOG_GRACE_S", 0.2)
 
     with robot_running(settings, store):

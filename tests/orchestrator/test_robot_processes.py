@@ -1,4 +1,4 @@
-"""Robots as separate processes (``python -m orchestrator.robot``) sharing one PostgreSQL."""
+"""Robots as separate processes (``bots robot start``) sharing one PostgreSQL."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.slow
 
 LEASE_S = 2.0
+BOTS = [sys.executable, "-c", "import cli; cli.main()"]  # the console script, from the checkout
 
 
 @pytest.fixture
@@ -45,13 +46,13 @@ def store(postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> I
 def start_robot(
     store: RunStore, tmp_path: Path
 ) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
-    """Starts ``python -m orchestrator.robot --name NAME ...`` and waits until it registered."""
+    """Starts ``bots robot start --name NAME ...`` and waits until it registered."""
     started: list[subprocess.Popen[bytes]] = []
 
     def start(name: str, *args: str) -> subprocess.Popen[bytes]:
         with (tmp_path / f"{name}.log").open("wb") as log:
             robot = subprocess.Popen(
-                [sys.executable, "-m", "orchestrator.robot", "--name", name, *args],
+                [*BOTS, "robot", "start", "--name", name, *args],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=PROJECT_ROOT,
@@ -231,15 +232,7 @@ def test_a_second_live_robot_under_one_name_refuses_to_start(
     first = start_robot("robot-einmalig")
 
     second = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import cli; cli.main()",
-            "robot",
-            "start",
-            "--name",
-            "robot-einmalig",
-        ],
+        [*BOTS, "robot", "start", "--name", "robot-einmalig"],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,

@@ -51,3 +51,25 @@ TABLE_JS = """(table) => {
     return row;
   });
 }"""
+
+#: Every labelled form field inside an element: label text -> value (hidden panels included).
+#: A label names its field by ``for``, by ``aria-labelledby`` on the field, or by wrapping it.
+FIELDS_JS = """(root) => {
+  const out = {};
+  const clean = (text) => (text || "").replace(/\\s*\\*\\s*$/, "").replace(/:\\s*$/, "").trim();
+  const valueOf = (field) => field.tagName === "SELECT"
+    ? (field.selectedOptions[0] ? field.selectedOptions[0].textContent.trim() : "")
+    : field.value;
+  root.querySelectorAll("input, select, textarea").forEach((field) => {
+    if (field.type === "hidden" || field.type === "button" || field.type === "submit") return;
+    let label = null;
+    if (field.id) label = root.ownerDocument.querySelector(`label[for="${CSS.escape(field.id)}"]`);
+    if (!label && field.getAttribute("aria-labelledby")) {
+      label = root.ownerDocument.getElementById(field.getAttribute("aria-labelledby"));
+    }
+    if (!label) label = field.closest("label");
+    const name = clean(label ? label.textContent : field.getAttribute("aria-label"));
+    if (name && !(name in out)) out[name] = valueOf(field);
+  });
+  return out;
+}"""

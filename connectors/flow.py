@@ -1,7 +1,10 @@
-"""The control-flow step kinds and hook calls: one function per kind.
+"""The flow connector: control flow, hooks, sub-flows, blocks and connector actions.
 
-``set``, ``if``, ``for_each``, ``retry``, ``try``, ``assert``, ``fail``, ``pause``, ``call``
-and ``include``. Nested steps run through :meth:`Interpreter.run` with their path prefix, e.g.
+``set``, ``if``, ``for_each``, ``retry``, ``try``, ``assert``, ``fail``, ``pause``, ``call``,
+``include``, ``within`` and ``use`` (models in :mod:`orchestrator.model.steps`), registered
+through the entry point group like every other connector (:data:`CONNECTOR`).
+
+Nested steps run through the interpreter's ``run`` with their path prefix, e.g.
 ``steps[2].do``; variables a block introduces (``as``, ``error``, ``include``'s ``with``) are
 restored when it ends. A ``try`` whose ``on_error`` completes and a ``retry`` whose later attempt
 succeeds end the failure chain that started inside them (:meth:`Interpreter.recovered`).
@@ -9,14 +12,15 @@ succeeds end the failure chain that started inside them (:meth:`Interpreter.reco
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from orchestrator.engine.secrets import reveal
 from orchestrator.errors import AssertionFailed, DeliberateFailure, ExpressionError, StepFailed
+from orchestrator.model import steps as s
+from orchestrator.model.registry import ConnectorSpec, StepKind
 
-if TYPE_CHECKING:
-    from orchestrator.engine.interpreter import Handler, Interpreter
-
+#: What a handler gets as ``it``: the engine's interpreter (run steps, render templates,
+#: sessions, variables); typed loosely so connectors import nothing of the engine.
+Interpreter = Any
 _MISSING = object()
 
 
@@ -111,14 +115,14 @@ def _pause(it: Interpreter, step: Any, path: str) -> None:
 
 
 def _call(it: Interpreter, step: Any, path: str) -> None:
-    kwargs = reveal(it.value(step.with_))
+    kwargs = it.revealed(step.with_)
     result = it.call_hook(step.call, kwargs, it.timeout(step), path)
     if step.into:
         it.vars[step.into] = result
 
 
 def _include(it: Interpreter, step: Any, path: str) -> None:
-    flow = it.bot.subflows.get(step.include)
+    flow = it.subflow(step.include)
     if flow is None:
         raise StepFailed(path, f"sub-flow {step.include!r} was not loaded with the bot")
     values = it.value(step.with_)
@@ -138,16 +142,36 @@ def _restore(variables: dict[str, Any], name: str, previous: Any) -> None:
         variables[name] = previous
 
 
-#: control-flow step kind -> function running it
-FLOW_HANDLERS: dict[str, Handler] = {
-    "set": _set,
-    "if": _if,
-    "for_each": _for_each,
-    "retry": _retry,
-    "try": _try,
-    "assert": _assert,
-    "fail": _fail,
-    "pause": _pause,
-    "call": _call,
-    "include": _include,
-}
+def _within(it: Interpreter, step: Any, path: str) -> None:
+    with it.scoped(step.within):
+        it.run(step.do, f"{path}.do")
+
+
+def _use(it: Interpreter, step: Any, path: str) -> None:
+    result = it.use_action(step.use, it.revealed(step.with_), it.timeout(step), path)
+    if step.into:
+        it.vars[step.into] = result
+
+
+INTO = ("into",)
+
+CONNECTOR = ConnectorSpec(
+    name="flow",
+    description="Control flow of the bot language: variables, conditions, loops, retries, "
+    "error handling, blocks with shared options, Python hooks, sub-flows and connector "
+    "actions.",
+    steps=(
+        StepKind(s.SetStep, _set, creates=("set",)),
+        StepKind(s.IfStep, _if),
+        StepKind(s.ForEachStep, _for_each, creates=("as",)),
+        StepKind(s.RetryStep, _retry),
+        StepKind(s.TryStep, _try),
+        StepKind(s.WithinStep, _within),
+        StepKind(s.AssertStep, _assert),
+        StepKind(s.FailStep, _fail),
+        StepKind(s.PauseStep, _pause),
+        StepKind(s.CallStep, _call, secret_fields=("with",), creates=INTO),
+        StepKind(s.IncludeStep, _include),
+        StepKind(s.UseStep, _use, secret_fields=("with",), creates=INTO),
+    ),
+)

@@ -42,7 +42,7 @@ from connectors.base import (
     LocatorSpec,
     NavigationError,
 )
-from connectors.browser_scripts import CANDIDATES_JS, TABLE_JS
+from connectors.browser.scripts import CANDIDATES_JS, FIELDS_JS, TABLE_JS
 
 CHROMIUM_ARGS = (
     "--no-sandbox",
@@ -419,7 +419,7 @@ class BrowserSession(Connector):
     def extract(
         self,
         spec: LocatorSpec,
-        get: Literal["text", "texts", "value", "attribute", "table"] = "text",
+        get: Literal["text", "texts", "value", "attribute", "table", "fields"] = "text",
         *,
         attribute: str | None = None,
         timeout: float | None = None,
@@ -429,6 +429,8 @@ class BrowserSession(Connector):
         ``table`` returns the rows of an HTML table as dicts keyed by the header cells, e.g.
         ``[{"Nummer": "GA-2025-0001", "Status": "Neu"}]``. ``texts`` returns the texts of all
         matches at once, once the page has loaded (:meth:`count`): ``[]`` when none match.
+        ``fields`` returns every labelled form field inside the element as label -> value,
+        e.g. ``{"Vorname": "Anna", "Rechtsform": "GmbH"}`` (hidden tab panels included).
         """
         if get == "text":
             return self._act(
@@ -446,10 +448,11 @@ class BrowserSession(Connector):
                 lambda el, ms: el.get_attribute(name, timeout=ms),
                 timeout,
             )
-        if get == "table":
-            return self._act(
-                spec, "read table", lambda el, ms: el.evaluate(TABLE_JS, timeout=ms), timeout
+        if get in ("table", "fields"):
+            script, what = (
+                (TABLE_JS, "read table") if get == "table" else (FIELDS_JS, "read fields")
             )
+            return self._act(spec, what, lambda el, ms: el.evaluate(script, timeout=ms), timeout)
         loc, _ = self._matches_now(spec, timeout)
         try:
             return loc.all_inner_texts()

@@ -1,0 +1,92 @@
+"""What page objects of web target systems share: robust page visits and a retry rule.
+
+A target system's connector (``civento``, ``gewerberegister``) writes its actions as plain
+functions over the browser session. Two things every one of them needs:
+
+- :func:`attempts`: run an action again when the target system misbehaved (HTTP 503, a page
+  that did not come, an expired session), up to 3 times with 1 s and 2 s pauses, logging in
+  again first when the system sent the browser to its login page. A refusal
+  (:class:`~connectors.base.BusinessRefusal`) is never retried.
+- :class:`Login`: the account an ``anmelden`` action used, kept in the connector's run state
+  so a later action can log in again on its own.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from connectors.base import ActionContext, BusinessRefusal, ConnectorError, LocatorSpec
+
+T = TypeVar("T")
+ATTEMPTS = 3
+PAUSE_S = 1.0
+
+
+@dataclass(frozen=True)
+class Login:
+    """An account's user name and password (revealed: never log or return it)."""
+
+    user: str
+    password: str
+
+    def __repr__(self) -> str:
+        return f"Login(user={self.user!r}, password=***)"
+
+
+def remember(ctx: ActionContext, login: Login) -> None:
+    ctx.state["login"] = login
+
+
+def remembered(ctx: ActionContext) -> Login | None:
+    login = ctx.state.get("login")
+    return login if isinstance(login, Login) else None
+
+
+def attempts(
+    ctx: ActionContext,
+    what: str,
+    body: Callable[[], T],
+    *,
+    relogin: Callable[[Login], None] | None = None,
+    on_login_page: Callable[[], bool] | None = None,
+) -> T:
+    """``body()``, again after an application failure (see the module docstring)."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return body()
+        except BusinessRefusal:
+            raise
+        except ConnectorError as exc:
+            if attempt == ATTEMPTS or time.monotonic() >= ctx.deadline:
+                raise
+            ctx.log.warning(
+                "action attempt failed; trying again",
+                action=f"{ctx.connector}.{what}",
+                attempt=attempt,
+                error=ctx.redact(str(exc)),
+            )
+            time.sleep(max(0.0, min(PAUSE_S * attempt, ctx.deadline - time.monotonic())))
+            login = remembered(ctx)
+            if relogin is not None and login is not None and on_login_page is not None:
+                try:
+                    if on_login_page():
+                        ctx.log.info("session expired; logging in again", connector=ctx.connector)
+                        relogin(login)
+                except ConnectorError as again:  # the next attempt meets it again
+                    ctx.log.warning("login again failed", error=ctx.redact(str(again)))
+    raise AssertionError("unreachable")
+
+
+def test_id(value: str, **options: Any) -> LocatorSpec:
+    return LocatorSpec(test_id=value, **options)
+
+
+def role(kind: str, name: str, **options: Any) -> LocatorSpec:
+    return LocatorSpec(role=kind, name=name, **options)
+
+
+def label(text: str, **options: Any) -> LocatorSpec:
+    return LocatorSpec(label=text, **options)

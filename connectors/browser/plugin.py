@@ -1,0 +1,49 @@
+"""The browser connector's registration: its step kinds, their handlers, its session."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from connectors.base import Connector
+from connectors.browser import handlers
+from connectors.browser import steps as s
+from orchestrator.model.registry import ConnectorSpec, SessionEnv, StepKind
+
+
+class BrowserSettings(BaseModel):
+    """The browser's settings; today they come from the top-level settings (``chromium``,
+    ``headless``, ``trace``, ``step_timeout_s``), which the engine passes on."""
+
+    chromium: str | None = Field(None, description="Path of the Chromium executable.")
+
+
+def _session(env: SessionEnv) -> Connector:
+    from connectors.browser.session import BrowserSession
+
+    chromium = getattr(env.settings, "chromium", None) or "/usr/lib/chromium/chromium"
+    return BrowserSession(chromium, headless=env.headless, timeout_s=env.timeout_s)
+
+
+INTO = ("into",)
+
+CONNECTOR = ConnectorSpec(
+    name="browser",
+    description="Chromium driven by Playwright: open pages, click, fill, read, download. "
+    "Locators prefer what a person sees (role and name, label, text) over CSS and XPath.",
+    steps=(
+        StepKind(s.GotoStep, handlers.goto),
+        StepKind(s.ClickStep, handlers.click),
+        StepKind(s.FillStep, handlers.fill, secret_fields=("value",)),
+        StepKind(s.SelectStep, handlers.select),
+        StepKind(s.CheckStep, handlers.check),
+        StepKind(s.UncheckStep, handlers.uncheck),
+        StepKind(s.PressStep, handlers.press),
+        StepKind(s.WaitForStep, handlers.wait_for, creates=INTO),
+        StepKind(s.ExtractStep, handlers.extract, creates=INTO),
+        StepKind(s.ScreenshotStep, handlers.screenshot),
+        StepKind(s.DownloadStep, handlers.download, creates=INTO),
+        StepKind(s.UploadStep, handlers.upload),
+    ),
+    session=_session,
+    settings=BrowserSettings,
+)

@@ -1,0 +1,244 @@
+"""The Civento connector: page objects for Civento's Posteingang and Vorgänge.
+
+Written once for every bot and every city; bots call them as ``use: civento.ACTION``::
+
+    - use: civento.anmelden
+      with: {benutzer: rpa-gewerbe, passwort: "{{ secrets.civento_password }}"}
+    - use: civento.posteingang_lesen
+      with: {status: [Neu, In Bearbeitung], leistung: Gewerbeanmeldung}
+      into: vorgaenge
+    - use: civento.vorgang_lesen
+      with: {nummer: "{{ vorgang.Nummer }}"}
+      into: akte          # {nummer, status, aktenzeichen, felder: {Vorname: ..., ...}}
+    - use: civento.status_setzen
+      with: {nummer: "{{ vorgang.Nummer }}", status: Übertragen, aktenzeichen: "{{ az }}"}
+
+Every action works on the browser session, tries again after a 503 or a page that did not
+come (logging in again when the session expired: the account of ``anmelden`` is kept for the
+run), and needs the bot's target ``civento`` (the URL up to ``/civento``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from connectors._pages import Login, attempts, label, remember, role, test_id
+from connectors.base import ActionContext, BusinessRefusal, ConnectorError, LocatorSpec
+from orchestrator.model.registry import Action, ConnectorSpec
+
+#: The Vorgang page's content: its steps' fields and the editing section.
+VORGANG = LocatorSpec(css="[data-nummer]")
+#: Civento's status order: a Vorgang moves one step at a time.
+STATUS_ORDER = ("Neu", "In Bearbeitung", "Übertragen", "Abgeschlossen")
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+
+class LoginArgs(_Args):
+    benutzer: str = Field(description="The bot's Civento account, e.g. rpa-gewerbe.")
+    passwort: str = Field(description="Its password: always '{{ secrets.NAME }}'.")
+
+
+class NoArgs(_Args):
+    pass
+
+
+class PosteingangArgs(_Args):
+    status: str | list[str] = Field(
+        "Neu", description="Only Vorgänge with this status (or any of these)."
+    )
+    leistung: str | None = Field(None, description="Only this Leistung, e.g. Gewerbeanmeldung.")
+
+
+class VorgangArgs(_Args):
+    nummer: str = Field(description="The Vorgang's number, e.g. GA-2026-000231.")
+
+
+class StatusArgs(_Args):
+    nummer: str = Field(description="The Vorgang's number.")
+    status: str = Field(description="The status to reach: " + ", ".join(STATUS_ORDER) + ".")
+    aktenzeichen: str | None = Field(
+        None, description="Written to 'Aktenzeichen Fachverfahren' with the first save."
+    )
+
+
+def _browser(ctx: ActionContext) -> Any:
+    return ctx.session("browser")
+
+
+def _on_login_page(ctx: ActionContext) -> bool:
+    return "/civento/login" in _browser(ctx).url
+
+
+def _login(ctx: ActionContext, login: Login) -> None:
+    browser, timeout = _browser(ctx), ctx.timeout
+    browser.goto(f"{ctx.target()}/login", timeout=timeout())
+    browser.fill(label("Benutzername"), login.user, timeout=timeout())
+    browser.fill(label("Passwort"), login.password, timeout=timeout())
+    browser.click(role("button", "Anmelden"), timeout=timeout())
+    browser.wait_for_element(role("heading", "Posteingang"), "visible", timeout=timeout())
+
+
+def _robust(ctx: ActionContext, what: str, body: Any) -> Any:
+    return attempts(
+        ctx,
+        what,
+        body,
+        relogin=lambda login: _login(ctx, login),
+        on_login_page=lambda: _on_login_page(ctx),
+    )
+
+
+def anmelden(ctx: ActionContext, benutzer: str, passwort: str) -> None:
+    login = Login(benutzer, passwort)
+    _robust(ctx, "anmelden", lambda: _login(ctx, login))
+    remember(ctx, login)
+
+
+def abmelden(ctx: ActionContext) -> None:
+    """Log out; a session that already ended (or never began) is not an error."""
+    browser, timeout = _browser(ctx), ctx.timeout
+    try:
+        browser.goto(f"{ctx.target()}/posteingang", timeout=min(timeout(), 10))
+        if browser.count(role("button", "Abmelden"), timeout=min(timeout(), 5)):
+            browser.click(role("button", "Abmelden"), timeout=min(timeout(), 5))
+            browser.wait_for_element(role("button", "Anmelden"), "visible", timeout=5)
+    except ConnectorError as exc:
+        ctx.log.info("civento: logout not confirmed", error=ctx.redact(str(exc)))
+    ctx.state.pop("login", None)
+
+
+def posteingang_lesen(
+    ctx: ActionContext, status: str | list[str] = "Neu", leistung: str | None = None
+) -> list[dict[str, str]]:
+    """Every row of the Posteingang with these filters, all pages, as column -> text."""
+    rows: list[dict[str, str]] = []
+    for one in [status] if isinstance(status, str) else status:
+        rows += _robust(ctx, "posteingang_lesen", lambda one=one: _read_inbox(ctx, one, leistung))
+    return rows
+
+
+def _read_inbox(ctx: ActionContext, status: str, leistung: str | None) -> list[dict[str, str]]:
+    browser, timeout = _browser(ctx), ctx.timeout
+    query = {"status": status, **({"leistung": leistung} if leistung else {})}
+    rows: list[dict[str, str]] = []
+    page, pages = 1, 1
+    while page <= pages:
+        url = f"{ctx.target()}/posteingang?{urlencode({**query, 'seite': page})}"
+        browser.goto(url, timeout=timeout())
+        count = int(browser.extract(test_id("trefferzahl"), "attribute", attribute="data-anzahl",
+                                    timeout=timeout()) or 0)  # fmt: skip
+        if count == 0:
+            return []
+        pages = int(browser.extract(test_id("seitennavigation"), "attribute",
+                                    attribute="data-seiten", timeout=timeout()) or 1)  # fmt: skip
+        rows += browser.extract(role("table", "Posteingang"), "table", timeout=timeout())
+        page += 1
+    return rows
+
+
+def _open_vorgang(ctx: ActionContext, nummer: str) -> str:
+    """Open the Vorgang's page, wait until its data came; its status."""
+    browser, timeout = _browser(ctx), ctx.timeout
+    browser.goto(f"{ctx.target()}/vorgang/{nummer}", timeout=timeout())
+    browser.wait_for_element(test_id("bitte-warten"), "hidden", timeout=timeout())
+    status: str = browser.extract(test_id("vorgang-status"), "text", timeout=timeout()).strip()
+    return status
+
+
+def vorgang_lesen(ctx: ActionContext, nummer: str) -> dict[str, Any]:
+    """The Vorgang's status, its Aktenzeichen and every field of its steps (tabs)."""
+
+    def read() -> dict[str, Any]:
+        browser, timeout = _browser(ctx), ctx.timeout
+        status = _open_vorgang(ctx, nummer)
+        felder: dict[str, str] = browser.extract(VORGANG, "fields", timeout=timeout())
+        aktenzeichen = felder.pop("Aktenzeichen Fachverfahren", "")
+        for editable in ("Bemerkung", "Neuer Status"):
+            felder.pop(editable, None)
+        return {"nummer": nummer, "status": status, "aktenzeichen": aktenzeichen, "felder": felder}
+
+    result: dict[str, Any] = _robust(ctx, "vorgang_lesen", read)
+    return result
+
+
+def status_setzen(
+    ctx: ActionContext, nummer: str, status: str, aktenzeichen: str | None = None
+) -> str:
+    """Move the Vorgang to ``status`` one step at a time (Civento allows no jumps), writing
+    the Aktenzeichen with the first save; returns the status reached. A Vorgang already
+    there is left as it is; one past it is a refusal."""
+    if status not in STATUS_ORDER:
+        raise BusinessRefusal(f"civento: unknown status {status!r} ({', '.join(STATUS_ORDER)})")
+
+    def move() -> str:
+        browser, timeout = _browser(ctx), ctx.timeout
+        now = _open_vorgang(ctx, nummer)
+        if now not in STATUS_ORDER or STATUS_ORDER.index(now) > STATUS_ORDER.index(status):
+            raise BusinessRefusal(f"Vorgang {nummer} hat den Status {now!r}, nicht vor {status!r}")
+        write = aktenzeichen
+        while now != status:
+            step = STATUS_ORDER[STATUS_ORDER.index(now) + 1]
+            if write is not None:
+                browser.fill(label("Aktenzeichen Fachverfahren"), write, timeout=timeout())
+                write = None
+            browser.click(role("combobox", "Neuer Status"), timeout=timeout())
+            browser.click(role("option", step), timeout=timeout())
+            browser.click(role("button", "Speichern"), timeout=timeout())
+            browser.wait_for_text(f"Gespeichert. Status: {step}", timeout=timeout())
+            now = step
+        return now
+
+    reached: str = _robust(ctx, "status_setzen", move)
+    return reached
+
+
+CONNECTOR = ConnectorSpec(
+    name="civento",
+    description="Civento, the cities' platform for online applications: log in, read the "
+    "Posteingang (all pages), read a Vorgang's fields, set its status step by step and "
+    "write the Aktenzeichen of the Fachverfahren back. Works on the browser session; the "
+    "bot declares the target 'civento'.",
+    uses=("browser",),
+    actions=(
+        Action(
+            "anmelden",
+            anmelden,
+            LoginArgs,
+            "Log in with the bot's account; later actions log in again with it when the "
+            "session expired.",
+            secret_arguments=("passwort",),
+        ),
+        Action("abmelden", abmelden, NoArgs, "Log out (no error when no session is open)."),
+        Action(
+            "posteingang_lesen",
+            posteingang_lesen,
+            PosteingangArgs,
+            "Read every row of the Posteingang with the given status(es) and Leistung, all "
+            "pages; read everything before changing any Vorgang (a status change takes a "
+            "Vorgang out of the filtered list).",
+            returns="a list of rows, column -> text (Nummer, Eingang, Leistung, Status, ...)",
+        ),
+        Action(
+            "vorgang_lesen",
+            vorgang_lesen,
+            VorgangArgs,
+            "Open a Vorgang and read its status, its Aktenzeichen and every field of its steps.",
+            returns="{nummer, status, aktenzeichen, felder: {label: value}}",
+        ),
+        Action(
+            "status_setzen",
+            status_setzen,
+            StatusArgs,
+            "Move a Vorgang to a status one step at a time (Neu -> In Bearbeitung -> "
+            "Übertragen -> Abgeschlossen), writing the Aktenzeichen with the first save; a "
+            "Vorgang already there stays as it is.",
+            returns="the status reached",
+        ),
+    ),
+)

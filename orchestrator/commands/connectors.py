@@ -1,0 +1,84 @@
+"""`bots connectors`: the installed connectors, their steps and actions."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from orchestrator import errors
+from orchestrator.commands.shared import echo
+from orchestrator.model import registry
+
+app = typer.Typer(
+    name="connectors",
+    help="Installed connectors: their step kinds and actions (entry point group "
+    f"{registry.ENTRY_POINT_GROUP}).",
+    no_args_is_help=True,
+)
+
+
+@app.command("list")
+def connectors_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the installed connectors with their step kinds and actions."""
+    installed = registry.installed()
+    described = [
+        registry.describe(spec, installed.origins.get(name, ""))
+        for name, spec in sorted(installed.connectors.items())
+    ]
+    if as_json:
+        echo(json.dumps({"connectors": described, "problems": installed.problems}, indent=2,
+                        ensure_ascii=False))  # fmt: skip
+        return
+    for item in described:
+        echo(f"{item['name']}: {item['description']}")
+        if item["steps"]:
+            echo("  steps:   " + ", ".join(step["kind"] for step in item["steps"]))
+        if item["actions"]:
+            echo("  actions: " + ", ".join(action["use"] for action in item["actions"]))
+    for problem in installed.problems:
+        echo(f"warning: {problem}", err=True)
+
+
+@app.command("show")
+def connectors_show(
+    name: Annotated[str, typer.Argument(help="The connector, e.g. civento.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show one connector: each step kind and action with its parameters and documentation."""
+    installed = registry.installed()
+    spec = installed.connectors.get(name)
+    if spec is None:
+        known = ", ".join(sorted(installed.connectors)) or "none"
+        raise errors.InputError(f"no connector {name!r} is installed (installed: {known})")
+    item = registry.describe(spec, installed.origins.get(name, ""))
+    if as_json:
+        echo(json.dumps(item, indent=2, ensure_ascii=False))
+        return
+    echo(f"{item['name']}  ({item['origin']})")
+    echo(f"  {item['description']}")
+    if item["uses"]:
+        echo(f"  works on the session of: {', '.join(item['uses'])}")
+    for step in item["steps"]:
+        echo(f"\nstep {step['kind']}: {step['description']}")
+        _fields(step["options"])
+    for action in item["actions"]:
+        echo(f"\nuse: {action['use']}\n  {action['description']}")
+        _fields(action["arguments"], heading="with")
+        echo(f"  returns: {action['returns']}")
+
+
+def _fields(fields: list[dict[str, Any]], heading: str = "") -> None:
+    if heading and fields:
+        echo(f"  {heading}:")
+    for field in fields:
+        flags = [
+            field["type"],
+            "required" if field["required"] else f"default {field['default']!r}",
+        ]
+        if field["secret"]:
+            flags.append("may be a secret")
+        echo(f"    {field['name']} ({', '.join(flags)}): {field['description']}")

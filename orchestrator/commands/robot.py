@@ -1,0 +1,63 @@
+"""`bots robot`: start a robot (a worker executing queued runs), list the robots."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from orchestrator import presenters
+from orchestrator.commands.shared import csv, echo, print_json, settings
+
+app = typer.Typer(
+    name="robot", help="Robots: workers that execute queued runs.", no_args_is_help=True
+)
+
+
+@app.command("list")
+def robot_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+) -> None:
+    """List robots: name, instance, labels, tenants, last heartbeat, runs held, alive or gone.
+
+    A robot is alive while it has not stopped, its heartbeat is younger than the lease
+    (``orchestrator.lease_s``) and, on this host, its process runs; otherwise it is gone.
+    """
+    from orchestrator.robot_identity import robot_states
+    from orchestrator.store import open_store
+
+    effective = settings()
+    with open_store(effective.database) as store:
+        states = robot_states(store, effective.orchestrator.lease_s)
+    if as_json:
+        print_json([presenters.robot_as_json(state) for state in states])
+        return
+    if not states:
+        echo("no robots registered yet")
+    for state in states:
+        for line in presenters.robot_lines(state):
+            echo(line)
+
+
+@app.command("start")
+def robot_start(
+    labels: Annotated[
+        str | None, typer.Option(help="Comma-separated labels, e.g. browser,desktop,giessen.")
+    ] = None,
+    concurrency: Annotated[int | None, typer.Option(help="Runs executed at once.")] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            help="Stable robot name (default: host:pid). A restart under the same name "
+            "hands back the runs its dead predecessor held; a live one refuses (exit 75)."
+        ),
+    ] = None,
+    tenants: Annotated[str | None, typer.Option(help="Comma-separated tenants served.")] = None,
+) -> None:
+    """Claim and execute queued runs until SIGTERM (then finish or hand back, exit 0)."""
+    from orchestrator.robot import serve
+
+    code = serve(
+        settings(), name=name, labels=csv(labels), tenants=csv(tenants), concurrency=concurrency
+    )
+    raise typer.Exit(code)

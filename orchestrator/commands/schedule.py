@@ -1,0 +1,61 @@
+"""`bots schedule`: list, pause and resume the schedules of the configuration."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from orchestrator import presenters
+from orchestrator.commands.shared import TenantOption, echo, print_json, settings
+
+app = typer.Typer(name="schedule", help="Schedules from the configuration.", no_args_is_help=True)
+
+
+@app.command("list")
+def schedule_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+    tenant: TenantOption = None,
+) -> None:
+    """List the tenant's schedules with their next firing and whether they are paused."""
+    from orchestrator.scheduler import list_schedules
+    from orchestrator.store import open_store
+
+    effective = settings()
+    with open_store(effective.database) as store:
+        infos = list_schedules(effective, store, tenant or effective.tenant)
+    if as_json:
+        print_json([presenters.schedule_as_json(info) for info in infos])
+        return
+    if not infos:
+        echo("no schedules configured for this tenant")
+    for info in infos:
+        echo(presenters.schedule_line(info))
+
+
+@app.command("pause")
+def schedule_pause(
+    name: Annotated[str, typer.Argument(help="Schedule name.")], tenant: TenantOption = None
+) -> None:
+    """Pause a schedule: its firings are skipped (and logged) until it is resumed."""
+    _set_paused(name, tenant, paused=True)
+
+
+@app.command("resume")
+def schedule_resume(
+    name: Annotated[str, typer.Argument(help="Schedule name.")], tenant: TenantOption = None
+) -> None:
+    """Resume a paused schedule from its next firing."""
+    _set_paused(name, tenant, paused=False)
+
+
+def _set_paused(name: str, tenant: str | None, *, paused: bool) -> None:
+    from orchestrator.engine.runner import user_actor
+    from orchestrator.scheduler import pause_schedule, resume_schedule
+    from orchestrator.store import open_store
+
+    effective = settings()
+    change = pause_schedule if paused else resume_schedule
+    with open_store(effective.database) as store:
+        change(effective, store, tenant or effective.tenant, name, user_actor())
+    echo(f"schedule {name} {'paused' if paused else 'resumed'}")

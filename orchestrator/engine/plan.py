@@ -1,0 +1,71 @@
+"""What a run of a bot will work with, prepared once before it is recorded or executed.
+
+Both ways to run a bot (standalone, :func:`~orchestrator.engine.runner.run_bot`; a run a robot
+claimed, :func:`~orchestrator.engine.runner.run_claimed`) start from the same plan::
+
+    plan = plan_run(bot, settings=settings, params={"max_cases": "5"})
+    plan.params      # {"max_cases": 5}: coerced to the declared types, defaults filled in
+    plan.targets     # {"civento": "https://civento.giessen.example"}
+    plan.redactor.redact(text)   # every secret value (and its encodings) as ***
+
+Preparing touches no browser and no run history: anything wrong with the inputs raises here,
+before a run exists (standalone) or before its steps start (claimed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.engine.inputs import resolve_targets
+from orchestrator.engine.secrets import EnvSecretProvider, Redactor, SecretProvider
+from orchestrator.model.parameters import coerce_params
+from orchestrator.settings import Settings
+
+if TYPE_CHECKING:
+    from orchestrator.model.loader import LoadedBot
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A bot with its inputs checked: parameter values, target URLs, secrets, the redactor."""
+
+    bot: LoadedBot
+    params: dict[str, Any]
+    targets: dict[str, str]
+    secret_values: dict[str, str]
+    redactor: Redactor
+
+
+def plan_run(
+    bot: LoadedBot,
+    *,
+    settings: Settings,
+    params: dict[str, Any] | None = None,
+    secrets: SecretProvider | None = None,
+) -> RunPlan:
+    """Check ``bot``'s inputs for a run with ``settings`` and prepare what the run needs.
+
+    Args:
+        bot: The loaded bot.
+        settings: Effective settings: the tenant, its targets.
+        params: Parameter values; strings are coerced to the declared types.
+        secrets: Where secret values come from; default: ``BOTS_SECRET_<NAME>`` (tenant first).
+
+    Raises:
+        ParameterError: a parameter is unknown, missing or of the wrong type.
+        ConfigError: a declared target has no URL.
+        SecretMissing: a declared secret has no value.
+    """
+    definition = bot.definition
+    values = coerce_params(definition.parameters, params or {})
+    targets = resolve_targets(definition, settings)
+    provider = secrets if secrets is not None else EnvSecretProvider(tenant=settings.tenant)
+    secret_values = {name: provider.get(name) for name in definition.secrets}
+    return RunPlan(
+        bot=bot,
+        params=values,
+        targets=targets,
+        secret_values=secret_values,
+        redactor=Redactor(secret_values.values()),
+    )

@@ -1,0 +1,334 @@
+"""Connectors and what they contribute, found through one entry point group.
+
+A connector is a package that contributes, in one :class:`ConnectorSpec`: its session (a
+:class:`~connectors.base.Connector` subclass, opened on first use in a run), its step kinds
+(pydantic models with their handlers), its named actions (``use: civento.vorgang_lesen``),
+the settings it needs and a folder of shared flows. Every connector registers the same way,
+the built-in ones included, through the entry point group :data:`ENTRY_POINT_GROUP`::
+
+    # pyproject.toml of a connector package
+    [project.entry-points."kommune_bots.connectors"]
+    akte = "akte_connector:CONNECTOR"
+
+The entry point names a :class:`ConnectorSpec` (or a function returning one). Loading a spec
+imports the connector's models and handlers, never the library behind its session: sessions
+are built by a factory that imports it when a run first needs it, so validating a bot stays
+free of browsers and databases.
+
+Built like Robot Framework's libraries and Prefect's plugins: the engine knows no concrete
+step, it receives :meth:`Registry.handlers` and the session factories.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from connectors.base import Connector
+    from orchestrator.model.steps import StepBase
+
+#: The entry point group every connector registers in.
+ENTRY_POINT_GROUP = "kommune_bots.connectors"
+
+#: ``handler(runner, step, path)``: runs one step; ``runner`` is the engine's interpreter
+#: (see :class:`orchestrator.engine.interpreter.Interpreter` for what it offers).
+Handler = Callable[[Any, Any, str], None]
+
+
+@dataclass(frozen=True)
+class StepKind:
+    """A step kind a connector contributes.
+
+    Args:
+        model: The pydantic model; its ``KIND`` is the key a bot writes (``click:``).
+        run: The handler running it.
+        secret_fields: Fields that may take ``{{ secrets.NAME }}`` (e.g. ``value`` of
+            ``fill``); elsewhere a secret is refused by ``bots validate``.
+        creates: Fields whose value names a variable the step creates (e.g. ``into``); for a
+            mapping (``set``) its keys are the variables.
+    """
+
+    model: type[StepBase]
+    run: Handler
+    secret_fields: tuple[str, ...] = ()
+    creates: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return self.model.KIND
+
+
+@dataclass(frozen=True)
+class Action:
+    """A named, typed action: a page object method a bot calls with ``use: connector.name``.
+
+    ``run(ctx, **arguments)`` gets an action context (its connector's sessions, the bot's
+    targets, the time left) and the arguments validated by ``arguments``; what it returns
+    goes ``into`` the bot's variable. It raises :class:`~connectors.base.ConnectorError` when
+    the target system misbehaves, :class:`~connectors.base.BusinessRefusal` when the target
+    system refuses the case.
+    """
+
+    name: str
+    run: Callable[..., Any]
+    arguments: type[BaseModel]
+    description: str
+    returns: str = "nothing"
+    secret_arguments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SessionEnv:
+    """What a session factory gets: its settings and where the run keeps files."""
+
+    settings: BaseModel | None
+    run_dir: Path
+    headless: bool
+    timeout_s: float
+
+
+@dataclass(frozen=True)
+class ConnectorSpec:
+    """Everything one connector contributes (see the module docstring).
+
+    Args:
+        name: Short name, used in ``use: NAME.action`` and ``bots connectors show NAME``.
+        description: One paragraph for ``bots connectors list``.
+        steps: Step kinds it adds to the bot language.
+        actions: Named actions (``use: NAME.action``).
+        session: Factory of its session, called the first time a run needs it; None for
+            connectors without one (flow control) or that use another's (``uses``).
+        uses: Sessions of other connectors its actions work on (``civento`` uses
+            ``browser``).
+        settings: Model of its section in the settings file (``connectors: {NAME: ...}``).
+        flows: A folder of shared flows, included as ``include: NAME:flow.yaml``.
+    """
+
+    name: str
+    description: str
+    steps: tuple[StepKind, ...] = ()
+    actions: tuple[Action, ...] = ()
+    session: Callable[[SessionEnv], Connector] | None = None
+    uses: tuple[str, ...] = ()
+    settings: type[BaseModel] | None = None
+    flows: Path | None = None
+    version: str = ""
+
+
+@dataclass
+class Registry:
+    """The installed connectors, by name, with the problems found loading them."""
+
+    connectors: dict[str, ConnectorSpec] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    origins: dict[str, str] = field(default_factory=dict)
+
+    def add(self, spec: ConnectorSpec, origin: str = "") -> None:
+        """Register ``spec``; a second connector of that name or a step kind already taken
+        is a problem, not a crash."""
+        if spec.name in self.connectors:
+            self.problems.append(
+                f"connector {spec.name!r} ({origin}) is registered twice; the first one "
+                f"({self.origins.get(spec.name, '?')}) is used"
+            )
+            return
+        taken = self.step_kinds()
+        for step in spec.steps:
+            if step.kind in taken:
+                self.problems.append(
+                    f"connector {spec.name!r} ({origin}) adds step kind {step.kind!r}, which "
+                    f"another connector has; it is left out"
+                )
+                return
+        self.connectors[spec.name] = spec
+        self.origins[spec.name] = origin
+
+    def step_kinds(self) -> dict[str, StepKind]:
+        """kind key -> step kind, of every connector."""
+        return {step.kind: step for spec in self.connectors.values() for step in spec.steps}
+
+    def step_models(self) -> dict[str, type[StepBase]]:
+        """kind key -> step model."""
+        return {kind: step.model for kind, step in self.step_kinds().items()}
+
+    def handlers(self) -> dict[str, Handler]:
+        """kind key -> handler: what the interpreter is given."""
+        return {kind: step.run for kind, step in self.step_kinds().items()}
+
+    def actions(self) -> dict[str, Action]:
+        """``connector.action`` -> action."""
+        return {
+            f"{spec.name}.{action.name}": action
+            for spec in self.connectors.values()
+            for action in spec.actions
+        }
+
+    def owner_of(self, action_ref: str) -> ConnectorSpec | None:
+        """The connector of ``connector.action``."""
+        return self.connectors.get(action_ref.partition(".")[0])
+
+    def flows_dir(self, connector: str) -> Path | None:
+        """The shared flows folder of a connector, if it has one."""
+        spec = self.connectors.get(connector)
+        return spec.flows if spec is not None else None
+
+
+def describe(spec: ConnectorSpec, origin: str = "") -> dict[str, Any]:
+    """A connector as plain data, generated from its models: what ``bots connectors list
+    --json`` and ``show`` print. Example::
+
+        {"name": "civento", "description": "...", "steps": [],
+         "actions": [{"name": "vorgang_lesen", "use": "civento.vorgang_lesen",
+                      "description": "...", "returns": "...",
+                      "arguments": [{"name": "nummer", "type": "string", "required": True,
+                                     "description": "...", "secret": False}]}], ...}
+    """
+    return {
+        "name": spec.name,
+        "description": spec.description,
+        "version": spec.version,
+        "origin": origin,
+        "session": spec.session is not None,
+        "uses": list(spec.uses),
+        "flows": str(spec.flows) if spec.flows is not None else None,
+        "settings": _fields(spec.settings, ()) if spec.settings is not None else [],
+        "steps": [
+            {
+                "kind": step.kind,
+                "description": _doc(step.model),
+                "options": _fields(step.model, step.secret_fields, skip=_COMMON_OPTIONS),
+                "creates": list(step.creates),
+            }
+            for step in spec.steps
+        ],
+        "actions": [
+            {
+                "name": action.name,
+                "use": f"{spec.name}.{action.name}",
+                "description": action.description,
+                "returns": action.returns,
+                "arguments": _fields(action.arguments, action.secret_arguments),
+            }
+            for action in spec.actions
+        ],
+    }
+
+
+#: Options every step has (described once, in docs/bot-language.md).
+_COMMON_OPTIONS = frozenset({"name", "when", "timeout"})
+
+
+def _doc(model: type[BaseModel]) -> str:
+    text = (model.__doc__ or "").strip()
+    return text.split("\n\n")[0].replace("\n", " ") if text else ""
+
+
+def _fields(
+    model: type[BaseModel], secret: tuple[str, ...], skip: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(by_alias=True)
+    properties = schema.get("properties", {})
+    required = set(schema.get("required", []))
+    out = []
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        if name in skip:
+            continue
+        prop = properties.get(key, {})
+        out.append(
+            {
+                "name": key,
+                "type": _type_name(prop),
+                "required": key in required,
+                "default": None if info.is_required() else _plain(info.default),
+                "description": info.description or "",
+                "secret": key in secret or name in secret,
+            }
+        )
+    return out
+
+
+def _type_name(prop: dict[str, Any]) -> str:
+    if "type" in prop:
+        return str(prop["type"])
+    if "$ref" in prop:
+        return str(prop["$ref"]).rsplit("/", 1)[-1]
+    for key in ("anyOf", "oneOf"):
+        if key in prop:
+            names = [_type_name(p) for p in prop[key] if p.get("type") != "null"]
+            return " | ".join(dict.fromkeys(names)) or "any"
+    if "enum" in prop:
+        return " | ".join(repr(v) for v in prop["enum"])
+    return "any"
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value)
+
+
+def load(names: Iterable[str] | None = None) -> Registry:
+    """Load every connector of the entry point group (or only ``names``)."""
+    registry = Registry()
+    wanted = set(names) if names is not None else None
+    found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+    # The built-in ones first: a third party cannot take their names or kinds.
+    found.sort(key=lambda ep: 0 if ep.value.startswith("connectors.") else 1)
+    for entry in found:
+        if wanted is not None and entry.name not in wanted:
+            continue
+        origin = f"{entry.value}" + (f" from {entry.dist.name}" if entry.dist else "")
+        try:
+            spec = entry.load()
+            if callable(spec) and not isinstance(spec, ConnectorSpec):
+                spec = spec()
+        except Exception as exc:
+            registry.problems.append(
+                f"connector {entry.name!r} ({origin}) cannot be loaded: {type(exc).__name__}: {exc}"
+            )
+            continue
+        if not isinstance(spec, ConnectorSpec):
+            registry.problems.append(
+                f"connector {entry.name!r} ({origin}) is a {type(spec).__name__}, "
+                "not a ConnectorSpec"
+            )
+            continue
+        registry.add(spec, origin)
+    if not registry.connectors:
+        registry.problems.append(
+            f"no connector is installed (entry point group {ENTRY_POINT_GROUP!r}): "
+            "reinstall the project (pip install -e .)"
+        )
+    return registry
+
+
+@functools.cache
+def installed() -> Registry:
+    """The connectors installed in this environment, loaded once per process."""
+    return load()
+
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Action",
+    "ConnectorSpec",
+    "Handler",
+    "Registry",
+    "SessionEnv",
+    "StepKind",
+    "describe",
+    "installed",
+    "load",
+]

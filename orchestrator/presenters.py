@@ -1,0 +1,170 @@
+"""Records as text and JSON, written once for the CLI, the reports and a later web console.
+
+A presenter takes a record (a run, a robot's state, a schedule) and returns lines of text or
+JSON-ready data; it prints nothing and reads nothing. Example::
+
+    for line in run_details(store.get_run(17), max_robot_losses=2):
+        print(line)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.results import iso_or_none as iso
+
+if TYPE_CHECKING:  # imported for their types only: a presenter loads no scheduler or store
+    from orchestrator.results import RunRecord
+    from orchestrator.robot_identity import RobotState
+    from orchestrator.scheduler import ScheduleInfo
+
+
+def json_text(data: Any) -> str:
+    """``data`` as the indented JSON every ``--json`` option prints."""
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str)
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def run_as_json(record: RunRecord, *, details: bool = False) -> dict[str, Any]:
+    """A run as JSON-ready data; ``details`` adds its steps and artifacts."""
+    return record.to_json(with_details=details)
+
+
+def run_summary(record: RunRecord) -> list[str]:
+    """What a run that just ended comes to: status, duration, error, artifacts.
+
+    Example: ``["run 17 of gewerbe-uebertragung 1.2.0: succeeded in 4.2 s", ...]``.
+    """
+    duration = ""
+    if record.started_at and record.finished_at:
+        duration = f" in {(record.finished_at - record.started_at).total_seconds():.1f} s"
+    lines = [f"run {record.id} of {record.bot} {record.version}: {record.status}{duration}"]
+    if record.error:
+        where = f" at {record.error_step}" if record.error_step else ""
+        lines.append(f"  error{where}: {record.error}")
+    lines.extend(f"  {artifact.kind}: {artifact.path}" for artifact in record.artifacts)
+    lines.append(f"  details: bots show {record.id}")
+    return lines
+
+
+def run_line(record: RunRecord) -> str:
+    """A run as one line of a run list: id, start, status, bot, trigger, queue notes."""
+    started = record.started_at.strftime("%Y-%m-%d %H:%M:%S") if record.started_at else "-"
+    return (
+        f"{record.id:>6}  {started}  {record.status!s:<10} {record.bot} {record.version}"
+        f"  ({record.trigger}){_queue_note(record)}"
+    )
+
+
+def _queue_note(record: RunRecord) -> str:
+    """What the queue adds to a run's line: attempt, robot losses, holder, not before."""
+    parts = []
+    if record.attempt > 1 or record.max_attempts > 1:
+        parts.append(f"attempt {record.attempt} of {record.max_attempts}")
+    if record.robot_losses:
+        parts.append(f"robot lost {record.robot_losses}x")
+    if record.holder and record.status in ("claimed", "running"):
+        until = record.lease_expires_at
+        parts.append(f"held by {record.holder}" + (f" until {until.isoformat()}" if until else ""))
+    if record.status == "queued" and record.not_before is not None:
+        parts.append(f"not before {record.not_before.isoformat()}")
+    return "  [" + ", ".join(parts) + "]" if parts else ""
+
+
+def run_details(record: RunRecord, *, max_robot_losses: int) -> list[str]:
+    """One run in full, as ``bots show`` prints it: parameters, steps, error and artifacts.
+
+    ``max_robot_losses`` is the setting ``orchestrator.max_robot_losses`` (re-queues allowed).
+    """
+    lines = [
+        f"run {record.id}: {record.bot} {record.version} ({record.digest[:12]})",
+        f"  status:     {record.status}",
+        f"  tenant:     {record.tenant}   trigger: {record.trigger}",
+        f"  created:    {iso(record.created_at)}",
+        f"  started:    {iso(record.started_at)}   finished: {iso(record.finished_at)}",
+        f"  attempt:    {record.attempt} of {record.max_attempts} "
+        f"({record.retries_left} retries left)   robot losses: {record.robot_losses}"
+        f" (at most {max_robot_losses} re-queues)",
+    ]
+    if record.retry_of is not None:
+        lines.append(f"  retry of:   run {record.retry_of}")
+    if record.holder and record.status in ("claimed", "running"):
+        lines.append(f"  holder:     {record.holder}   lease until: {iso(record.lease_expires_at)}")
+    if record.status == "queued" and record.not_before is not None:
+        lines.append(f"  not before: {iso(record.not_before)}")
+    lines.append(f"  parameters: {json.dumps(record.parameters, ensure_ascii=False)}")
+    if record.error:
+        lines.append(f"  error:      {record.error}")
+        if record.error_step:
+            lines.append(f"  failed at:  {record.error_step}")
+    lines.append(f"  steps ({len(record.steps)}):")
+    for s in record.steps:
+        label = f" {s.name}" if s.name else ""
+        msg = f" - {s.message}" if s.message else ""
+        lines.append(f"    {s.status!s:<9} {s.duration_ms:>6} ms  {s.path} {s.kind}{label}{msg}")
+    if record.run_dir:
+        lines.append(f"  run dir:    {record.run_dir}")
+    if record.artifacts:
+        lines.append("  artifacts:")
+        lines.extend(
+            f"    {a.kind!s:<10} {a.path}  sha256={a.sha256[:16]}…" for a in record.artifacts
+        )
+    return lines
+
+
+# --------------------------------------------------------------------------- robots
+
+
+def robot_as_json(state: RobotState) -> dict[str, Any]:
+    """A robot as ``bots robot list --json`` prints it."""
+    robot = state.record
+    return {
+        "name": robot.name,
+        "instance": robot.instance,
+        "state": "alive" if state.alive else "gone",
+        "labels": robot.labels,
+        "tenants": robot.tenants,
+        "concurrency": robot.concurrency,
+        "host": robot.host,
+        "pid": robot.pid,
+        "started_at": iso(robot.started_at),
+        "heartbeat_at": iso(robot.heartbeat_at),
+        "heartbeat_age_s": round(state.heartbeat_age_s, 1),
+        "stopped_at": iso(robot.stopped_at),
+        "runs": state.runs,
+    }
+
+
+def robot_lines(state: RobotState) -> list[str]:
+    """A robot as two lines of ``bots robot list``: who and where, then labels and runs."""
+    row = robot_as_json(state)
+    runs = ", ".join(map(str, row["runs"])) or "-"
+    return [
+        f"{row['name']}  {row['state']:<5}  instance {row['instance'] or '-'}  "
+        f"host {row['host']} pid {row['pid']}  heartbeat {row['heartbeat_at']} "
+        f"({row['heartbeat_age_s']:g} s ago)",
+        f"    labels {','.join(row['labels']) or '-'}  tenants {','.join(row['tenants'])}"
+        f"  runs held: {runs}",
+    ]
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+def schedule_as_json(info: ScheduleInfo) -> dict[str, Any]:
+    """A schedule as ``bots schedule list --json`` prints it (times in ISO 8601)."""
+    return {
+        key: value.isoformat() if hasattr(value, "isoformat") else value
+        for key, value in asdict(info).items()
+    }
+
+
+def schedule_line(info: ScheduleInfo) -> str:
+    """A schedule as one line: name, state, cron expression, bot and next firing."""
+    state = "paused" if info.paused else ("disabled" if not info.enabled else "active")
+    nxt = info.next_fire_at.isoformat(timespec="minutes") if info.next_fire_at else "-"
+    return f"{info.name:<24} {state:<8} {info.cron:<20} {info.bot}  next: {nxt}"

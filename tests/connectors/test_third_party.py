@@ -1,0 +1,175 @@
+"""A third-party connector, installed beside the project, used from YAML with no project change.
+
+``tests/fixtures/notiz_connector`` holds the package ``kb_notiz`` (connector ``notiz``: a
+journal file in the run directory, the step kind ``notiz`` and the action ``notiz.zaehlen``)
+and its ``kb_notiz-0.1.0.dist-info`` with the entry point; putting the folder on
+``PYTHONPATH`` installs it as far as ``importlib.metadata`` is concerned. Every test runs
+``bots`` (or pytest) in a separate process with that path, as an admin would after
+``pip install kb-notiz``; this process's registry never sees it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator.model.registry import installed
+from orchestrator.settings import PROJECT_ROOT
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "notiz_connector"
+BUILT_IN = {"flow", "browser", "civento", "gewerberegister"}
+HEADER = "id: {id}\nname: Notizen\nversion: 1.0.0\nowner: {{city: Gießen, fachamt: IT}}\n"
+#: Two notes, then the action counts them (line 5 is `steps:`).
+NOTES = """\
+steps:
+  - notiz: "Erste Notiz: {{ 40 + 2 }}"
+  - notiz: Zweite Notiz
+  - use: notiz.zaehlen
+    into: anzahl
+  - assert: "anzahl == 2"
+    message: "{{ anzahl }} Notizen statt 2"
+"""
+
+
+@pytest.fixture(autouse=True)
+def _fixture_is_not_installed_here() -> None:
+    """The package must come from the subprocess's path only, or the tests prove nothing."""
+    assert "notiz" not in installed().connectors
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``args`` in a separate process with the fixture package on the path."""
+    path = os.pathsep.join([str(PROJECT_ROOT), str(FIXTURE)])
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": path},
+        timeout=300,
+    )
+
+
+def _bots(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return _run(["-c", "import cli; cli.main()", *args], cwd)
+
+
+def _write_bot(directory: Path, body: str) -> Path:
+    directory.mkdir(parents=True)
+    text = HEADER.format(id=directory.name) + textwrap.dedent(body)
+    (directory / "bot.yaml").write_text(text, encoding="utf-8")
+    return directory
+
+
+def _output(result: subprocess.CompletedProcess[str]) -> str:
+    return f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+
+
+def _run_record(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """The run as ``bots run --json`` printed it."""
+    try:
+        record: dict[str, Any] = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(f"bots run printed no run:\n{_output(result)}")
+    return record
+
+
+def test_connectors_list_shows_it_beside_the_built_in_ones(tmp_path: Path) -> None:
+    result = _bots("connectors", "list", "--json", cwd=tmp_path)
+    assert result.returncode == 0, _output(result)
+    listed = json.loads(result.stdout)
+    by_name = {item["name"]: item for item in listed["connectors"]}
+    assert set(by_name) == {*BUILT_IN, "notiz"}
+    assert listed["problems"] == []
+    assert [step["kind"] for step in by_name["notiz"]["steps"]] == ["notiz"]
+    assert [action["use"] for action in by_name["notiz"]["actions"]] == ["notiz.zaehlen"]
+
+
+def test_bots_schema_knows_its_step_kind(tmp_path: Path) -> None:
+    result = _bots("schema", cwd=tmp_path)
+    assert result.returncode == 0, _output(result)
+    schema = json.loads(result.stdout)
+    choices = schema["properties"]["steps"]["items"]["oneOf"]
+    definitions = [schema["$defs"][ref["$ref"].rpartition("/")[2]] for ref in choices]
+    notiz = [d for d in definitions if "notiz" in d.get("required", ())]
+    assert len(notiz) == 1
+    assert notiz[0]["description"] == "Write a note into the run's journal (one line)."
+
+
+def test_bots_validate_accepts_its_step_and_action(tmp_path: Path) -> None:
+    _write_bot(tmp_path / "notizen", NOTES)
+    result = _bots("validate", "notizen", cwd=tmp_path)
+    assert result.returncode == 0, _output(result)
+
+
+def test_bots_validate_points_at_typos_in_its_step_and_action(tmp_path: Path) -> None:
+    _write_bot(
+        tmp_path / "notizen",
+        """\
+        steps:
+          - notizz: Erste Notiz
+          - use: notiz.zahlen
+            into: anzahl
+          - notiz: Zweite Notiz
+            into: anzahl
+        """,
+    )
+    result = _bots("validate", "notizen", cwd=tmp_path)
+    assert result.returncode != 0, _output(result)
+    lines = result.stdout.splitlines() + result.stderr.splitlines()
+    for expected in (
+        "notizen/bot.yaml:6:5: unknown step kind 'notizz'",
+        "notizen/bot.yaml:7:10: connector 'notiz' has no action 'zahlen' (it has: zaehlen) "
+        "(did you mean 'zaehlen'?)",
+        "notizen/bot.yaml:10:5: unknown key 'into' in notiz step",
+    ):
+        assert any(line.startswith(expected) for line in lines), _output(result)
+
+
+def test_bots_run_writes_the_journal_in_the_run_directory(tmp_path: Path) -> None:
+    _write_bot(tmp_path / "notizen", NOTES)
+    result = _bots("run", "notizen", "--json", cwd=tmp_path)
+    assert result.returncode == 0, _output(result)
+    run = _run_record(result)
+    assert run["status"] == "succeeded"
+    assert [step["kind"] for step in run["steps"]] == ["notiz", "notiz", "use", "assert"]
+    journal = Path(run["run_dir"]) / "notizen.txt"
+    assert journal.read_text(encoding="utf-8") == "Erste Notiz: 42\nZweite Notiz\n"
+
+
+def test_a_failed_run_keeps_the_journal_as_evidence(tmp_path: Path) -> None:
+    _write_bot(
+        tmp_path / "notizen",
+        """\
+        steps:
+          - notiz: Vorgang gelesen
+          - fail: Register antwortet nicht
+        """,
+    )
+    result = _bots("run", "notizen", "--json", cwd=tmp_path)
+    assert result.returncode != 0, _output(result)
+    run = _run_record(result)
+    assert run["status"] == "failed"
+    assert run["error"] == "Register antwortet nicht"
+    evidence = Path(run["run_dir"]) / "failure-notiz-journal.txt"
+    assert evidence.read_text(encoding="utf-8") == "Vorgang gelesen\n", _output(result)
+
+
+def test_it_passes_the_connector_contract(tmp_path: Path) -> None:
+    contract = Path(__file__).with_name("test_contract.py")
+    result = _run(
+        ["-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={tmp_path / 'inner'}",
+         str(contract), "-k", "notiz"],
+        PROJECT_ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, _output(result)
+    summary = result.stdout.strip().splitlines()[-1]
+    assert " passed" in summary and "failed" not in summary, summary
+    assert "error" not in summary, summary
