@@ -4,8 +4,8 @@ A target system's connector (``civento``, ``gewerberegister``) writes its action
 functions over the browser session. Two things every one of them needs:
 
 - :func:`attempts`: run an action again when the target system misbehaved (HTTP 503, a page
-  that did not come, an expired session), up to 3 times with 1 s and 2 s pauses, logging in
-  again first when the system sent the browser to its login page. A refusal
+  that did not come, an expired session), up to 5 times in all with pauses of 0.5 s, 1 s,
+  1.5 s, 2 s, logging in again first when the system sent the browser to its login page. A refusal
   (:class:`~connectors.base.BusinessRefusal`) is never retried.
 - :class:`Login`: the account an ``anmelden`` action used, kept in the connector's run state
   so a later action can log in again on its own.
@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 from connectors.base import ActionContext, BusinessRefusal, ConnectorError, LocatorSpec
 
 T = TypeVar("T")
-ATTEMPTS = 3
-PAUSE_S = 1.0
+ATTEMPTS = 5
+PAUSE_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,8 @@ def attempts(
             ctx.log.warning(
                 "action attempt failed; trying again",
                 action=f"{ctx.connector}.{what}",
-                attempt=attempt,
+                try_number=attempt,
+                tries=ATTEMPTS,
                 error=ctx.redact(str(exc)),
             )
             time.sleep(max(0.0, min(PAUSE_S * attempt, ctx.deadline - time.monotonic())))
@@ -78,6 +79,32 @@ def attempts(
                 except ConnectorError as again:  # the next attempt meets it again
                     ctx.log.warning("login again failed", error=ctx.redact(str(again)))
     raise AssertionError("unreachable")
+
+
+def visit(
+    ctx: ActionContext,
+    browser: Any,
+    url: str,
+    *,
+    on_login_page: Callable[[], bool],
+    relogin: Callable[[Login], None],
+) -> None:
+    """Open ``url``; when the system answers with its login page (the session expired) and
+    an account is remembered, log in again and open ``url`` once more, at once instead of
+    after a timeout."""
+    browser.goto(url, timeout=ctx.timeout())
+    login = remembered(ctx)
+    if login is not None and on_login_page():
+        ctx.log.info("session expired; logging in again", connector=ctx.connector)
+        relogin(login)
+        browser.goto(url, timeout=ctx.timeout())
+
+
+def tab(ctx: ActionContext) -> Any:
+    """The browser, switched to this connector's own tab."""
+    browser = ctx.session("browser")
+    browser.use_page(ctx.connector)
+    return browser
 
 
 def test_id(value: str, **options: Any) -> LocatorSpec:

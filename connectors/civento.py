@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors._pages import Login, attempts, label, remember, role, test_id
+from connectors._pages import Login, attempts, label, remember, role, tab, test_id, visit
 from connectors.base import ActionContext, BusinessRefusal, ConnectorError, LocatorSpec
 from orchestrator.model.registry import Action, ConnectorSpec
 
@@ -68,7 +68,12 @@ class StatusArgs(_Args):
 
 
 def _browser(ctx: ActionContext) -> Any:
-    return ctx.session("browser")
+    return tab(ctx)
+
+
+def _visit(ctx: ActionContext, url: str) -> None:
+    visit(ctx, _browser(ctx), url, on_login_page=lambda: _on_login_page(ctx),
+          relogin=lambda login: _login(ctx, login))  # fmt: skip
 
 
 def _on_login_page(ctx: ActionContext) -> bool:
@@ -129,8 +134,7 @@ def _read_inbox(ctx: ActionContext, status: str, leistung: str | None) -> list[d
     rows: list[dict[str, str]] = []
     page, pages = 1, 1
     while page <= pages:
-        url = f"{ctx.target()}/posteingang?{urlencode({**query, 'seite': page})}"
-        browser.goto(url, timeout=timeout())
+        _visit(ctx, f"{ctx.target()}/posteingang?{urlencode({**query, 'seite': page})}")
         count = int(browser.extract(test_id("trefferzahl"), "attribute", attribute="data-anzahl",
                                     timeout=timeout()) or 0)  # fmt: skip
         if count == 0:
@@ -142,10 +146,13 @@ def _read_inbox(ctx: ActionContext, status: str, leistung: str | None) -> list[d
     return rows
 
 
-def _open_vorgang(ctx: ActionContext, nummer: str) -> str:
-    """Open the Vorgang's page, wait until its data came; its status."""
+def _open_vorgang(ctx: ActionContext, nummer: str, *, reuse: bool = False) -> str:
+    """Open the Vorgang's page (``reuse``: unless the tab shows it already), wait until its
+    data came; its status."""
     browser, timeout = _browser(ctx), ctx.timeout
-    browser.goto(f"{ctx.target()}/vorgang/{nummer}", timeout=timeout())
+    url = f"{ctx.target()}/vorgang/{nummer}"
+    if not (reuse and browser.url == url):
+        _visit(ctx, url)
     browser.wait_for_element(test_id("bitte-warten"), "hidden", timeout=timeout())
     status: str = browser.extract(test_id("vorgang-status"), "text", timeout=timeout()).strip()
     return status
@@ -176,9 +183,14 @@ def status_setzen(
     if status not in STATUS_ORDER:
         raise BusinessRefusal(f"civento: unknown status {status!r} ({', '.join(STATUS_ORDER)})")
 
+    tries = 0
+
     def move() -> str:
+        nonlocal tries
+        tries += 1
         browser, timeout = _browser(ctx), ctx.timeout
-        now = _open_vorgang(ctx, nummer)
+        # The page vorgang_lesen left open is current: load it again only to try again.
+        now = _open_vorgang(ctx, nummer, reuse=tries == 1)
         if now not in STATUS_ORDER or STATUS_ORDER.index(now) > STATUS_ORDER.index(status):
             raise BusinessRefusal(f"Vorgang {nummer} hat den Status {now!r}, nicht vor {status!r}")
         write = aktenzeichen

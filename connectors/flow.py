@@ -46,11 +46,29 @@ def _for_each(it: Interpreter, step: Any, path: str) -> None:
         )
     previous = it.vars.get(step.as_, _MISSING)
     try:
-        for item in items:
+        for index, item in enumerate(items):
             it.vars[step.as_] = item
-            it.run(step.do, f"{path}.do")
+            here = f"{path}[{index}]"
+            with it.iteration(here, _label(it, step, item)):
+                it.run(step.do, f"{here}.do")
     finally:
         _restore(it.vars, step.as_, previous)
+
+
+def _label(it: Interpreter, step: Any, item: Any) -> str:
+    """What names an iteration: the step's ``label``, else the item's first field
+    (``vorgang.Nummer = GA-2026-000231``) or the item itself, shortened."""
+    if step.label is not None:
+        try:
+            text = f"{step.as_} = {it.text(step.label)}"
+        except Exception:  # a label that cannot render must not fail the loop
+            text = f"{step.as_} = ?"
+    elif isinstance(item, dict) and item:
+        key = next(iter(item))
+        text = f"{step.as_}.{key} = {item[key]}"
+    else:
+        text = f"{step.as_} = {item}"
+    return text if len(text) <= 100 else text[:99] + "…"
 
 
 def _retry(it: Interpreter, step: Any, path: str) -> None:

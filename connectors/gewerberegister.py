@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors._pages import Login, attempts, label, remember, role
+from connectors._pages import Login, attempts, label, remember, role, tab, visit
 from connectors.base import ActionContext, BusinessRefusal, ConnectorError, LocatorSpec
 from orchestrator.model.registry import Action, ConnectorSpec
 
@@ -76,7 +76,7 @@ def _in_frame(**where: Any) -> LocatorSpec:
 
 
 def _browser(ctx: ActionContext) -> Any:
-    return ctx.session("browser")
+    return tab(ctx)
 
 
 def _login(ctx: ActionContext, login: Login) -> None:
@@ -100,7 +100,13 @@ def _robust(ctx: ActionContext, what: str, body: Any) -> Any:
 
 def _open(ctx: ActionContext, page: str) -> None:
     """The frame page with ``page`` in the work area (a fresh load: an empty form)."""
-    _browser(ctx).goto(f"{ctx.target()}/?seite=/gewerberegister/{page}", timeout=ctx.timeout())
+    visit(
+        ctx,
+        _browser(ctx),
+        f"{ctx.target()}/?seite=/gewerberegister/{page}",
+        on_login_page=lambda: "/gewerberegister/login" in _browser(ctx).url,
+        relogin=lambda login: _login(ctx, login),
+    )
 
 
 def anmelden(ctx: ActionContext, kennung: str, kennwort: str) -> None:

@@ -43,4 +43,5 @@ def write_csv(
         writer.writeheader()
         for row in rows:
             writer.writerow({key: str(value).strip() for key, value in row.items()})
+    ctx.artifact(path)  # hashed and listed by `bots show` with the run's other files
     return str(path)

@@ -1,9 +1,10 @@
 """The browser connector: Chromium driven by Playwright, and the browser step kinds.
 
-:mod:`.session` holds :class:`BrowserSession` (the only module importing Playwright),
-:mod:`.steps` the step models (``goto``, ``click``, ``fill``, ``extract``, ...) and
-:mod:`.handlers` the functions running them; :data:`CONNECTOR` registers all of it through
-the entry point group ``kommune_bots.connectors`` (see :mod:`orchestrator.model.registry`).
+:mod:`.session` holds :class:`BrowserSession` (with :mod:`.locators` and :mod:`.errors`
+the only modules importing Playwright), :mod:`.steps` the step models (``goto``, ``click``,
+``fill``, ``extract``, ...) and :mod:`.handlers` the functions running them; :data:`CONNECTOR`
+registers all of it through the entry point group ``kommune_bots.connectors`` (see
+:mod:`orchestrator.model.registry`).
 Importing this package does not import Playwright: the session is built when a run first
 needs it.
 """

@@ -1,7 +1,6 @@
 """The browser connector: a Chromium session driven through Playwright.
 
-This is the only module that imports Playwright. One :class:`BrowserSession` holds one
-browser, one context and one page::
+One :class:`BrowserSession` holds one browser, one context and one page::
 
     with BrowserSession("/usr/lib/chromium/chromium", timeout_s=10) as browser:
         browser.goto("http://127.0.0.1:8765/civento/login")
@@ -10,8 +9,10 @@ browser, one context and one page::
 
 Every action takes a :class:`~connectors.base.LocatorSpec`. Actions rely on Playwright's
 auto-wait and strict mode, so a plain action costs one round trip to the browser; only
-locators with fallbacks and failures cost more. Playwright's errors become the connector
-errors of :mod:`connectors.base`, with one readable line instead of Playwright's call log.
+locators with fallbacks and failures cost more. :mod:`.locators` turns a spec into a
+Playwright locator; :mod:`.errors` turns Playwright's errors into the connector errors of
+:mod:`connectors.base`, with one readable line instead of Playwright's call log. These three
+are the only modules that import Playwright.
 """
 
 from __future__ import annotations
@@ -21,28 +22,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from playwright.sync_api import (
-    Browser,
-    BrowserContext,
-    FrameLocator,
-    Page,
-    Playwright,
-    sync_playwright,
-)
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator as PwLocator
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from connectors.base import (
-    AmbiguousLocator,
     Connector,
     ConnectorError,
     ConnectorTimeout,
-    ElementNotFound,
     LocatorSpec,
     NavigationError,
 )
-from connectors.browser.scripts import CANDIDATES_JS, FIELDS_JS, TABLE_JS
+from connectors.browser import errors, locators
+from connectors.browser.errors import MAX_CANDIDATES, first_line
+from connectors.browser.scripts import FIELDS_JS, TABLE_JS
+
+__all__ = ["CHROMIUM_ARGS", "MAX_CANDIDATES", "SETTLE_S", "BrowserSession", "chromium_version"]
 
 CHROMIUM_ARGS = (
     "--no-sandbox",
@@ -53,11 +49,9 @@ CHROMIUM_ARGS = (
     "--no-first-run",
     "--disable-dev-shm-usage",
 )
-MAX_CANDIDATES = 5
 #: Seconds a query (count, texts) waits at most for the page to finish parsing its HTML.
 SETTLE_S = 2.0
 T = TypeVar("T")
-Root = Page | FrameLocator | PwLocator
 
 
 def chromium_version(executable: Path | str) -> str:
@@ -70,22 +64,6 @@ def chromium_version(executable: Path | str) -> str:
             return browser.version
         finally:
             browser.close()
-
-
-def _first_line(exc: BaseException) -> str:
-    message = getattr(exc, "message", None) or str(exc)
-    for line in message.splitlines():
-        if line.strip():
-            return line.strip()
-    return type(exc).__name__
-
-
-def _last_call_log_line(exc: BaseException) -> str | None:
-    """The last line of Playwright's call log, e.g. ``element is not enabled``."""
-    message = getattr(exc, "message", None) or str(exc)
-    _, _, log = message.partition("Call log:")
-    lines = [line.strip().lstrip("-").strip() for line in log.splitlines() if line.strip()]
-    return lines[-1] if lines else None
 
 
 class BrowserSession(Connector):
@@ -123,6 +101,7 @@ class BrowserSession(Connector):
         self._browser: Browser | None = None
         self._context: BrowserContext | None = None
         self._page: Page | None = None
+        self._pages: dict[str, Page] = {}
         self._tracing = False
 
     # ----------------------------------------------------------------- lifecycle
@@ -147,10 +126,11 @@ class BrowserSession(Connector):
                 self._context.tracing.start(screenshots=True, snapshots=True, sources=False)
                 self._tracing = True
             self._page = self._context.new_page()
+            self._pages = {"main": self._page}
         except PlaywrightError as exc:
             self.close()
             raise ConnectorError(
-                f"Chromium at {self.executable} did not start: {_first_line(exc)}"
+                f"Chromium at {self.executable} did not start: {first_line(exc)}"
             ) from None
 
     def stop_trace(self, path: Path | None) -> Path | None:
@@ -165,7 +145,7 @@ class BrowserSession(Connector):
             path.parent.mkdir(parents=True, exist_ok=True)
             self._context.tracing.stop(path=str(path))
         except PlaywrightError as exc:
-            raise ConnectorError(f"cannot save the trace: {_first_line(exc)}") from None
+            raise ConnectorError(f"cannot save the trace: {first_line(exc)}") from None
         return path if path.exists() else None
 
     def close(self) -> None:
@@ -182,6 +162,7 @@ class BrowserSession(Connector):
             except Exception:  # already gone (driver killed by Ctrl-C, browser crashed)
                 pass
         self._page = self._context = self._browser = self._playwright = None
+        self._pages = {}
         self._tracing = False
 
     @property
@@ -191,6 +172,22 @@ class BrowserSession(Connector):
             raise ConnectorError("the browser is not open")
         return self._page
 
+    def use_page(self, name: str) -> None:
+        """Work in the tab ``name`` from now on, opened on first use (the first tab is
+        ``main``): each target system's actions keep a tab of their own, as a clerk keeps
+        Civento and the register side by side, so a page need not be loaded again."""
+        if self._context is None:
+            raise ConnectorError("the browser is not open")
+        page = self._pages.get(name)
+        try:
+            if page is None or page.is_closed():
+                page = self._pages[name] = self._context.new_page()
+            if page is not self._page:
+                page.bring_to_front()  # Chromium throttles the timers of background tabs
+                self._page = page
+        except PlaywrightError as exc:
+            raise ConnectorError(f"cannot switch to tab {name!r}: {first_line(exc)}") from None
+
     @property
     def is_open(self) -> bool:
         """Whether the browser has been opened and not closed since."""
@@ -198,73 +195,18 @@ class BrowserSession(Connector):
 
     # ----------------------------------------------------------------- locators
 
-    def _build(self, spec: LocatorSpec, root: Root | None = None) -> PwLocator:
-        base: Root = root if root is not None else self.page
-        if spec.frame is not None:
-            base = base.frame_locator(spec.frame)
-        if spec.within is not None:
-            base = self._build(spec.within, base)
-        strategy = spec.strategy
-        exact = spec.exact
-        if strategy == "role":
-            loc = base.get_by_role(spec.role, name=spec.name, exact=exact)  # type: ignore[arg-type]
-        elif strategy == "label":
-            loc = base.get_by_label(spec.label or "", exact=exact)
-        elif strategy == "placeholder":
-            loc = base.get_by_placeholder(spec.placeholder or "", exact=exact)
-        elif strategy == "text":
-            loc = base.get_by_text(spec.text or "", exact=exact)
-        elif strategy == "test_id":
-            loc = base.get_by_test_id(spec.test_id or "")
-        elif strategy == "css":
-            loc = base.locator(spec.css or "")
-        else:
-            loc = base.locator(f"xpath={spec.xpath}")
-        if spec.has_text is not None:
-            loc = loc.filter(has_text=spec.has_text)
-        if spec.nth is not None:
-            loc = loc.nth(spec.nth)
-        return loc
-
     def locate(self, spec: LocatorSpec, timeout: float | None = None) -> PwLocator:
-        """The Playwright locator for ``spec``, choosing among its fallbacks.
-
-        Without fallbacks this costs nothing (the action itself waits). With fallbacks it
-        waits once, up to the timeout, until *any* alternative is attached, then takes the
-        first alternative in the written order that matches: the primary gets the whole
-        auto-wait and no fallback burns a timeout of its own.
+        """The Playwright locator for ``spec``, choosing among its fallbacks
+        (see :func:`connectors.browser.locators.locate`).
 
         Raises:
             ElementNotFound: no alternative matched within the timeout.
         """
-        primary = self._build(spec)
-        if not spec.fallbacks:
-            return primary
-        alternatives = [primary, *(self._build(f) for f in spec.fallbacks)]
-        ms = self._ms(timeout)
-        combined = primary
-        for alternative in alternatives[1:]:
-            combined = combined.or_(alternative)
-        try:
-            combined.first.wait_for(state="attached", timeout=ms)
-        except PlaywrightTimeout:
-            raise ElementNotFound(
-                f"no element matches {spec.describe_all()} (waited {ms / 1000:g} s)"
-            ) from None
-        except PlaywrightError as exc:
-            raise ConnectorError(
-                f"cannot look for {spec.describe_all()}: {_first_line(exc)}"
-            ) from None
-        for alternative in alternatives:
-            if alternative.count() > 0:
-                return alternative
-        return primary  # detached again meanwhile: let the action wait for the primary
+        return locators.locate(self.page, spec, self._ms(timeout))
 
     def candidates(self, loc: PwLocator) -> tuple[int, list[str]]:
         """How many elements ``loc`` matches and a description of up to five of them."""
-        count = loc.count()
-        described: list[str] = loc.evaluate_all(CANDIDATES_JS, MAX_CANDIDATES)
-        return count, described
+        return errors.candidates(loc)
 
     # ----------------------------------------------------------------- plumbing
 
@@ -285,35 +227,9 @@ class BrowserSession(Connector):
         try:
             return action(loc, max(ms, 1.0))
         except PlaywrightTimeout as exc:
-            raise self._timeout_error(spec, loc, what, exc) from None
+            raise errors.timeout_error(spec, loc, what, exc) from None
         except PlaywrightError as exc:
-            raise self._error(spec, loc, what, exc) from None
-
-    def _error(
-        self, spec: LocatorSpec, loc: PwLocator, what: str, exc: PlaywrightError
-    ) -> ConnectorError:
-        if "strict mode violation" in (exc.message or ""):
-            try:
-                count, described = self.candidates(loc)
-            except PlaywrightError:
-                count, described = 2, []
-            return AmbiguousLocator(spec.describe(), count, described)
-        return ConnectorError(f"{what} {spec.describe_all()}: {_first_line(exc)}")
-
-    def _timeout_error(
-        self, spec: LocatorSpec, loc: PwLocator, what: str, exc: PlaywrightError
-    ) -> ConnectorError:
-        try:
-            found = loc.count()
-        except PlaywrightError:
-            found = -1
-        if found == 0:
-            return ElementNotFound(
-                f"{what}: no element matches {spec.describe_all()} ({_first_line(exc)})"
-            )
-        reason = _last_call_log_line(exc)
-        detail = f"; last state: {reason}" if reason else ""
-        return ConnectorTimeout(f"{what} {spec.describe()}: {_first_line(exc)}{detail}")
+            raise errors.action_error(spec, loc, what, exc) from None
 
     # ----------------------------------------------------------------- actions
 
@@ -328,9 +244,9 @@ class BrowserSession(Connector):
         try:
             response = self.page.goto(url, wait_until=wait_until, timeout=self._ms(timeout))
         except PlaywrightTimeout as exc:
-            raise ConnectorTimeout(f"opening {url}: {_first_line(exc)}") from None
+            raise ConnectorTimeout(f"opening {url}: {first_line(exc)}") from None
         except PlaywrightError as exc:
-            raise NavigationError(f"cannot open {url}: {_first_line(exc)}") from None
+            raise NavigationError(f"cannot open {url}: {first_line(exc)}") from None
         if response is not None and response.status >= 400:
             raise NavigationError(
                 f"cannot open {url}: the server answered {response.status} {response.status_text}"
@@ -403,7 +319,7 @@ class BrowserSession(Connector):
                 f"(it is {self.page.url})"
             ) from None
         except PlaywrightError as exc:
-            raise ConnectorError(f"wait for URL {pattern!r}: {_first_line(exc)}") from None
+            raise ConnectorError(f"wait for URL {pattern!r}: {first_line(exc)}") from None
 
     def wait_for_text(self, text: str, *, timeout: float | None = None) -> None:
         """Wait until ``text`` is visible somewhere on the page."""
@@ -414,7 +330,7 @@ class BrowserSession(Connector):
                 f"the text {text!r} did not appear within {self._ms(timeout) / 1000:g} s"
             ) from None
         except PlaywrightError as exc:
-            raise ConnectorError(f"wait for text {text!r}: {_first_line(exc)}") from None
+            raise ConnectorError(f"wait for text {text!r}: {first_line(exc)}") from None
 
     def extract(
         self,
@@ -458,7 +374,7 @@ class BrowserSession(Connector):
             return loc.all_inner_texts()
         except PlaywrightError as exc:
             raise ConnectorError(
-                f"read texts of {spec.describe_all()}: {_first_line(exc)}"
+                f"read texts of {spec.describe_all()}: {first_line(exc)}"
             ) from None
 
     def count(self, spec: LocatorSpec, *, timeout: float | None = None) -> int:
@@ -472,31 +388,8 @@ class BrowserSession(Connector):
 
     def _matches_now(self, spec: LocatorSpec, timeout: float | None) -> tuple[PwLocator, int]:
         """The first alternative of ``spec`` that matches now and its count (else the primary
-        and 0), once the page has settled."""
-        self._settle(min(self._ms(timeout), SETTLE_S * 1000))
-        alternatives = [spec, *spec.fallbacks]
-        try:
-            for alternative in alternatives:
-                loc = self._build(alternative)
-                found = loc.count()
-                if found:
-                    return loc, found
-        except PlaywrightError as exc:
-            raise ConnectorError(
-                f"cannot count {spec.describe_all()}: {_first_line(exc)}"
-            ) from None
-        return self._build(spec), 0
-
-    def _settle(self, ms: float) -> None:
-        """Wait up to ``ms`` until the page and each frame have parsed their HTML (at once when
-        they have); a page still loading after that is read as it is."""
-        deadline = time.monotonic() + ms / 1000
-        for frame in self.page.frames:
-            left = (deadline - time.monotonic()) * 1000
-            try:
-                frame.wait_for_load_state("domcontentloaded", timeout=max(left, 1.0))
-            except PlaywrightError:  # still loading, or detached meanwhile: count what is there
-                continue
+        and 0), once the page has settled (at most :data:`SETTLE_S`)."""
+        return locators.matches_now(self.page, spec, min(self._ms(timeout), SETTLE_S * 1000))
 
     def screenshot(
         self, path: Path, *, full_page: bool = True, timeout: float | None = None
@@ -506,7 +399,7 @@ class BrowserSession(Connector):
         try:
             self.page.screenshot(path=str(path), full_page=full_page, timeout=self._ms(timeout))
         except PlaywrightError as exc:
-            raise ConnectorError(f"cannot take a screenshot: {_first_line(exc)}") from None
+            raise ConnectorError(f"cannot take a screenshot: {first_line(exc)}") from None
         return path
 
     def download(
@@ -531,7 +424,7 @@ class BrowserSession(Connector):
         try:
             download.save_as(str(target))
         except PlaywrightError as exc:
-            raise ConnectorError(f"cannot save the download {name!r}: {_first_line(exc)}") from None
+            raise ConnectorError(f"cannot save the download {name!r}: {first_line(exc)}") from None
         failure = download.failure()
         if failure:
             raise ConnectorError(f"the download {name!r} failed: {failure}")
@@ -554,14 +447,38 @@ class BrowserSession(Connector):
         try:
             parts = [self.page.content()]
         except PlaywrightError as exc:
-            raise ConnectorError(f"cannot read the page: {_first_line(exc)}") from None
+            raise ConnectorError(f"cannot read the page: {first_line(exc)}") from None
         for frame in self.page.frames[1:]:
             label = f"frame name={frame.name!r} url={frame.url!r}".replace("--", "- -")
             try:
                 parts.append(f"\n<!-- {label} -->\n{frame.content()}")
             except PlaywrightError as exc:  # detached meanwhile: the rest still helps
-                parts.append(f"\n<!-- {label}: not readable ({_first_line(exc)}) -->\n")
+                parts.append(f"\n<!-- {label}: not readable ({first_line(exc)}) -->\n")
         return "".join(parts)
+
+    def capture_evidence(self, directory: Path, stem: str) -> dict[str, Path]:
+        """Save the page as ``stem-url.txt``, ``stem.png`` and ``stem.html`` in ``directory``.
+
+        Returns kind (``url``, ``screenshot``, ``html``) -> file for the files written, in that
+        order, up to the first that fails; nothing raises and nothing is redacted. Not open:
+        nothing is captured.
+        """
+        files: dict[str, Path] = {}
+        if not self.is_open:
+            return files
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            url = directory / f"{stem}-url.txt"
+            url.write_text(self.url + "\n", encoding="utf-8")
+            files["url"] = url
+            files["screenshot"] = self.screenshot(directory / f"{stem}.png")
+            # Only once painted: reading the HTML has no timeout, a hung page would hang it.
+            html = directory / f"{stem}.html"
+            html.write_text(self.html(), encoding="utf-8")
+            files["html"] = html
+        except Exception:  # evidence is best effort: it must not hide the failure it shows
+            pass
+        return files
 
     @property
     def url(self) -> str:
@@ -578,4 +495,4 @@ class BrowserSession(Connector):
         try:
             return [cookie["value"] for cookie in self._context.cookies() if cookie.get("value")]
         except PlaywrightError as exc:
-            raise ConnectorError(f"cannot read the cookies: {_first_line(exc)}") from None
+            raise ConnectorError(f"cannot read the cookies: {first_line(exc)}") from None

@@ -149,12 +149,18 @@ class _Outcome:
         """The run's ``error`` naming the first cause, and ``error_step``: the first cause's
         step (format in the module docstring)."""
         first = self.first
-        if self.error is None or first is None or first.step_path == self.stopped_at:
+        if self.error is None or first is None:
             return self.error, self.stopped_at
+        loop = f" [{first.loop}]" if first.loop and first.loop not in self.error else ""
+        if first.step_path == self.stopped_at:
+            return f"{self.error}{loop}", self.stopped_at
         stopped = f"stopped at {self.stopped_at}"
         where = f"{stopped}; " if self.stopped_at and stopped not in self.error else ""
         reason = "" if first.reason in self.error else f": {first.reason}"
-        return f"{self.error} ({where}first failure at {first.step_path}{reason})", first.step_path
+        return (
+            f"{self.error} ({where}first failure at {first.step_path}{reason}){loop}",
+            first.step_path,
+        )
 
 
 class RunExecution:

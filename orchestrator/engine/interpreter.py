@@ -80,6 +80,8 @@ class FirstFailure:
     step_path: str
     reason: str
     evidence: dict[ArtifactKind, Path] = field(default_factory=dict)
+    #: The loop iteration it happened in, e.g. ``steps[3][2]: vorgang.Nummer = GA-2026-000231``.
+    loop: str | None = None
 
     def discard(self) -> None:
         """Delete the evidence files: the failure was handled."""
@@ -156,6 +158,7 @@ class Interpreter:
         self.sessions = sessions
         self._actions = actions or {}
         self._scopes: list[Scope] = []
+        self._loops: list[str] = []  # "steps[3][2]: vorgang.Nummer = GA-...", innermost last
         self._action_state: dict[str, dict[str, Any]] = {}
         self._record = record
         self.run_deadline = run_deadline
@@ -219,6 +222,17 @@ class Interpreter:
             yield
         finally:
             self._scopes.pop()
+
+    @contextmanager
+    def iteration(self, path: str, label: str) -> Iterator[None]:
+        """Steps inside run in a loop iteration: ``path`` is its own (``steps[3][2]``),
+        ``label`` names its value (``vorgang.Nummer = GA-2026-000231``); a failure inside
+        names both."""
+        self._loops.append(f"{path}: {self.redactor.redact(label)}")
+        try:
+            yield
+        finally:
+            self._loops.pop()
 
     def locator(self, locator: Locator) -> LocatorSpec:
         """The model's locator with every template rendered and the enclosing ``within``
@@ -376,7 +390,9 @@ class Interpreter:
         if self._capturing and self._capture is not None and self.sessions.opened():
             evidence = self._capture(self.sessions)
         reason = self.redactor.redact(failure.reason)
-        self._first_failure = FirstFailure(failure.step_path, reason, evidence)
+        inside = [lp for lp in self._loops if failure.step_path.startswith(lp.split(": ")[0])]
+        loop = inside[-1] if inside else None
+        self._first_failure = FirstFailure(failure.step_path, reason, evidence, loop)
 
     def _failed_status(self) -> StepStatus:
         return StepStatus.RECOVERED if self._protected else StepStatus.FAILED
@@ -407,6 +423,9 @@ class Interpreter:
             except expressions.TemplateProblem:
                 pass  # the raw name is still a good label
         redact = self.redactor.redact
+        inside = [lp for lp in self._loops if path.startswith(lp.split(": ")[0])]
+        if message and inside and status in (StepStatus.FAILED, StepStatus.RECOVERED):
+            message = f"{message} [{inside[-1]}]"
         self._record(
             StepRecord(
                 path=path,

@@ -166,7 +166,10 @@ class IfStep(StepBase):
 
 
 class ForEachStep(StepBase):
-    """Run `do` once for every item of a list."""
+    """Run `do` once for every item of a list.
+
+    The steps of iteration 2 have paths ``steps[3][2].do[0]``, ...; a failure inside names
+    the iteration and its value (``[steps[3][2]: vorgang.Nummer = GA-2026-000231]``)."""
 
     KIND: ClassVar[str] = "for_each"
     for_each: str = Field(description="Template yielding a list (e.g. extracted table rows).")
@@ -177,6 +180,11 @@ class ForEachStep(StepBase):
         pattern=VARIABLE,
     )
     do: list[Step] = Field(min_length=1, description="Steps run for every item.")
+    label: str | None = Field(
+        None,
+        description="What names an iteration in step messages, errors and `bots show` "
+        "(template), e.g. '{{ vorgang.Nummer }}'; default: the item's first field.",
+    )
 
     def children(self) -> list[tuple[str, list[Step]]]:
         return [("do", self.do)]

@@ -201,8 +201,12 @@ class _Checker:
             if key in NAME_KEYS or key in child_keys(kind):
                 continue
             secrets_allowed = key in _secret_fields(kind)
+            here = scope
+            if kind == "for_each" and key == "label":  # names the item: sees `as`
+                name = visit.step.get("as", "item")
+                here = scope | {name} if isinstance(name, str) else scope
             for loc, text in _strings(value, (*visit.loc, key)):
-                self._check_text(doc, loc, text, key in CONDITION_KEYS, scope, secrets_allowed)
+                self._check_text(doc, loc, text, key in CONDITION_KEYS, here, secrets_allowed)
 
     def _check_text(
         self, doc: YamlDocument, loc: Loc, text: str, condition: bool, scope: set[str],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +198,13 @@ def test_a_refused_entry_is_the_runs_error_and_its_evidence(isolated_settings: P
     # The register's own words, at once: no waiting for elements that never come.
     assert f"Gewerberegister lehnt {refused} ab" in detail["error"]
     assert "Unzulässige Zeichen „€“" in detail["error"]
+    # Which case: the loop iteration and its value, in the error and in `bots show`.
+    iteration = re.search(r"\[(steps\[3\]\[\d+\]): vorgang = " + re.escape(refused) + r"\]",
+                          detail["error"])  # fmt: skip
+    assert iteration, detail["error"]
+    assert detail["error_step"].startswith(iteration.group(1) + ".do[")
+    shown_text = bots("show", str(run_id), env={}).stdout
+    assert f"{iteration.group(1)}: vorgang = {refused}" in shown_text
     kept = {Path(a["path"]).name: (a["kind"], Path(a["path"])) for a in detail["artifacts"]}
     assert kept["failure.png"][0] == "screenshot" and kept["failure.png"][1].stat().st_size
     page = kept["failure.html"][1].read_text(encoding="utf-8")

@@ -130,8 +130,9 @@ def test_control_flow_records_paths(settings: Settings, store: RunStore, make_bo
     record = run_bot(bot, settings=_no_browser(settings), store=store)
     assert record.status == RunStatus.SUCCEEDED, record.error
     by_path = {s.path: s for s in record.steps}
-    assert by_path["steps[1].do[0].then[0]"].status == StepStatus.OK
-    assert by_path["steps[1].do[0].else[0]"].status == StepStatus.OK
+    # Paths name the iteration: steps[1][0] is the first item's, steps[1][1] the second's.
+    assert by_path["steps[1][0].do[0].then[0]"].status == StepStatus.OK
+    assert by_path["steps[1][1].do[0].else[0]"].status == StepStatus.OK
     assert by_path["steps[2].include[1]"].kind == "assert"
     assert by_path["steps[3]"].status == StepStatus.SKIPPED
 
@@ -375,6 +376,30 @@ def test_a_block_timeout_fails_the_block(
     # No pause ran to its end, no later item started, and nothing ran after the block.
     steps = [(s.path, s.status) for s in record.steps]
     assert steps in (
-        [("steps[0].do[0]", StepStatus.FAILED), ("steps[0]", StepStatus.FAILED)],
+        [("steps[0][0].do[0]", StepStatus.FAILED), ("steps[0]", StepStatus.FAILED)],
         [("steps[0]", StepStatus.FAILED)],  # the time was up before the first pause began
     )
+
+
+def test_a_failure_in_a_loop_names_its_iteration_and_value(
+    settings: Settings, store: RunStore, make_bot: MakeBot
+) -> None:
+    bot = make_bot(
+        [
+            {"set": {"faelle": [{"Nummer": "GA-1", "ok": True}, {"Nummer": "GA-2", "ok": False}]}},
+            {"for_each": "{{ faelle }}", "as": "fall", "do": [
+                {"assert": "fall.ok", "message": "Fall nicht bearbeitbar"},
+            ]},
+            {"for_each": "{{ ['a'] }}", "as": "x", "label": "{{ x | upper }}", "do": [
+                {"try": [{"fail": "innen"}], "on_error": []},
+            ]},
+        ],
+        targets=[],
+    )  # fmt: skip
+    record = run_bot(bot, settings=_no_browser(settings), store=store)
+    assert record.status == RunStatus.FAILED
+    assert record.error_step == "steps[1][1].do[0]"
+    assert record.error == "Fall nicht bearbeitbar [steps[1][1]: fall.Nummer = GA-2]"
+    failed = next(s for s in record.steps if s.path == "steps[1][1].do[0]")
+    assert failed.message == "Fall nicht bearbeitbar [steps[1][1]: fall.Nummer = GA-2]"
+    assert "steps[1][0].do[0]" in {s.path for s in record.steps}
