@@ -9,7 +9,8 @@ to exit codes and never shows a traceback for them::
     │   ├── DefinitionError           one or more bot files are invalid (carries Problems)
     │   ├── BotNotFound               no bot with that id under the bot directories
     │   ├── ParameterError            a -p key=value does not fit the bot's parameters
-    │   └── RunNotFound               `bots show` of an unknown run id
+    │   ├── RunNotFound               `bots show` of an unknown run id
+    │   └── InvalidTransition         a status change the entity's state machine refuses
     ├── BotBusy                       exit 75: another run holds the bot, or a pool is full
     ├── RobotNameTaken                exit 75: a live robot already runs under that name
     ├── SecretMissing                 exit 2: a declared secret has no value in the secret store
@@ -28,6 +29,7 @@ Messages are complete sentences that say where and what; secret values never app
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -84,12 +86,32 @@ class RunNotFound(InputError):
 
 
 class InvalidTransition(InputError):
-    """A run cannot move to the requested status from the one it is in (e.g. cancel a
-    finished run); ``run_id``, ``current`` and ``requested`` say which."""
+    """An entity cannot move to the requested status from the one it is in (e.g. cancel a
+    finished run); ``entity``, ``entity_id`` (also ``run_id``), ``current`` and
+    ``requested`` say which. ``allowed``, where given, lists the moves it has from there.
 
-    def __init__(self, run_id: int, current: str, requested: str) -> None:
-        self.run_id, self.current, self.requested = run_id, current, requested
-        super().__init__(f"run {run_id} is {current}; it cannot become {requested}")
+    Example: ``InvalidTransition(17, "succeeded", "running", allowed=[])`` reads
+    ``run 17 is succeeded; it cannot become running (succeeded is final)``.
+    """
+
+    def __init__(
+        self,
+        entity_id: int | None,
+        current: str,
+        requested: str,
+        *,
+        entity: str = "run",
+        allowed: Sequence[str] | None = None,
+    ) -> None:
+        self.entity, self.entity_id = entity, entity_id
+        self.current, self.requested = current, requested
+        self.run_id = entity_id  # the name the callers handling runs know
+        which = f"{entity} {entity_id}" if entity_id is not None else f"the {entity}"
+        message = f"{which} is {current}; it cannot become {requested}"
+        if allowed is not None:
+            moves = f"from {current}: {', '.join(allowed)}" if allowed else f"{current} is final"
+            message = f"{message} ({moves})"
+        super().__init__(message)
 
 
 class BotBusy(BotsError):

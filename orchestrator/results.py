@@ -1,7 +1,8 @@
 """Run and step outcomes: the third of definition, execution and result.
 
 These are plain records, independent of how the store keeps them, so the engine, the CLI
-and later the reports share one vocabulary.
+and later the reports share one vocabulary. A run's status and its moves are declared with
+the other state machines in :mod:`orchestrator.states`; they are importable from here too.
 """
 
 from __future__ import annotations
@@ -11,49 +12,20 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from orchestrator.states import ACTIVE, TERMINAL, TRANSITIONS, RunStatus
 
-class RunStatus(StrEnum):
-    """Where a run stands: ``queued -> claimed -> running -> <terminal>``.
-
-    Terminal states: succeeded, failed, timed_out, cancelled, lost. :data:`TRANSITIONS` lists
-    every allowed move; the store refuses all others.
-    """
-
-    QUEUED = "queued"
-    CLAIMED = "claimed"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    TIMED_OUT = "timed_out"
-    CANCELLED = "cancelled"
-    LOST = "lost"
-
-    @property
-    def is_terminal(self) -> bool:
-        """True for a final state, from which no transition leads."""
-        return self not in TRANSITIONS
-
-
-TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
-    # A robot (or `bots run` in-process) takes the run; a user may cancel it before.
-    RunStatus.QUEUED: frozenset({RunStatus.CLAIMED, RunStatus.CANCELLED}),
-    # Back to queued: handed back on SIGTERM, or its robot vanished and the bot is retry-safe.
-    RunStatus.CLAIMED: frozenset(
-        {RunStatus.RUNNING, RunStatus.QUEUED, RunStatus.CANCELLED, RunStatus.LOST}
-    ),
-    RunStatus.RUNNING: frozenset(
-        {
-            RunStatus.SUCCEEDED,
-            RunStatus.FAILED,
-            RunStatus.TIMED_OUT,
-            RunStatus.CANCELLED,
-            RunStatus.LOST,
-            RunStatus.QUEUED,
-        }
-    ),
-}
-TERMINAL = frozenset(status for status in RunStatus if status.is_terminal)
-ACTIVE = frozenset({RunStatus.CLAIMED, RunStatus.RUNNING})  # holding a robot slot and pools
+__all__ = [
+    "ACTIVE",
+    "TERMINAL",
+    "TRANSITIONS",
+    "ArtifactKind",
+    "ArtifactRecord",
+    "RunRecord",
+    "RunStatus",
+    "StepRecord",
+    "StepStatus",
+    "iso_or_none",
+]
 
 
 class StepStatus(StrEnum):

@@ -9,12 +9,18 @@ Example::
         for run in store.list_runs(tenant="giessen", bot_id="gewerbe-abgleich", limit=10):
             print(run.id, run.status)
 
-Modules: :mod:`.run_store` (the API), :mod:`.queue` (requests and claiming),
-:mod:`.lifecycle` (the state machine in SQL), :mod:`.group_commit` (transactions shared by
-threads), :mod:`.records` (steps, artifacts, runs read back), :mod:`.audit` (the hash chain),
-:mod:`.anchors` (its head noted down outside the database), :mod:`.coordination` (leader
-leases, schedule state, robots), :mod:`.tables` (the schema as Python classes),
-:mod:`.migrate` and :mod:`.migrations` (Alembic), :mod:`.database` (engines and errors).
+Modules: :mod:`.run_store` (:class:`RunStore`, the API: it composes one repository per
+aggregate), the repositories :mod:`.runs` (the queue, runs, their steps and artifacts),
+:mod:`.robots` (robots and the leases they hold), :mod:`.schedules` (schedules and leader
+leases) and :mod:`.audit_trail`, all on the one transaction helper :mod:`.transactions`;
+:mod:`.lifecycle` (the guarded move: every status change of any entity, checked against its
+machine in :mod:`orchestrator.states`, with its audit entry), :mod:`.run_moves` (the run as an
+entity with states; runs whose robot is gone), :mod:`.queue` (requests and claiming),
+:mod:`.group_commit` (transactions shared by threads), :mod:`.records` (steps, artifacts, runs
+read back), :mod:`.audit` (the hash chain), :mod:`.anchors` (its head noted down outside the
+database), :mod:`.coordination` (the SQL of leader leases, schedule state, robots),
+:mod:`.tables` (the schema as Python classes), :mod:`.migrate` and :mod:`.migrations`
+(Alembic), :mod:`.database` (engines and errors).
 This package is the only one that imports SQLAlchemy.
 """
 

@@ -14,8 +14,8 @@ If a shared transaction fails, for example because one run was taken over meanwh
 own: one caller's error never becomes another's. Work must therefore only touch the database
 through the transaction it is given. Example::
 
-    group = GroupCommit(store._change)
-    group.run(lambda tx: tx.move_one(17, RunStatus.RUNNING, actor="robot-1"), order=17)
+    group = GroupCommit(transactions.change)
+    group.run(lambda tx: tx.move_one(RUN_STATUS, 17, RunStatus.RUNNING, actor="robot-1"), order=17)
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class GroupCommit:
 
     Args:
         begin: Opens one write transaction, committed when the context is left without error
-            and rolled back otherwise (``RunStore._change``).
+            and rolled back otherwise (``Transactions.change``).
     """
 
     def __init__(self, begin: Begin) -> None:

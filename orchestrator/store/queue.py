@@ -35,10 +35,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from orchestrator.results import ACTIVE, RunStatus
+from orchestrator.states import ACTIVE, RunStatus
 from orchestrator.store.audit import AuditEvent
 from orchestrator.store.database import dialect_insert
-from orchestrator.store.lifecycle import RunSnapshot, WriteTransaction, select_runs
+from orchestrator.store.lifecycle import WriteTransaction
+from orchestrator.store.run_moves import RUN_STATUS, RunSnapshot, select_runs
 from orchestrator.store.tables import RUNS
 
 # Any fixed number, the same in every process ("bots" + 2); see audit.py for + 1.
@@ -166,7 +167,7 @@ def claim(
         arguments = {"now": tx.now, "after": after, "page": page}
         rows = tx.connection.execute(candidates, arguments).all()
         for row in rows:
-            run = RunSnapshot.from_row(row)
+            run = RUN_STATUS.read(row)
             limits = pool_limits.get(run.tenant, {})
             if is_limited(run.max_parallel, run.pools, limits):
                 active = active or ActiveRuns(tx.connection, tenants)
@@ -182,7 +183,7 @@ def claim(
         page = min(2 * page + _SPARE_CANDIDATES, _MAX_PAGE)
     until = tx.now + timedelta(seconds=lease_s)
     lease = {"holder": holder, "claimed_at": tx.now, "lease_expires_at": until}
-    claimed = tx.move(chosen, RunStatus.CLAIMED, actor=holder, columns=lease)
+    claimed = tx.move(RUN_STATUS, chosen, RunStatus.CLAIMED, actor=holder, columns=lease)
     return [
         ClaimedRun(
             id=run.id,

@@ -15,6 +15,7 @@ from orchestrator.errors import InvalidTransition
 from orchestrator.results import RunStatus
 from orchestrator.store import RunRequest, RunStore
 from orchestrator.store.lifecycle import WriteTransaction
+from orchestrator.store.run_moves import RUN_STATUS
 
 MakeRequest = Callable[..., RunRequest]
 THREADS = 8
@@ -24,7 +25,7 @@ THREADS = 8
 def counted(store: RunStore, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The number of works done in each write transaction of the group commit, as it goes."""
     sizes: list[int] = []
-    begin = store._group._begin
+    begin = store.runs._group._begin
 
     @contextmanager
     def counting() -> Iterator[WriteTransaction]:
@@ -33,7 +34,7 @@ def counted(store: RunStore, monkeypatch: pytest.MonkeyPatch) -> list[int]:
             yield tx
             sizes.append(len(tx.events) - before)
 
-    monkeypatch.setattr(store._group, "_begin", counting)
+    monkeypatch.setattr(store.runs._group, "_begin", counting)
     return sizes
 
 
@@ -134,13 +135,13 @@ def test_an_interrupted_leader_leaves_the_others_to_commit_alone(
     store: RunStore, new_request: MakeRequest
 ) -> None:
     first, second, third = claimed_runs(store, new_request, 3)
-    group = store._group
+    group = store.runs._group
     in_first = threading.Event()
     outcomes: dict[str, Any] = {}
 
     def start(run_id: int) -> Callable[[WriteTransaction], None]:
         def work(tx: WriteTransaction) -> None:
-            tx.move_one(run_id, RunStatus.RUNNING, actor="robot-1")
+            tx.move_one(RUN_STATUS, run_id, RunStatus.RUNNING, actor="robot-1")
 
         return work
 

@@ -10,7 +10,6 @@ import pytest
 
 from orchestrator.errors import InvalidTransition, RunNotFound
 from orchestrator.results import (
-    TERMINAL,
     TRANSITIONS,
     ArtifactKind,
     ArtifactRecord,
@@ -19,53 +18,118 @@ from orchestrator.results import (
     StepStatus,
 )
 from orchestrator.store import RunRequest, RunStore
+from orchestrator.store.run_moves import RUN_STATUS
 
 MakeRequest = Callable[..., RunRequest]
 ROBOT = "robot-1"
-
-# A legal way from queued to every status.
-PATH_TO = {
-    RunStatus.QUEUED: [],
-    RunStatus.CLAIMED: [RunStatus.CLAIMED],
-    RunStatus.RUNNING: [RunStatus.CLAIMED, RunStatus.RUNNING],
-    **{
-        status: [RunStatus.CLAIMED, RunStatus.RUNNING, status]
-        for status in TERMINAL
-        if status is not RunStatus.CANCELLED
-    },
-    RunStatus.CANCELLED: [RunStatus.CANCELLED],
-}
+LONG_LEASE = 600.0
 
 
 def run_in(store: RunStore, new_request: MakeRequest, status: RunStatus, **fields: Any) -> int:
-    run_id = store.enqueue(new_request(**fields))
-    for step in PATH_TO[status]:
-        columns = {"holder": ROBOT} if step is RunStatus.CLAIMED else {}
-        store.transition(run_id, step, actor="test", **columns)
+    """A new run in ``status``, brought there the way robots, ``bots run`` and users do.
+
+    A claimed run is claimed as the oldest queued one: make it before queueing others.
+    """
+    request = new_request(**fields)
+    if status is RunStatus.QUEUED:
+        return store.enqueue(request)
+    if status is RunStatus.CANCELLED:
+        run_id = store.enqueue(request)
+        store.cancel(run_id, tenant=None, actor="user:bob")
+        return run_id
+    if status is RunStatus.CLAIMED:
+        run_id = store.enqueue(request)
+        claim = {"tenants": {request.tenant}, "labels": request.labels, "limit": 1}
+        claimed = store.claim(holder=ROBOT, **claim, lease_s=LONG_LEASE, pool_limits={})
+        assert [c.id for c in claimed] == [run_id]
+        return run_id
+    if status is RunStatus.LOST:  # its process died at once: nobody renews the lease
+        run_id = store.start_standalone(request, holder=ROBOT, lease_s=-1, pool_limits={})
+        store.reap_expired(tenants=[request.tenant])
+        assert store.get_run(run_id).status is RunStatus.LOST
+        return run_id
+    run_id = store.start_standalone(request, holder=ROBOT, lease_s=LONG_LEASE, pool_limits={})
+    if status is not RunStatus.RUNNING:
+        store.finish_run(run_id, status, holder=ROBOT)
     return run_id
+
+
+def move(store: RunStore, run_id: int, to: RunStatus, **checks: Any) -> None:
+    """Move the run through the one guarded move, as every status change of the store does."""
+    with store.transactions.change() as tx:
+        tx.move_one(RUN_STATUS, run_id, to, actor="test", **checks)
 
 
 def audit_entries(store: RunStore, run_id: int | None = None) -> list[dict[str, Any]]:
     return [e for e in store.export_audit() if run_id is None or e["run_id"] == run_id]
 
 
+# Claimed runs first: each is claimed as the oldest queued run.
+SETUP_ORDER = [RunStatus.CLAIMED, *(s for s in RunStatus if s is not RunStatus.CLAIMED)]
+
+
 def test_every_move_the_state_machine_allows_works_and_every_other_is_refused(
     store: RunStore, new_request: MakeRequest
 ) -> None:
-    for current in RunStatus:
-        for to in RunStatus:
-            run_id = run_in(store, new_request, current)
-            before = len(audit_entries(store))
-            if to in TRANSITIONS.get(current, frozenset()):
-                store.transition(run_id, to, actor="test")
-                assert store.get_run(run_id).status is to
-                assert len(audit_entries(store)) == before + 1
-            else:
-                with pytest.raises(InvalidTransition) as refused:
-                    store.transition(run_id, to, actor="test")
-                assert (refused.value.current, refused.value.requested) == (current, to)
-                assert store.get_run(run_id).status is current, "nothing written on refusal"
-                assert len(audit_entries(store)) == before
+    runs = {
+        (current, to): run_in(store, new_request, current)
+        for current in SETUP_ORDER
+        for to in RunStatus
+    }
+    for (current, to), run_id in runs.items():
+        before = len(audit_entries(store))
+        if to in TRANSITIONS.get(current, frozenset()):
+            move(store, run_id, to)
+            assert store.get_run(run_id).status is to
+            assert len(audit_entries(store)) == before + 1
+        else:
+            with pytest.raises(InvalidTransition) as refused:
+                move(store, run_id, to)
+            assert (refused.value.current, refused.value.requested) == (current, to)
+            assert store.get_run(run_id).status is current, "nothing written on refusal"
+            assert len(audit_entries(store)) == before
+
+
+ILLEGAL_MOVES: dict[str, tuple[RunStatus, Callable[[RunStore, int], object], str]] = {
+    "start a queued run": (
+        RunStatus.QUEUED,
+        lambda store, run_id: store.mark_running(run_id, holder=ROBOT),
+        r"run \d+ is queued; it cannot become running \(from queued: claimed, cancelled\)",
+    ),
+    "finish a claimed run": (
+        RunStatus.CLAIMED,
+        lambda store, run_id: store.finish_run(run_id, RunStatus.SUCCEEDED, holder=ROBOT),
+        r"is claimed; it cannot become succeeded \(from claimed: queued, running, cancel",
+    ),
+    "cancel a succeeded run": (
+        RunStatus.SUCCEEDED,
+        lambda store, run_id: store.cancel(run_id, tenant="giessen", actor="user:bob"),
+        r"is succeeded; it cannot become cancelled \(succeeded is final\)",
+    ),
+    "hand back a queued run": (
+        RunStatus.QUEUED,
+        lambda store, run_id: store.hand_back(run_id, holder=ROBOT),
+        r"is queued; it cannot become queued",
+    ),
+}
+
+
+@pytest.mark.parametrize("illegal", ILLEGAL_MOVES.values(), ids=ILLEGAL_MOVES.keys())
+def test_an_illegal_move_is_refused_and_changes_neither_the_run_nor_the_audit_trail(
+    store: RunStore,
+    new_request: MakeRequest,
+    illegal: tuple[RunStatus, Callable[[RunStore, int], object], str],
+) -> None:
+    status, attempt, message = illegal
+    run_id = run_in(store, new_request, status)
+    run_before, trail_before = store.get_run(run_id), list(store.export_audit())
+
+    with pytest.raises(InvalidTransition, match=message):
+        attempt(store, run_id)
+
+    assert store.get_run(run_id) == run_before
+    assert list(store.export_audit()) == trail_before
+    assert store.verify_audit().ok
 
 
 def test_each_move_is_audited_with_the_bot_its_parameters_and_both_statuses(
@@ -123,8 +187,8 @@ def test_expect_refuses_a_run_that_moved_on_meanwhile(
     run_id = run_in(store, new_request, RunStatus.CLAIMED)
 
     with pytest.raises(InvalidTransition):
-        store.transition(run_id, RunStatus.CANCELLED, actor="test", expect=RunStatus.QUEUED)
-    store.transition(run_id, RunStatus.CANCELLED, actor="test", expect=RunStatus.CLAIMED)
+        move(store, run_id, RunStatus.CANCELLED, expect=RunStatus.QUEUED)
+    move(store, run_id, RunStatus.CANCELLED, expect=RunStatus.CLAIMED)
 
     assert store.get_run(run_id).status is RunStatus.CANCELLED
 

@@ -17,7 +17,7 @@ from alembic.script import ScriptDirectory
 
 from orchestrator.errors import EnvironmentProblem
 from orchestrator.results import RunStatus
-from orchestrator.store import open_store
+from orchestrator.store import RunRequest, open_store
 from orchestrator.store.migrate import alembic_config
 from orchestrator.store.tables import Base
 
@@ -73,15 +73,17 @@ def test_a_database_from_a_newer_version_is_refused(database_url: str) -> None:
 OPEN_WHEN_TOLD = """
 import sys, time
 from pathlib import Path
-from orchestrator.store import open_store
+from orchestrator.store import RunRequest, open_store
 
 url, go = sys.argv[1], Path(sys.argv[2])
 print("ready", flush=True)
 while not go.exists():
     time.sleep(0.002)
+request = RunRequest(tenant="t", bot_id="b", bot_version="1", bot_digest="d", parameters={},
+                     trigger="cli", actor="user:alice", max_parallel=0)
 with open_store(url) as store:
-    print(store.start_run(tenant="t", bot_id="b", bot_version="1", bot_digest="d",
-                          parameters={}, trigger="cli"), flush=True)
+    print(store.start_standalone(request, holder="cli:host:1", lease_s=600, pool_limits={}),
+          flush=True)
 """
 
 
@@ -132,9 +134,17 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
 def test_sqlite_readers_do_not_wait_for_a_writer(tmp_path: Path) -> None:
     path = tmp_path / "bots.sqlite"
     with open_store(f"sqlite:///{path}") as store:
-        run_id = store.start_run(
-            tenant="t", bot_id="b", bot_version="1", bot_digest="d", parameters={}, trigger="cli"
+        request = RunRequest(
+            tenant="t",
+            bot_id="b",
+            bot_version="1",
+            bot_digest="d",
+            parameters={},
+            trigger="cli",
+            actor="user:alice",
+            max_parallel=0,
         )
+        run_id = store.start_standalone(request, holder="cli:host:1", lease_s=600, pool_limits={})
         writer = sqlite3.connect(path, isolation_level=None)
         try:
             writer.execute("BEGIN IMMEDIATE")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -315,13 +314,3 @@ def test_a_finish_after_the_run_was_reaped_is_refused(
     with pytest.raises(InvalidTransition, match="lost"):
         store.finish_run(run_id, RunStatus.SUCCEEDED, holder="robot-1")
     assert store.get_run(run_id).status is RunStatus.LOST
-
-
-def test_start_run_keeps_working_for_callers_of_the_old_api(store: RunStore) -> None:
-    values: dict[str, Any] = {"bot_version": "1", "bot_digest": "d", "parameters": {}}
-    run_id = store.start_run(tenant="t", bot_id="b", trigger="cli", **values)
-
-    assert store.get_run(run_id).status is RunStatus.RUNNING
-    assert store.start_run(tenant="t", bot_id="b", trigger="cli", **values) > run_id
-    holders = {e["data"]["holder"] for e in store.export_audit() if e["action"] == "running"}
-    assert len(holders) == 1 and holders.pop().startswith("cli:")

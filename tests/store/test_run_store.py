@@ -12,13 +12,14 @@ import sqlalchemy as sa
 
 from orchestrator.errors import RunNotFound
 from orchestrator.results import ArtifactKind, ArtifactRecord, RunStatus, StepRecord, StepStatus
-from orchestrator.store import RunStore, open_store
+from orchestrator.store import RunRequest, RunStore, open_store
 
 T0 = datetime(2025, 3, 14, 8, 30, 15, 123456, tzinfo=UTC)
 BERLIN_WINTER = timezone(timedelta(hours=1))
 
 
 def start(store: RunStore, **overrides: Any) -> int:
+    """Start a run in this process, as ``bots run`` does; it is running until finished."""
     values: dict[str, Any] = {
         "tenant": "giessen",
         "bot_id": "gewerbe-abgleich",
@@ -26,9 +27,13 @@ def start(store: RunStore, **overrides: Any) -> int:
         "bot_digest": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
         "parameters": {"datum": "2025-03-14"},
         "trigger": "cli",
+        "actor": "user:mueller@rpa-01",
+        "max_parallel": 0,
     }
     values.update(overrides)
-    return store.start_run(**values)
+    return store.start_standalone(
+        RunRequest(**values), holder="cli:rpa-01:4711", lease_s=600, pool_limits={}
+    )
 
 
 def step(path: str, started_at: datetime = T0, **overrides: Any) -> StepRecord:
@@ -231,11 +236,12 @@ CRASHING_RUN = """
 import os, sys
 from datetime import UTC, datetime
 from orchestrator.results import StepRecord, StepStatus
-from orchestrator.store import open_store
+from orchestrator.store import RunRequest, open_store
 
 store = open_store(sys.argv[1])
-run_id = store.start_run(tenant="t", bot_id="b", bot_version="1", bot_digest="d",
-                         parameters={}, trigger="cli")
+request = RunRequest(tenant="t", bot_id="b", bot_version="1", bot_digest="d", parameters={},
+                     trigger="cli", actor="user:alice", max_parallel=0)
+run_id = store.start_standalone(request, holder="cli:host:1", lease_s=600, pool_limits={})
 store.record_step(run_id, StepRecord("steps[0]", "open", None, StepStatus.OK,
                                      datetime.now(UTC), 5))
 print(run_id, flush=True)
