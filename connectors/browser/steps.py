@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from orchestrator.model.locators import Locator
 from orchestrator.model.steps import VARIABLE, StepBase
@@ -70,7 +70,7 @@ class PressStep(StepBase):
 class WaitCondition(BaseModel):
     """What to wait for: an element's state, a URL, or a text on the page."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, title="wait_for condition")
 
     element: Locator | None = Field(None, description="Wait for this element's state.")
     state: Literal["visible", "hidden", "attached", "detached"] = Field(
@@ -119,20 +119,28 @@ class ExtractFields(BaseModel):
       into: antragsteller     # {"vorname": "...", "nachname": "..."}
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, title="extract fields")
 
     fields: dict[str, Locator] = Field(
         min_length=1, description="Key in the resulting mapping -> the element to read."
     )
 
 
+def _extract_target(value: Any) -> str:
+    """``fields`` when the mapping has that key (or is ExtractFields), else a locator."""
+    if isinstance(value, ExtractFields) or (isinstance(value, dict) and "fields" in value):
+        return "fields"
+    return "locator"
+
+
 class ExtractStep(StepBase):
     """Read data from the page into a variable."""
 
     KIND: ClassVar[str] = "extract"
-    extract: Locator | ExtractFields = Field(
-        description="The element to read, or `fields`: several elements read into a mapping."
-    )
+    extract: Annotated[
+        Annotated[Locator, Tag("locator")] | Annotated[ExtractFields, Tag("fields")],
+        Discriminator(_extract_target),
+    ] = Field(description="The element to read, or `fields`: several elements read into a mapping.")
     get: Literal["text", "texts", "count", "value", "attribute", "table", "fields"] = Field(
         "text",
         description="text: inner text; texts: list of texts of all matches ([] when none); "

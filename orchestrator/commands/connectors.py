@@ -62,6 +62,9 @@ def connectors_show(
     echo(f"  {item['description']}")
     if item["uses"]:
         echo(f"  works on the session of: {', '.join(item['uses'])}")
+    if item["settings"]:
+        echo(f"\nsettings (connectors: {{{name}: ...}} in the settings file):")
+        _fields(item["settings"])
     for step in item["steps"]:
         echo(f"\nstep {step['kind']}: {step['description']}")
         _fields(step["options"])

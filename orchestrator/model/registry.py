@@ -234,20 +234,23 @@ def _fields(
     model: type[BaseModel], secret: tuple[str, ...], skip: frozenset[str] = frozenset()
 ) -> list[dict[str, Any]]:
     schema = model.model_json_schema(by_alias=True)
+    if "$ref" in schema:  # a recursive model (a step holding steps): its own definition
+        schema = schema.get("$defs", {}).get(str(schema["$ref"]).rsplit("/", 1)[-1], schema)
     properties = schema.get("properties", {})
-    required = set(schema.get("required", []))
     out = []
     for name, info in model.model_fields.items():
         key = info.alias or name
         if name in skip:
             continue
-        prop = properties.get(key, {})
+        required = info.is_required()
         out.append(
             {
                 "name": key,
-                "type": _type_name(prop),
-                "required": key in required,
-                "default": None if info.is_required() else _plain(info.default),
+                "type": _type_name(properties.get(key, {})),
+                "required": required,
+                "default": None
+                if required
+                else _plain(info.get_default(call_default_factory=True)),
                 "description": info.description or "",
                 "secret": key in secret or name in secret,
             }
@@ -256,6 +259,10 @@ def _fields(
 
 
 def _type_name(prop: dict[str, Any]) -> str:
+    if prop.get("type") == "array" and "items" in prop:
+        items = prop["items"]
+        inner = "step" if "oneOf" in items and len(items["oneOf"]) > 3 else _type_name(items)
+        return f"list of {inner}"
     if "type" in prop:
         return str(prop["type"])
     if "$ref" in prop:

@@ -229,7 +229,8 @@ def _where(owner: type[BaseModel] | None) -> str:
         Execution: "execution",
         Retries: "execution.retries",
     }
-    return names.get(owner, owner.__name__)
+    # A connector's own models name themselves by their title, e.g. "wait_for condition".
+    return names.get(owner) or str(owner.model_config.get("title") or owner.__name__)
 
 
 def _keys(owner: type[BaseModel]) -> list[str]:

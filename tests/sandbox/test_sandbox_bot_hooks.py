@@ -78,10 +78,13 @@ def test_mapped_seed_cases_are_accepted_by_the_register(
 def test_export_hook_writes_semicolon_csv_into_the_run_directory(tmp_path: Path) -> None:
     hooks = _hooks("posteingang-export")
     rows = [{"Nummer": "GA-2026-000123", "Antragsteller": "Weiß, Jürgen", "Status": "Neu"}]
-    path = Path(hooks.write_csv(SimpleNamespace(run_dir=tmp_path), rows, "neu.csv"))
+    kept: list[Path] = []
+    ctx = SimpleNamespace(run_dir=tmp_path, artifact=kept.append)
+    path = Path(hooks.write_csv(ctx, rows, "neu.csv"))
     assert path == tmp_path / "neu.csv"
+    assert kept == [path]  # recorded with the run's artifacts
     with path.open(encoding="utf-8-sig", newline="") as handle:
         read = list(csv.DictReader(handle, delimiter=";"))
     assert read[0]["Antragsteller"] == "Weiß, Jürgen" and read[0]["Betrieb"] == ""
     with pytest.raises(ValueError, match="Verzeichnis"):
-        hooks.write_csv(SimpleNamespace(run_dir=tmp_path), rows, "../x.csv")
+        hooks.write_csv(ctx, rows, "../x.csv")
