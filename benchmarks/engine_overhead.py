@@ -3,7 +3,7 @@
 Both log in and transfer the same number of new Gewerbeanmeldungen (20 by default) from the
 Civento stand-in into the Gewerberegister. Rounds alternate (script, engine, script, ...) on a
 freshly seeded sandbox each time, so drift of the machine hits both alike. Prints the median
-times and ``engine_overhead_ratio`` = median engine time / median script time (target: <= 1.10).
+times and ``engine_overhead_ratio`` = median engine time / median script time (target: <= 1.05).
 """
 
 from __future__ import annotations

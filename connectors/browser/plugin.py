@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.base import Connector
 from connectors.browser import handlers
@@ -11,10 +11,16 @@ from orchestrator.model.registry import ConnectorSpec, SessionEnv, StepKind
 
 
 class BrowserSettings(BaseModel):
-    """The browser's settings; today they come from the top-level settings (``chromium``,
-    ``headless``, ``trace``, ``step_timeout_s``), which the engine passes on."""
+    """The browser's own settings (``connectors: {browser: {...}}``); ``headless``, ``trace``
+    and ``step_timeout_s`` stay top-level settings, as they are the run's."""
 
-    chromium: str | None = Field(None, description="Path of the Chromium executable.")
+    model_config = ConfigDict(extra="forbid")
+
+    chromium: str | None = Field(
+        None,
+        description="Path of the Chromium executable; default: the top-level `chromium` "
+        "setting (BOTS_CHROMIUM, or Debian's /usr/lib/chromium/chromium).",
+    )
 
 
 def _session(env: SessionEnv) -> Connector:

@@ -240,8 +240,11 @@ class Interpreter:
         return to_spec(locator, self._scopes, self.scope())
 
     def timeout(self, step: Any) -> float:
-        """Seconds the step may take: its own timeout, capped by the run and enclosing blocks."""
-        own = step.timeout if step.timeout is not None else self.settings.step_timeout_s
+        """Seconds the step may take: its own timeout (else the innermost ``within`` block's,
+        else the settings'), capped by the run and enclosing blocks."""
+        shared = [scope.timeout for scope in self._scopes if scope.timeout is not None]
+        default = shared[-1] if shared else self.settings.step_timeout_s
+        own = step.timeout if step.timeout is not None else default
         limit = min([self.run_deadline, *(block[0] for block in self._blocks)])
         return max(min(own, limit - time.monotonic()), 0.001)
 

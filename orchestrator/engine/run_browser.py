@@ -87,8 +87,9 @@ class RunBrowser:
                     self._resources.enter_context(virtual_display())
                 except DisplayUnavailable as exc:
                     raise EnvironmentProblem(f"headed run: {exc}") from None
+        own = self.settings.connectors.get("browser", {}).get("chromium")
         browser = BrowserSession(
-            self.settings.chromium,
+            own or self.settings.chromium,
             headless=not self.headed,
             timeout_s=self.settings.step_timeout_s,
             trace=self.trace_mode != "never",

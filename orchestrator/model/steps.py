@@ -260,7 +260,7 @@ class IncludeStep(StepBase):
 
 
 class Scope(BaseModel):
-    """Where the steps of a ``within`` block look: an iframe, an element, or both."""
+    """What the steps of a ``within`` block share: an iframe, an element, a step timeout."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -270,11 +270,17 @@ class Scope(BaseModel):
     element: Locator | None = Field(
         None, description="An element every locator in the block searches inside."
     )
+    timeout: float | None = Field(
+        None,
+        gt=0,
+        description="Seconds each step inside may take unless it says otherwise (the block's "
+        "own `timeout` bounds the whole block).",
+    )
 
     @model_validator(mode="after")
     def _something(self) -> Scope:
-        if self.frame is None and self.element is None:
-            raise ValueError("within needs frame, element or both")
+        if self.frame is None and self.element is None and self.timeout is None:
+            raise ValueError("within needs frame, element or timeout")
         return self
 
 
@@ -291,6 +297,7 @@ class WithinStep(StepBase):
             - click: {role: button, name: Suchen}
 
     A locator that names its own ``frame`` keeps it; blocks nest (the inner one wins).
+    ``within: {timeout: 5}`` gives every step inside 5 s unless it names its own timeout.
     """
 
     KIND: ClassVar[str] = "within"

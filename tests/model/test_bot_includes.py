@@ -97,3 +97,34 @@ def test_a_sub_flow_with_a_yaml_error(write_bot: WriteBot, problems_of: Problems
     )
     problems = problems_of(bot)
     assert [p.split(": ")[0] for p in problems] == ["demo/bot.yaml:7:5", "demo/flows/a.yaml:2:1"]
+
+
+def test_a_shared_flow_beside_the_bots_is_included_and_checked(
+    write_bot: WriteBot, problems_of: Problems, workdir: Path
+) -> None:
+    shared = workdir / "bots" / "_shared"
+    shared.mkdir(parents=True)
+    (shared / "abmelden.yaml").write_text(
+        "steps:\n  - click: {role: button, name: Abmelden}\n", encoding="utf-8"
+    )
+    (shared / "kaputt.yaml").write_text("steps:\n  - clik: {css: x}\n", encoding="utf-8")
+    bot = write_bot("bots/demo", "steps:\n  - include: _shared/abmelden.yaml\n")
+    loaded = load_bot(bot)
+    assert loaded.subflows["_shared/abmelden.yaml"].steps[0].KIND == "click"
+
+    broken = write_bot(
+        "bots/zwei",
+        "steps:\n  - include: _shared/kaputt.yaml\n  - include: _shared/fehlt.yaml\n"
+        "  - include: _shared/../demo/bot.yaml\n  - include: nirgends:x.yaml\n",
+    )
+    found = problems_of(broken)
+    assert any(
+        p.startswith("bots/_shared/kaputt.yaml:2:5: unknown step kind 'clik'") for p in found
+    )
+    assert any(
+        "bots/zwei/bot.yaml:7:14: include '_shared/fehlt.yaml' not found" in p for p in found
+    )
+    assert any("bots/zwei/bot.yaml:8:14: include '_shared/../demo/bot.yaml' points outside" in p
+               for p in found)  # fmt: skip
+    assert any("bots/zwei/bot.yaml:9:14: include 'nirgends:x.yaml': no installed connector" in p
+               for p in found)  # fmt: skip
