@@ -10,6 +10,11 @@ to exit codes and never shows a traceback for them::
     │   ├── BotNotFound               no bot with that id under the bot directories
     │   ├── ParameterError            a -p key=value does not fit the bot's parameters
     │   ├── RunNotFound               `bots show` of an unknown run id
+    │   ├── QueueNotFound             no work queue of that name for the tenant
+    │   ├── QueueExists               `bots queue create` of a name the tenant already has
+    │   ├── ItemNotFound              no work item with that id (for the tenant)
+    │   ├── PayloadInvalid            an item's payload does not fit its queue's JSON Schema
+    │   ├── ApprovalRefused           four eyes: the item's creator or last editor approves it
     │   └── InvalidTransition         a status change the entity's state machine refuses
     ├── BotBusy                       exit 75: another run holds the bot, or a pool is full
     ├── RobotNameTaken                exit 75: a live robot already runs under that name
@@ -83,6 +88,31 @@ class ParameterError(InputError):
 
 class RunNotFound(InputError):
     """No run with the requested id exists."""
+
+
+class QueueNotFound(InputError):
+    """No work queue of the requested name exists for the tenant."""
+
+
+class QueueExists(InputError):
+    """A work queue of that name exists for the tenant already (change it with ``update``)."""
+
+
+class ItemNotFound(InputError):
+    """No work item with the requested id exists (for the tenant asked about)."""
+
+
+class PayloadInvalid(InputError):
+    """An item's payload does not fit its queue's JSON Schema; the message names the field.
+
+    Example: ``payload of item 'GA-2026-0815' does not fit queue 'gewerbe' at 'betrieb/name':
+    'Müller GmbH €' is too long``. Also raised for a queue's schema that is no JSON Schema,
+    and for a retry of an item whose payload was purged.
+    """
+
+
+class ApprovalRefused(InputError):
+    """Four eyes: the person who created or last changed a work item cannot approve it."""
 
 
 class InvalidTransition(InputError):

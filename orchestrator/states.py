@@ -18,20 +18,22 @@ that writes it, together with the audit entry (``WriteTransaction.move`` in
 
 **Work-queue items** (:data:`WORK_ITEM_MACHINE`, for the work queues)::
 
-    new ──▶ in_progress ──▶ done
-     │        │  ├─▶ awaiting_approval ──▶ done | needs_human | in_progress
-     │        │  ├─▶ needs_human ────────▶ in_progress | done | abandoned
-     │        │  ├─▶ retrying ───────────▶ in_progress | abandoned
-     │        │  └─▶ failed ─────────────▶ new (retried by a user) | abandoned
-     └─▶ abandoned
+    new ──▶ in_progress ──▶ done ─────────────▶ new (retried by a user)
+     │  ▲     │  ├─▶ needs_human ───────▶ new | done | abandoned
+     │  │     │  ├─▶ retrying ──────────▶ in_progress | abandoned
+     │  │     │  ├─▶ failed ────────────▶ new (retried by a user) | abandoned
+     │  │     │  └─▶ awaiting_approval ─▶ done | needs_human | in_progress | new | abandoned
+     └─▶ abandoned                 (an item of an approval queue starts in awaiting_approval)
 
 An item is ``new`` until a robot takes it (``in_progress``). Processing ends in ``done``; in
 ``needs_human`` after a business exception (a clerk looks at the case, then gives it back to
-the robot, finishes it by hand or abandons it); in ``retrying`` after an application error
-with attempts left (taken again after the backoff); in ``failed`` once they are used up (a
-user may queue it as ``new`` again); or in ``awaiting_approval`` when a human must confirm
-before the robot goes on (approved: ``in_progress`` or ``done``; rejected: ``needs_human``).
-``done`` and ``abandoned`` are final.
+the robots as ``new``, finishes it by hand or abandons it); in ``retrying`` after an
+application error with attempts left, or when its robot's lease ran out (taken again after
+the backoff); in ``failed`` once the attempts are used up; or in ``awaiting_approval`` when a
+second person must confirm before a robot acts (approved: ``new``, or ``in_progress``/``done``
+for a robot that paused mid-case; rejected: ``needs_human`` or ``abandoned``). Doing a
+``done`` or ``failed`` case again is an explicit act of a user on that item (``new`` under
+the same reference), never a new item. Only ``abandoned`` is final.
 """
 
 from __future__ import annotations
@@ -188,22 +190,30 @@ WORK_ITEM_MACHINE = StateMachine(
                 WorkItemStatus.DONE,
                 WorkItemStatus.NEEDS_HUMAN,  # business exception: the case needs a clerk
                 WorkItemStatus.FAILED,  # application error, no attempts left
-                WorkItemStatus.RETRYING,  # application error, attempts left
+                WorkItemStatus.RETRYING,  # application error with attempts left, lease expired
                 WorkItemStatus.AWAITING_APPROVAL,  # a human confirms before the robot goes on
             }
         ),
         # Taken again once the backoff passed, or given up by a user.
         WorkItemStatus.RETRYING: frozenset({WorkItemStatus.IN_PROGRESS, WorkItemStatus.ABANDONED}),
-        # Approved (the robot finishes it, or nothing is left to do) or rejected.
+        # Approved (robots may take it, the robot finishes it, or nothing is left to do) or
+        # rejected (a clerk looks at it, or it is dropped).
         WorkItemStatus.AWAITING_APPROVAL: frozenset(
-            {WorkItemStatus.DONE, WorkItemStatus.NEEDS_HUMAN, WorkItemStatus.IN_PROGRESS}
+            {
+                WorkItemStatus.NEW,
+                WorkItemStatus.DONE,
+                WorkItemStatus.NEEDS_HUMAN,
+                WorkItemStatus.IN_PROGRESS,
+                WorkItemStatus.ABANDONED,
+            }
         ),
-        # The clerk gives it back to the robot, finishes it by hand, or drops it.
+        # The clerk gives it back to the robots, finishes it by hand, or drops it.
         WorkItemStatus.NEEDS_HUMAN: frozenset(
-            {WorkItemStatus.IN_PROGRESS, WorkItemStatus.DONE, WorkItemStatus.ABANDONED}
+            {WorkItemStatus.NEW, WorkItemStatus.DONE, WorkItemStatus.ABANDONED}
         ),
-        # Only an explicit retry by a user queues a failed item again.
+        # Only an explicit retry by a user queues a failed or done item again.
         WorkItemStatus.FAILED: frozenset({WorkItemStatus.NEW, WorkItemStatus.ABANDONED}),
+        WorkItemStatus.DONE: frozenset({WorkItemStatus.NEW}),
     },
     initial=WorkItemStatus.NEW,
 )

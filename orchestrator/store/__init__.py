@@ -12,7 +12,9 @@ Example::
 Modules: :mod:`.run_store` (:class:`RunStore`, the API: it composes one repository per
 aggregate), the repositories :mod:`.runs` (the queue, runs, their steps and artifacts),
 :mod:`.robots` (robots and the leases they hold), :mod:`.schedules` (schedules and leader
-leases) and :mod:`.audit_trail`, all on the one transaction helper :mod:`.transactions`;
+leases), :mod:`.work_items` (work queues and their items, ``store.queues``; with
+:mod:`.work_queues`, :mod:`.work_item_moves` and :mod:`.work_records`) and
+:mod:`.audit_trail`, all on the one transaction helper :mod:`.transactions`;
 :mod:`.lifecycle` (the guarded move: every status change of any entity, checked against its
 machine in :mod:`orchestrator.states`, with its audit entry), :mod:`.run_moves` (the run as an
 entity with states; runs whose robot is gone), :mod:`.queue` (requests and claiming),
@@ -29,15 +31,20 @@ from orchestrator.store.audit import AuditCheck
 from orchestrator.store.coordination import RobotRecord, ScheduleState
 from orchestrator.store.queue import ClaimedRun, RunRequest
 from orchestrator.store.run_store import RunStore, open_store
+from orchestrator.store.work_records import AddResult, QueueRecord, WorkItemRecord, WorkItemRun
 
 __all__ = [
+    "AddResult",
     "Anchor",
     "AuditCheck",
     "ClaimedRun",
+    "QueueRecord",
     "RobotRecord",
     "RunRequest",
     "RunStore",
     "ScheduleState",
+    "WorkItemRecord",
+    "WorkItemRun",
     "note_anchor",
     "open_store",
     "read_anchors",

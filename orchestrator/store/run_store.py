@@ -3,9 +3,11 @@
 A :class:`RunStore` composes one repository per aggregate, all on the same
 :class:`~.transactions.Transactions`: :attr:`~RunStore.runs` (:mod:`.runs`: the queue, runs,
 their steps and artifacts), :attr:`~RunStore.robots` (:mod:`.robots`: robots and the leases
-they hold), :attr:`~RunStore.schedules` (:mod:`.schedules`: schedules and leader leases) and
-:attr:`~RunStore.audit_trail` (:mod:`.audit_trail`). Each public method of a repository is
-also a method of the store, with the same signature and documentation.
+they hold), :attr:`~RunStore.schedules` (:mod:`.schedules`: schedules and leader leases),
+:attr:`~RunStore.queues` (:mod:`.work_items`: work queues and their items) and
+:attr:`~RunStore.audit_trail` (:mod:`.audit_trail`). Each public method of the repositories
+before the work queues is also a method of the store, with the same signature and
+documentation; the work queues are used as ``store.queues.*`` only.
 
 Every write is a short transaction, committed before the method returns: if the process dies
 mid-run, everything recorded so far stays readable. Every status change is a guarded move
@@ -36,6 +38,7 @@ from orchestrator.store.robots import RobotRepository
 from orchestrator.store.runs import RunRepository
 from orchestrator.store.schedules import ScheduleRepository
 from orchestrator.store.transactions import Transactions
+from orchestrator.store.work_items import WorkQueueRepository
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -86,6 +89,8 @@ class RunStore:
         runs: The queue, runs and their records.
         robots: Robots and the leases of the runs they hold.
         schedules: Schedules and leader leases.
+        queues: Work queues and their items (:mod:`.work_items`); called as
+            ``store.queues.add_item(...)``, without methods of the store's own.
         audit_trail: Audit entries that are not status changes; checking and export.
     """
 
@@ -94,6 +99,7 @@ class RunStore:
         self.runs = RunRepository(self.transactions)
         self.robots = RobotRepository(self.transactions)
         self.schedules = ScheduleRepository(self.transactions)
+        self.queues = WorkQueueRepository(self.transactions)
         self.audit_trail = AuditTrail(self.transactions)
 
     def __enter__(self) -> Self:

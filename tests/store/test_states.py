@@ -44,15 +44,18 @@ WORK_ITEM_MOVES = {
     (W.AWAITING_APPROVAL, W.DONE),
     (W.AWAITING_APPROVAL, W.NEEDS_HUMAN),
     (W.AWAITING_APPROVAL, W.IN_PROGRESS),
-    (W.NEEDS_HUMAN, W.IN_PROGRESS),
+    (W.AWAITING_APPROVAL, W.NEW),
+    (W.AWAITING_APPROVAL, W.ABANDONED),
+    (W.NEEDS_HUMAN, W.NEW),
     (W.NEEDS_HUMAN, W.DONE),
     (W.NEEDS_HUMAN, W.ABANDONED),
     (W.FAILED, W.NEW),
     (W.FAILED, W.ABANDONED),
+    (W.DONE, W.NEW),
 }
 MACHINES: list[tuple[StateMachine[Any], set[tuple[Any, Any]], set[Any]]] = [
     (RUN_MACHINE, RUN_MOVES, {R.SUCCEEDED, R.FAILED, R.TIMED_OUT, R.CANCELLED, R.LOST}),
-    (WORK_ITEM_MACHINE, WORK_ITEM_MOVES, {W.DONE, W.ABANDONED}),
+    (WORK_ITEM_MACHINE, WORK_ITEM_MOVES, {W.ABANDONED}),
 ]
 
 
@@ -86,7 +89,12 @@ def test_a_refusal_says_what_the_entity_may_do_instead() -> None:
         RUN_MACHINE.check(R.QUEUED, R.RUNNING, entity_id=17)
     with pytest.raises(
         InvalidTransition,
-        match=r"^work item 3 is done; it cannot become in_progress \(done is final\)$",
+        match=r"^work item 3 is abandoned; it cannot become new \(abandoned is final\)$",
+    ):
+        WORK_ITEM_MACHINE.check(W.ABANDONED, W.NEW, entity_id=3)
+    with pytest.raises(
+        InvalidTransition,
+        match=r"^work item 3 is done; it cannot become in_progress \(from done: new\)$",
     ):
         WORK_ITEM_MACHINE.check(W.DONE, W.IN_PROGRESS, entity_id=3)
 
