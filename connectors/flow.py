@@ -181,9 +181,9 @@ CONNECTOR = ConnectorSpec(
     steps=(
         StepKind(s.SetStep, _set, creates=("set",)),
         StepKind(s.IfStep, _if),
-        StepKind(s.ForEachStep, _for_each, creates=("as",)),
+        StepKind(s.ForEachStep, _for_each, binds=("@as",), sees={"label": ("@as",)}),
         StepKind(s.RetryStep, _retry),
-        StepKind(s.TryStep, _try),
+        StepKind(s.TryStep, _try),  # `error` in on_error: known to validation
         StepKind(s.WithinStep, _within),
         StepKind(s.AssertStep, _assert),
         StepKind(s.FailStep, _fail),

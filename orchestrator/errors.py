@@ -223,3 +223,19 @@ class HookError(StepFailed):
 
 class EnvironmentProblem(BotsError):
     """The machine lacks something the run needs (browser, display, writable data dir)."""
+
+
+class BusinessException(Exception):
+    """Raised by a hook: the case cannot be done as it is (data incomplete, outside the rules,
+    a person must decide). The step fails as a *business* failure: a work item goes to a
+    person with this message (German, for the Fachamt) and is not retried::
+
+        from orchestrator.errors import BusinessException
+        raise BusinessException("Rechtsform „Verein“ ist dem Gewerberegister unbekannt.")
+    """
+
+
+class ApplicationException(Exception):
+    """Raised by a hook: something went wrong that another attempt may not meet (a target
+    system answered oddly). The step fails as an *application* failure, retried per policy;
+    any other exception of a hook counts the same."""

@@ -1,7 +1,7 @@
 """Records as text and JSON, written once for the CLI, the reports and a later web console.
 
-A presenter takes a record (a run, a robot's state, a schedule) and returns lines of text or
-JSON-ready data; it prints nothing and reads nothing. Example::
+A presenter takes a record (a run, a robot's state, a schedule, a work queue or item) and
+returns lines of text or JSON-ready data; it prints nothing and reads nothing. Example::
 
     for line in run_details(store.get_run(17), max_robot_losses=2):
         print(line)
@@ -10,6 +10,7 @@ JSON-ready data; it prints nothing and reads nothing. Example::
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:  # imported for their types only: a presenter loads no schedul
     from orchestrator.results import RunRecord
     from orchestrator.robot_identity import RobotState
     from orchestrator.scheduler import ScheduleInfo
+    from orchestrator.store import QueueRecord, WorkItemRecord
 
 
 def json_text(data: Any) -> str:
@@ -168,3 +170,112 @@ def schedule_line(info: ScheduleInfo) -> str:
     state = "paused" if info.paused else ("disabled" if not info.enabled else "active")
     nxt = info.next_fire_at.isoformat(timespec="minutes") if info.next_fire_at else "-"
     return f"{info.name:<24} {state:<8} {info.cron:<20} {info.bot}  next: {nxt}"
+
+
+# --------------------------------------------------------------------------- work queues
+
+
+def duration_text(seconds: float | None) -> str:
+    """Seconds as an operator writes them: ``259200`` -> ``"3d"``, ``5400`` -> ``"90m"``."""
+    if seconds is None:
+        return "-"
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+def queue_as_json(queue: QueueRecord) -> dict[str, Any]:
+    """A work queue as ``bots queue list --json`` and ``show --json`` print it."""
+    return queue.to_json()
+
+
+def _counted(counts: Mapping[str, int]) -> str:
+    shown = [f"{status} {number}" for status, number in counts.items() if number]
+    return ", ".join(shown) or "no items"
+
+
+def queue_line(queue: QueueRecord) -> str:
+    """A queue as one line of ``bots queue list``: name, items in all, items per status.
+
+    Example: ``gewerbe     12 items  new 3, needs_human 1, done 8``.
+    """
+    total = sum(queue.counts.values())
+    return f"{queue.name:<24} {total:>6} items  {_counted(queue.counts)}"
+
+
+def queue_details(queue: QueueRecord) -> list[str]:
+    """A queue in full, as ``bots queue show`` prints it: its policy and its items."""
+    schema = "-"
+    if queue.schema is not None:
+        required = queue.schema.get("required") or []
+        schema = "yes" + (f" (required: {', '.join(map(str, required))})" if required else "")
+    return [
+        f"work queue {queue.name} of tenant {queue.tenant}",
+        f"  attempts:    at most {queue.max_attempts}; retry after "
+        f"{duration_text(queue.retry_delay_s)}, each next one {queue.backoff:g}x longer",
+        f"  schema:      {schema}",
+        f"  sla:         {duration_text(queue.sla_s)}",
+        f"  retention:   payloads purged {queue.retention_days} days after an item ended",
+        f"  next:        on success {queue.next_on_success or '-'}, "
+        f"on failure {queue.next_on_failure or '-'}",
+        f"  approval:    {'required (four eyes)' if queue.approval_required else 'none'}",
+        f"  created:     {iso(queue.created_at)} by {queue.created_by}",
+        f"  items:       {_counted(queue.counts)}",
+    ]
+
+
+def item_as_json(item: WorkItemRecord) -> dict[str, Any]:
+    """A work item as ``bots queue items --json`` and ``item --json`` print it."""
+    return item.to_json()
+
+
+def item_line(item: WorkItemRecord) -> str:
+    """An item as one line of ``bots queue items``: id, status, reference, attempts, and
+    its last error where it has one."""
+    line = (
+        f"{item.id:>6}  {item.status.value:<17} {item.reference}  "
+        f"attempts {item.attempts}  priority {item.priority}"
+    )
+    if item.last_error:
+        error = item.last_error if len(item.last_error) <= 80 else item.last_error[:79] + "…"
+        line += f"  [{item.last_error_kind}: {error}]"
+    return line
+
+
+def item_details(item: WorkItemRecord) -> list[str]:
+    """An item in full, as ``bots queue item`` prints it: payload, output, last error,
+    evidence and the runs that touched it."""
+
+    def data(value: dict[str, Any] | None) -> str:
+        if item.purged_at is not None:
+            return f"(purged {iso(item.purged_at)})"
+        return "-" if value is None else json.dumps(value, ensure_ascii=False)
+
+    lines = [
+        f"work item {item.id}: {item.reference} in queue {item.queue} of tenant {item.tenant}",
+        f"  status:     {item.status.value}   attempts: {item.attempts}   "
+        f"priority: {item.priority}",
+        f"  created:    {iso(item.created_at)} by {item.created_by}",
+        f"  changed:    {iso(item.updated_at)} by {item.updated_by}",
+    ]
+    if item.approved_by:
+        lines.append(f"  approved:   by {item.approved_by}")
+    if item.deadline or item.postpone_until:
+        lines.append(
+            f"  deadline:   {iso(item.deadline)}   postponed until: {iso(item.postpone_until)}"
+        )
+    if item.not_before:
+        lines.append(f"  not before: {iso(item.not_before)}")
+    if item.holder:
+        lines.append(f"  holder:     {item.holder}   lease until: {iso(item.lease_expires_at)}")
+    lines += [f"  payload:    {data(item.payload)}", f"  output:     {data(item.output)}"]
+    if item.last_error:
+        lines.append(f"  last error: {item.last_error_kind}: {item.last_error}")
+    lines.extend(f"  evidence:   {path}" for path in item.evidence)
+    lines.append(f"  runs ({len(item.runs)}):")
+    lines.extend(
+        f"    run {run.run_id}  attempt {run.attempt}  {run.outcome or 'working'}  {iso(run.at)}"
+        for run in item.runs
+    )
+    return lines

@@ -27,12 +27,13 @@ Example ``bots.yaml``::
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -114,8 +115,99 @@ class ScheduleSettings(BaseModel):
     enabled: bool = Field(True, description="False: the schedule exists but never fires.")
 
 
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.IGNORECASE)
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def duration_s(text: str | float) -> float:
+    """Seconds in a duration: ``"3d"``, ``"36h"``, ``"1d12h"``, ``"90m"``, ``"45s"`` or a
+    plain number of seconds.
+
+    Raises:
+        ValueError: ``text`` is none of these, or not positive.
+    """
+    if isinstance(text, int | float):
+        seconds = float(text)
+    else:
+        spoken = text.strip().replace(" ", "")
+        try:
+            seconds = float(spoken)
+        except ValueError:
+            parts = _DURATION.findall(spoken)
+            if not parts or "".join(n + u for n, u in parts) != spoken:
+                raise ValueError(
+                    f"{text!r} is no duration: write e.g. 3d, 36h, 1d12h, 90m or seconds"
+                ) from None
+            seconds = sum(float(n) * _DURATION_UNITS[u.lower()] for n, u in parts)
+    if seconds <= 0:
+        raise ValueError(f"{text!r} is no duration: it must be longer than 0")
+    return seconds
+
+
+class QueueSettings(BaseModel):
+    """A work queue declared in the configuration; `bots queue sync` creates it, or changes
+    the stored one to match (the same policy as `bots queue create` takes).
+
+    Example (in the config file, under a tenant)::
+
+        queues:
+          gewerbeanmeldungen:
+            max_attempts: 3
+            retry_delay_s: 60
+            sla: 3d
+            next_on_success: eakte-ablage
+          eakte-ablage:
+            approval: required
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int = Field(3, ge=1, description="How often a robot may take an item.")
+    retry_delay_s: float = Field(
+        60.0, ge=0, description="Seconds before the first retry after an application exception."
+    )
+    backoff: float = Field(
+        2.0, ge=1, description="Each further retry waits this many times longer."
+    )
+    payload_schema: dict[str, Any] | None = Field(
+        None, description="JSON Schema every item's payload must fit (inline)."
+    )
+    schema_file: Path | None = Field(
+        None, description="A JSON file holding the payload's JSON Schema (instead of inline)."
+    )
+    sla: str | float | None = Field(
+        None,
+        description="Deadline of an item after it was added: 3d, 36h, 90m or seconds.",
+    )
+    retention_days: int = Field(
+        365, ge=1, description="Days after an item ended until its payload and output are purged."
+    )
+    next_on_success: str | None = Field(
+        None, description="Queue that receives a done item's output (same tenant)."
+    )
+    next_on_failure: str | None = Field(
+        None, description="Queue that receives a failed item's payload (same tenant)."
+    )
+    approval: Literal["required", "none"] = Field(
+        "none", description="required: a second person approves each item before robots act."
+    )
+
+    @model_validator(mode="after")
+    def _one_schema_and_a_duration(self) -> QueueSettings:
+        if self.payload_schema is not None and self.schema_file is not None:
+            raise ValueError("give payload_schema or schema_file, not both")
+        if self.sla is not None:
+            duration_s(self.sla)
+        return self
+
+    @property
+    def sla_s(self) -> float | None:
+        """The SLA in seconds (None: no deadline)."""
+        return duration_s(self.sla) if self.sla is not None else None
+
+
 class TenantSettings(BaseModel):
-    """What differs per tenant (city): target addresses, pools and schedules."""
+    """What differs per tenant (city): target addresses, pools, schedules and work queues."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -129,6 +221,9 @@ class TenantSettings(BaseModel):
     )
     schedules: dict[str, ScheduleSettings] = Field(
         default_factory=dict, description="Schedules of this tenant by name."
+    )
+    queues: dict[str, QueueSettings] = Field(
+        default_factory=dict, description="Work queues of this tenant by name."
     )
 
 
@@ -268,6 +363,9 @@ class Settings(BaseSettings):
     schedules: dict[str, ScheduleSettings] = Field(
         default_factory=dict, description="Schedules of the default tenant (`tenant`) by name."
     )
+    queues: dict[str, QueueSettings] = Field(
+        default_factory=dict, description="Work queues of the default tenant (`tenant`) by name."
+    )
     robot: RobotSettings = Field(default_factory=RobotSettings, description="This robot.")
     orchestrator: OrchestratorSettings = Field(
         default_factory=OrchestratorSettings, description="Leases and scheduling."
@@ -333,6 +431,14 @@ class Settings(BaseSettings):
         overlay = self.tenants.get(tenant)
         if overlay:
             merged.update(overlay.schedules)
+        return merged
+
+    def queues_for(self, tenant: str) -> dict[str, QueueSettings]:
+        """The work queues ``tenant`` declares (top-level `queues` belong to the default one)."""
+        merged = dict(self.queues) if tenant == self.tenant else {}
+        overlay = self.tenants.get(tenant)
+        if overlay:
+            merged.update(overlay.queues)
         return merged
 
     def all_tenants(self) -> list[str]:

@@ -54,6 +54,7 @@ from orchestrator.engine.run_sessions import BROWSER, ConnectorSessions
 from orchestrator.engine.runlog import RunLog
 from orchestrator.engine.secrets import SecretValue
 from orchestrator.engine.sessions import SessionPool
+from orchestrator.engine.work_queue import RunQueues
 from orchestrator.errors import BotsError, InvalidTransition, StepFailed
 from orchestrator.model import registry
 from orchestrator.results import ArtifactKind, RunRecord, RunStatus, StepRecord
@@ -246,6 +247,16 @@ class RunExecution:
             log=self.log.logger,
         )
         connectors = registry.installed()
+        self.queues = RunQueues(
+            store,
+            tenant=settings.tenant,
+            holder=holder,
+            run_id=run_id,
+            lease_s=settings.orchestrator.lease_s,
+            run_dir=run_dir,
+            keep=self.keeper.keep,
+            actor=f"bot:{definition.id}",
+        )
         self.sessions = ConnectorSessions(
             connectors=connectors,
             settings=settings,
@@ -262,7 +273,13 @@ class RunExecution:
             redactor=redactor,
             keeper=self.keeper,
             handlers=connectors.handlers(),
-            sessions=SessionPool({BROWSER: self.browser.open, **self.sessions.openers()}),
+            sessions=SessionPool(
+                {
+                    BROWSER: self.browser.open,
+                    self.queues.name: lambda: self.queues,
+                    **self.sessions.openers(),
+                }
+            ),
             actions=connectors.actions(),
             record=self._record_step,
             run_deadline=time.monotonic() + self.timeout_s,
@@ -291,6 +308,7 @@ class RunExecution:
             status = outcome.status
             error, error_step = outcome.error_and_step()
             error = self.redactor.redact(error) if error else None
+            self.queues.close()
             self.sessions.close()
             self.browser.close()
             unwritten = self.steps.close()

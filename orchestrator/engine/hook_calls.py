@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from orchestrator.engine.context import RunContext
 from orchestrator.engine.secrets import Redactor
-from orchestrator.errors import HookError
+from orchestrator.errors import BusinessException, DeliberateFailure, FailureKind, HookError
 from orchestrator.model.hooks import resolve_hook
 
 if TYPE_CHECKING:
@@ -74,6 +74,9 @@ class HookCaller:
         if worker.is_alive():
             raise HookTimedOut(ref)
         error = outcome.get("error")
+        if isinstance(error, BusinessException):
+            message = self._redactor.redact(str(error) or f"hook {ref}: business exception")
+            raise DeliberateFailure(path, message, FailureKind.BUSINESS)
         if error is not None:
             detail = str(error) or type(error).__name__
             message = f"hook {ref} raised {type(error).__name__}: {detail}"

@@ -22,7 +22,7 @@ step, it receives :meth:`Registry.handlers` and the session factories.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -53,12 +53,18 @@ class StepKind:
             ``fill``); elsewhere a secret is refused by ``bots validate``.
         creates: Fields whose value names a variable the step creates (e.g. ``into``); for a
             mapping (``set``) its keys are the variables.
+        binds: Variables its nested steps see besides the bot's: a name (``work_item``), or
+            ``@FIELD`` for the variable a field names (``@as``: ``for_each``'s loop variable).
+        sees: Per field, the variables that field's templates see besides the bot's, in the
+            same notation (``{"label": ("@as",)}``).
     """
 
     model: type[StepBase]
     run: Handler
     secret_fields: tuple[str, ...] = ()
     creates: tuple[str, ...] = ()
+    binds: tuple[str, ...] = ()
+    sees: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:

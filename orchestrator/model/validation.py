@@ -12,7 +12,7 @@ its ``do`` block; ``error`` only inside ``on_error``. Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,35 @@ def _secret_fields(kind: str | None) -> tuple[str, ...]:
     return step.secret_fields if step is not None else ()
 
 
+def _binds(kind: str | None) -> tuple[str, ...]:
+    step = registry.installed().step_kinds().get(kind or "")
+    return step.binds if step is not None else ()
+
+
+def _sees(kind: str | None) -> Mapping[str, tuple[str, ...]]:
+    step = registry.installed().step_kinds().get(kind or "")
+    return step.sees if step is not None else {}
+
+
+def _names(kind: str | None, step: dict[str, Any], spec: tuple[str, ...]) -> frozenset[str]:
+    """The variable names ``spec`` stands for in ``step`` (``@as``: the value of ``as``, or
+    the model's default when the step leaves it out)."""
+    names: set[str] = set()
+    model = registry.installed().step_models().get(kind or "")
+    for entry in spec:
+        if not entry.startswith("@"):
+            names.add(entry)
+            continue
+        key = entry[1:]
+        value = step.get(key)
+        if value is None and model is not None:
+            info = next((i for n, i in model.model_fields.items() if (i.alias or n) == key), None)
+            value = info.default if info is not None else None
+        if isinstance(value, str):
+            names.add(value)
+    return frozenset(names)
+
+
 def _creates(kind: str | None) -> tuple[str, ...]:
     step = registry.installed().step_kinds().get(kind or "")
     return step.creates if step is not None else ("into",)
@@ -101,11 +130,9 @@ def iter_steps(
         kind = step_kind(step)
         here = (*loc, index)
         yield StepVisit(here, step, kind, local, in_on_error)
+        bound = _names(kind, step, _binds(kind))
         for key in child_keys(kind):
-            inner = local
-            if kind == "for_each":
-                name = step.get("as", "item")
-                inner = local | {name} if isinstance(name, str) else local
+            inner = local | bound
             yield from iter_steps(
                 step.get(key), (*here, key), inner, in_on_error or key == "on_error"
             )
@@ -201,10 +228,7 @@ class _Checker:
             if key in NAME_KEYS or key in child_keys(kind):
                 continue
             secrets_allowed = key in _secret_fields(kind)
-            here = scope
-            if kind == "for_each" and key == "label":  # names the item: sees `as`
-                name = visit.step.get("as", "item")
-                here = scope | {name} if isinstance(name, str) else scope
+            here = scope | _names(kind, visit.step, _sees(kind).get(key, ()))
             for loc, text in _strings(value, (*visit.loc, key)):
                 self._check_text(doc, loc, text, key in CONDITION_KEYS, here, secrets_allowed)
 

@@ -67,7 +67,7 @@ def test_unknown_step_kind_lists_the_kinds(write_bot: WriteBot, problems_of: Pro
     bot = write_bot("demo", "steps:\n  - clik: {role: button, name: OK}\n")
     [problem] = problems_of(bot)
     assert problem.startswith("demo/bot.yaml:6:5: unknown step kind 'clik' (expected one of: goto,")
-    assert problem.endswith("include, use) (did you mean 'click'?)")
+    assert problem.endswith("use, for_each_item, add_items) (did you mean 'click'?)")
 
 
 def test_step_with_two_kind_keys_names_them(write_bot: WriteBot, problems_of: Problems) -> None:

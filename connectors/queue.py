@@ -1,0 +1,196 @@
+"""The queue connector: bots that work through a work queue, and bots that fill one.
+
+``for_each_item`` takes one item after another from a queue of the bot's tenant and runs its
+steps for each, as its own unit: an item whose steps succeed is ``done`` (with ``output``
+stored); one that fails with a *business* failure (a ``fail`` step with ``kind: business``,
+a connector's refusal, a hook's ``BusinessException``) goes to a person (``needs_human``)
+with its message and is not tried again; any other failure is an *application* failure,
+retried per the queue's policy, then ``failed``, with the evidence of that attempt. Either
+way the bot goes on with the next item::
+
+    - for_each_item: gewerbeanmeldungen
+      as: fall                      # the item's payload; `work_item` has id, reference, attempt
+      label: "{{ work_item.reference }}"
+      do:
+        - use: civento.vorgang_lesen
+          with: {nummer: "{{ work_item.reference }}"}
+          into: akte
+      output: {aktenzeichen: "{{ aktenzeichen }}"}
+
+``add_items`` adds items (a producer, e.g. a dispatcher reading the Posteingang); a reference
+the queue knows already is left alone, so a dispatcher may run as often as it likes::
+
+    - add_items: gewerbeanmeldungen
+      items: "{{ vorgaenge }}"
+      reference: "{{ item.Nummer }}"
+      into: neu                     # how many were new
+
+The session ``queue`` is the engine's (:mod:`orchestrator.engine.work_queue`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from orchestrator.errors import BotsError, FailureKind, StepFailed
+from orchestrator.model.registry import ConnectorSpec, StepKind
+from orchestrator.model.steps import VARIABLE, Step, StepBase
+
+_MISSING = object()
+
+
+class ForEachItemStep(StepBase):
+    """Work through a queue: run `do` for each item taken from it, each as its own unit.
+
+    The steps of the item taken second have paths ``steps[3][1].do[0]``, ...; a failure ends
+    that item (to a person, or to be retried), not the run.
+    """
+
+    KIND: ClassVar[str] = "for_each_item"
+    for_each_item: str = Field(description="The queue's name (template), e.g. gewerbeanmeldungen.")
+    as_: str = Field(
+        "item", alias="as", description="Variable holding the item's payload.", pattern=VARIABLE
+    )
+    do: list[Step] = Field(min_length=1, description="Steps run for every item.")
+    output: Any = Field(
+        None,
+        description="The item's output, stored when its steps succeeded (templates), e.g. "
+        "{aktenzeichen: '{{ aktenzeichen }}'}; routed on to the queue's next_on_success.",
+    )
+    label: str | None = Field(
+        None,
+        description="What names an item in messages and `bots show` (template); default: "
+        "its reference.",
+    )
+    max_items: str | None = Field(
+        None, description="Take at most this many items in this run (template), e.g. "
+        "'{{ params.max_cases }}'."
+    )  # fmt: skip
+
+    def children(self) -> list[tuple[str, list[Step]]]:
+        return [("do", self.do)]
+
+
+class AddItemsStep(StepBase):
+    """Add items to a queue; references the queue knows already are left alone."""
+
+    KIND: ClassVar[str] = "add_items"
+    add_items: str = Field(description="The queue's name (template).")
+    items: str = Field(description="Template yielding a list of payloads (mappings).")
+    reference: str = Field(
+        description="Template naming each item's unique reference, with `item` bound to the "
+        "payload, e.g. '{{ item.Nummer }}' (a pseudonym such as the Civento number, never a "
+        "person's name)."
+    )
+    priority: int = Field(0, description="Higher is taken first.")
+    into: str | None = Field(
+        None, description="Variable receiving how many items were new.", pattern=VARIABLE
+    )
+
+
+def _for_each_item(it: Any, step: Any, path: str) -> None:
+    queues = it.session("queue")
+    queue = it.text(step.for_each_item)
+    limit = int(it.value(step.max_items)) if step.max_items is not None else None
+    saved = {name: it.vars.get(name, _MISSING) for name in (step.as_, "work_item")}
+    taken = 0
+    try:
+        while limit is None or taken < limit:
+            item = queues.take(queue)
+            if item is None:
+                break
+            here = f"{path}[{taken}]"
+            taken += 1
+            it.vars[step.as_] = item.payload or {}
+            it.vars["work_item"] = {
+                "id": item.id,
+                "reference": item.reference,
+                "attempt": item.attempts,
+                "queue": queue,
+            }
+            _work(it, step, queues, item, here)
+    finally:
+        for name, value in saved.items():
+            if value is _MISSING:
+                it.vars.pop(name, None)
+            else:
+                it.vars[name] = value
+    it.ctx.log.info("queue worked through", queue=queue, taken=taken, **queues.counts)
+
+
+def _work(it: Any, step: Any, queues: Any, item: Any, here: str) -> None:
+    """One item as its own unit: done, or failed with its kind, message and evidence."""
+    mark = it.failure_mark()
+    label = item.reference
+    if step.label is not None:
+        try:
+            label = it.text(step.label)
+        except Exception:  # a label that cannot render must not fail the item
+            label = item.reference
+    try:
+        with it.iteration(here, f"{step.as_} = {label}"), it.recovering():
+            it.run(step.do, f"{here}.do")
+            output = it.revealed(step.output) if step.output is not None else {}
+    except StepFailed as exc:
+        first = it.failure_mark()
+        evidence = dict(first.evidence) if first is not None and first is not mark else {}
+        if first is not None and first is not mark:
+            it.take_first_failure()  # the evidence now belongs to the item, not the run
+        kind = "business" if exc.kind == FailureKind.BUSINESS else "application"
+        reason = first.reason if first is not None and first is not mark else exc.reason
+        queues.fail(item, kind=kind, message=reason, evidence=evidence, step_path=exc.step_path)
+        it.ctx.log.warning(
+            "item failed", item=item.id, reference=item.reference, kind=kind, reason=reason
+        )
+        return
+    except BotsError:
+        raise
+    if not isinstance(output, dict):
+        output = {"output": output}
+    queues.complete(item, output)
+
+
+def _add_items(it: Any, step: Any, path: str) -> None:
+    queues = it.session("queue")
+    queue = it.text(step.add_items)
+    items = it.value(step.items)
+    if not isinstance(items, list | tuple):
+        raise StepFailed(path, f"add_items needs a list, but {step.items!r} is not one")
+    previous = it.vars.get("item", _MISSING)
+    created = 0
+    try:
+        for payload in items:
+            it.vars["item"] = payload
+            reference = it.text(step.reference).strip()
+            if not reference:
+                raise StepFailed(path, f"an item without reference: {step.reference!r} is empty")
+            data = payload if isinstance(payload, dict) else {"value": payload}
+            _, new = queues.add(queue, reference, data, priority=step.priority)
+            created += int(new)
+    finally:
+        if previous is _MISSING:
+            it.vars.pop("item", None)
+        else:
+            it.vars["item"] = previous
+    it.ctx.log.info("items added", queue=queue, new=created, known=len(items) - created)
+    if step.into:
+        it.vars[step.into] = created
+
+
+CONNECTOR = ConnectorSpec(
+    name="queue",
+    description="Work queues: work through the items of a queue one at a time, each as its "
+    "own unit (done, to a person after a business failure, retried after an application "
+    "failure), and add items to a queue (references known already are left alone).",
+    steps=(
+        StepKind(
+            ForEachItemStep,
+            _for_each_item,
+            binds=("@as", "work_item"),
+            sees={"label": ("@as", "work_item"), "output": ("@as", "work_item")},
+        ),
+        StepKind(AddItemsStep, _add_items, creates=("into",), sees={"reference": ("item",)}),
+    ),
+)

@@ -1,0 +1,187 @@
+"""A run's access to the work queues: take an item, finish it, add items (``queue`` session).
+
+The engine hands the ``queue`` connector's steps (``for_each_item``, ``add_items``;
+:mod:`connectors.queue`) this object as the run's ``queue`` session. It takes items under the
+run's holder with a lease that a thread renews while the item is worked on, so a robot killed
+mid-item leaves the item to be taken again once the lease ran out: never done, never lost.
+Items that a dead holder left behind are handed back before each take. The failure evidence
+of an item (screenshot, page, URL) is kept as run artifacts under ``items/<id>/`` and linked
+to the item::
+
+    queues = RunQueues(store, tenant="giessen", holder="robot-1#ab12cd34", run_id=7,
+                       lease_s=60, run_dir=run_dir, keep=keeper.keep, actor="robot:robot-1")
+    item = queues.take("gewerbe")          # WorkItemRecord, now in_progress, or None
+    queues.complete(item, {"aktenzeichen": "GEW-GI-2026-00012"})
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from orchestrator.errors import BotsError, FailureKind, QueueNotFound
+from orchestrator.results import ArtifactKind
+from orchestrator.store import RunStore, WorkItemRecord
+
+#: ``keep(path, kind, step_path=..., source=...)``: the run's artifact keeper.
+Keep = Callable[..., Any]
+
+
+class RunQueues:
+    """The work queues as one run sees them (see the module docstring)."""
+
+    name = "queue"
+
+    def __init__(
+        self,
+        store: RunStore,
+        *,
+        tenant: str,
+        holder: str,
+        run_id: int,
+        lease_s: float,
+        run_dir: Path,
+        keep: Keep,
+        actor: str,
+    ) -> None:
+        self._store, self._tenant, self._holder = store, tenant, holder
+        self._run_id, self._lease_s, self._run_dir = run_id, lease_s, run_dir
+        self._keep, self._actor = keep, actor
+        self._held: set[int] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+        self.counts: dict[str, int] = {}
+
+    # ----------------------------------------------------------------- the session's life
+
+    def open(self) -> None:
+        """Nothing to open: the store is the run's."""
+
+    def close(self) -> None:
+        """Stop renewing leases; items still held are taken again after their lease."""
+        self._stop.set()
+        if self._renewer is not None:
+            self._renewer.join(timeout=5)
+            self._renewer = None
+
+    def capture_evidence(self, directory: Path, stem: str) -> dict[str, Path]:
+        return {}
+
+    # ----------------------------------------------------------------- items
+
+    def take(self, queue: str) -> WorkItemRecord | None:
+        """The next due item of ``queue`` (now ``in_progress`` under this run), or None."""
+        self._store.queues.reap_items()  # what a dead holder left, back to the queue first
+        item = self._store.queues.claim_item(
+            self._tenant, queue, holder=self._holder, lease_s=self._lease_s, run_id=self._run_id
+        )
+        if item is not None:
+            with self._lock:
+                self._held.add(item.id)
+            self._start_renewing()
+        return item
+
+    def complete(self, item: WorkItemRecord, output: Mapping[str, Any]) -> WorkItemRecord:
+        """The item is done, with ``output`` stored (and routed on, if the queue says so)."""
+        try:
+            done = self._store.queues.complete_item(
+                item.id, holder=self._holder, output=dict(output), run_id=self._run_id
+            )
+        except BaseException:
+            self._release(item, "error")
+            raise
+        self._release(item, str(done.status))
+        return done
+
+    def fail(
+        self,
+        item: WorkItemRecord,
+        *,
+        kind: str,
+        message: str,
+        evidence: Mapping[ArtifactKind, Path] | None = None,
+        step_path: str | None = None,
+    ) -> WorkItemRecord:
+        """The item failed: ``business`` goes to a person, ``application`` is retried per the
+        queue's policy; the evidence files are kept under ``items/<id>/`` and linked."""
+        kept = self._keep_evidence(item, evidence or {}, step_path)
+        try:
+            failed = self._store.queues.fail_item(
+                item.id,
+                holder=self._holder,
+                kind=FailureKind(kind),
+                message=message,
+                evidence=kept,
+                run_id=self._run_id,
+            )
+        except BaseException:
+            self._release(item, "error")
+            raise
+        self._release(item, str(failed.status))
+        return failed
+
+    def add(
+        self, queue: str, reference: str, payload: Mapping[str, Any], *, priority: int = 0
+    ) -> tuple[WorkItemRecord, bool]:
+        """Add an item (a queue not declared yet is created with the default policy); an
+        item with that reference already known is left as it is: ``(item, created)``."""
+        try:
+            added = self._add(queue, reference, payload, priority)
+        except QueueNotFound:
+            try:
+                self._store.queues.create_queue(self._tenant, queue, actor=self._actor)
+            except BotsError:  # another run created it meanwhile
+                pass
+            added = self._add(queue, reference, payload, priority)
+        return added.item, added.created
+
+    def _add(self, queue: str, reference: str, payload: Mapping[str, Any], priority: int) -> Any:
+        return self._store.queues.add_item(
+            self._tenant, queue, reference, dict(payload), priority=priority, actor=self._actor
+        )
+
+    # ----------------------------------------------------------------- plumbing
+
+    def _keep_evidence(
+        self, item: WorkItemRecord, evidence: Mapping[ArtifactKind, Path], step_path: str | None
+    ) -> list[str]:
+        kept: list[str] = []
+        target_dir = self._run_dir / "items" / str(item.id)
+        for kind, path in evidence.items():
+            if not path.is_file():
+                continue
+            target_dir.mkdir(parents=True, exist_ok=True)
+            target = target_dir / path.name
+            shutil.move(str(path), target)
+            try:
+                self._keep(target, kind, step_path=step_path)
+            except OSError:
+                continue
+            kept.append(str(target))
+        return kept
+
+    def _release(self, item: WorkItemRecord, outcome: str) -> None:
+        with self._lock:
+            self._held.discard(item.id)
+        self.counts[outcome] = self.counts.get(outcome, 0) + 1
+
+    def _start_renewing(self) -> None:
+        if self._renewer is None:
+            self._renewer = threading.Thread(
+                target=self._renew, name=f"run-{self._run_id}-items", daemon=True
+            )
+            self._renewer.start()
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self._lease_s / 3):
+            with self._lock:
+                if not self._held:
+                    continue
+            try:
+                self._store.queues.renew_items(self._holder, self._lease_s)
+            except BotsError:  # the database is away for a moment: try again next time
+                continue

@@ -1,0 +1,85 @@
+"""Bots that fill and work through a work queue (``add_items``, ``for_each_item``).
+
+No browser: hooks and flow steps against the real store. One item per outcome: done with its
+output, a business failure (to a person, not retried), an application failure (retried by
+the queue's policy), and the run goes on past each of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from orchestrator.engine import run_bot
+from orchestrator.results import RunStatus
+from orchestrator.settings import Settings
+from orchestrator.states import WorkItemStatus
+from orchestrator.store import RunStore
+
+MakeBot = Callable[..., Any]  # the make_bot fixture (tests/engine/conftest.py)
+
+HOOKS = """\
+from orchestrator.errors import BusinessException
+
+
+def pruefen(ctx, fall):
+    if fall["art"] == "fachlich":
+        raise BusinessException(f"Rechtsform „{fall['rechtsform']}“ ist unbekannt.")
+    if fall["art"] == "technisch":
+        raise RuntimeError("Register antwortet nicht")
+    return "AZ-" + fall["nummer"]
+"""
+
+
+def _no_browser(settings: Settings) -> Settings:
+    return settings.model_copy(update={"chromium": Path("/nonexistent/chromium")})
+
+
+def test_every_item_ends_in_its_own_state_and_the_run_goes_on(
+    settings: Settings, store: RunStore, make_bot: MakeBot
+) -> None:
+    faelle = [
+        {"nummer": "GA-1", "art": "gut", "rechtsform": "GmbH"},
+        {"nummer": "GA-2", "art": "fachlich", "rechtsform": "Verein"},
+        {"nummer": "GA-3", "art": "technisch", "rechtsform": "KG"},
+        {"nummer": "GA-4", "art": "per-fail", "rechtsform": "AG"},
+        {"nummer": "GA-5", "art": "gut", "rechtsform": "OHG"},
+    ]
+    bot = make_bot(
+        [
+            {"set": {"faelle": faelle}},
+            {"add_items": "eingang", "items": "{{ faelle }}", "reference": "{{ item.nummer }}",
+             "into": "neu"},
+            {"add_items": "eingang", "items": "{{ faelle }}", "reference": "{{ item.nummer }}",
+             "into": "nochmal"},
+            {"assert": "neu == 5 and nochmal == 0"},
+            {"for_each_item": "eingang", "as": "fall", "do": [
+                {"fail": "Angaben unvollständig: {{ fall.nummer }}", "kind": "business",
+                 "when": "fall.art == 'per-fail'"},
+                {"call": "hooks:pruefen", "with": {"fall": "{{ fall }}"}, "into": "az"},
+            ], "output": {"aktenzeichen": "{{ az }}", "ref": "{{ work_item.reference }}"}},
+        ],
+        hooks=HOOKS,
+        targets=[],
+    )  # fmt: skip
+    record = run_bot(bot, settings=_no_browser(settings), store=store)
+    assert record.status == RunStatus.SUCCEEDED, record.error
+
+    items = {i.reference: i for i in store.queues.list_items(settings.tenant, "eingang")}
+    assert items["GA-1"].status == WorkItemStatus.DONE
+    assert items["GA-1"].output == {"aktenzeichen": "AZ-GA-1", "ref": "GA-1"}
+    assert items["GA-5"].status == WorkItemStatus.DONE
+    assert items["GA-2"].status == WorkItemStatus.NEEDS_HUMAN
+    assert items["GA-2"].last_error_kind == "business"
+    assert items["GA-2"].last_error == "Rechtsform „Verein“ ist unbekannt."
+    assert items["GA-4"].status == WorkItemStatus.NEEDS_HUMAN
+    assert items["GA-4"].last_error == "Angaben unvollständig: GA-4"
+    assert items["GA-3"].status == WorkItemStatus.RETRYING  # attempts left, after a backoff
+    assert items["GA-3"].last_error_kind == "application"
+    assert "Register antwortet nicht" in (items["GA-3"].last_error or "")
+    # Each item's steps carry its iteration: steps[4][N].do[...]
+    paths = {s.path for s in record.steps}
+    assert {f"steps[4][{n}].do[1]" for n in range(5)} <= paths | {"steps[4][3].do[1]"}
+    failed = [s for s in record.steps if s.status == "recovered" and s.kind == "call"]
+    assert any("fall = GA-2" in (s.message or "") for s in failed)
