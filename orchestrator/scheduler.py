@@ -1,10 +1,12 @@
 """Schedules turn into queued runs: APScheduler on the leader, lost runs found by everyone.
 
 ``bots orchestrator start`` runs :func:`serve`. Several orchestrators may run for
-availability; each one searches for runs whose lease ran out (:meth:`RunStore.reap_expired`),
-and the one holding the store lease ``scheduler`` runs an APScheduler 3 ``BackgroundScheduler``
-with one cron job per schedule. A firing at fire time T of schedule S of tenant C enqueues a
-run with ``dedupe_key = "schedule:C/S@T"``, so one fire time yields one run even if two
+availability; each one searches for runs and work items whose lease ran out
+(:meth:`RunStore.reap_expired`, ``store.queues.reap_items``), and the one holding the store
+lease ``scheduler`` runs an APScheduler 3 ``BackgroundScheduler`` with one cron job per
+schedule and deletes work-item payloads past their queue's retention once a day
+(``store.queues.purge``). A firing at fire time T of schedule S of tenant C enqueues a run
+with ``dedupe_key = "schedule:C/S@T"``, so one fire time yields one run even if two
 orchestrators fire it (e.g. during a takeover). A new leader first makes up the fire times
 missed since the schedule's last firing, within the schedule's misfire grace (several of them
 coalesced into one run unless the schedule says ``coalesce: false``)::
@@ -37,6 +39,8 @@ from orchestrator.settings import ScheduleSettings, Settings
 from orchestrator.store import RunStore, note_anchor, open_store
 
 LEADER_LEASE = "scheduler"
+#: How often the leader deletes work-item payloads past retention (daily, and when it starts).
+PURGE_EVERY_S = 24 * 3600.0
 
 
 def cron_trigger(expression: str, timezone: str) -> CronTrigger:
@@ -204,7 +208,7 @@ class Orchestrator:
         """Work until ``stop`` is set; then step down and release the lease."""
         config = self.settings.orchestrator
         tick = min(config.leader_lease_s / 3, config.reap_every_s, 1.0)
-        next_reap = next_anchor = 0.0
+        next_reap = next_anchor = next_purge = 0.0
         self._log.info("orchestrator started", schedules=len(self.triggers))
         try:
             while not stop.is_set():
@@ -219,6 +223,12 @@ class Orchestrator:
                     self._log.warning("store unavailable", error=str(exc))
                     leader = False
                 starting = leader and not self.is_leader
+                if leader and (starting or _monotonic() >= next_purge):
+                    try:
+                        self._purge()
+                        next_purge = _monotonic() + PURGE_EVERY_S
+                    except BotsError as exc:  # tried again on a later tick
+                        self._log.warning("purge failed", error=str(exc))
                 if leader and config.anchor_every_s and (starting or _monotonic() >= next_anchor):
                     # A new leader first notes the trail as the one before left it.
                     if self._anchor():
@@ -381,6 +391,15 @@ class Orchestrator:
             max_losses=self.settings.orchestrator.max_robot_losses
         ):
             self._log.warning("lease expired", run_id=run_id, now=str(status))
+        for item_id, item_status in self.store.queues.reap_items():
+            self._log.warning("work item lease expired", item_id=item_id, now=str(item_status))
+
+    def _purge(self) -> None:
+        """Delete the payloads of work items past their queue's retention (data
+        minimisation); reference, status and history stay. Audited by the store."""
+        purged = self.store.queues.purge(actor=f"orchestrator:{self.instance}")
+        if purged:
+            self._log.info("work item payloads purged", items=len(purged))
 
 
 def _monotonic() -> float:

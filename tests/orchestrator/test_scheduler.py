@@ -324,3 +324,39 @@ def test_standby_takes_over_from_a_killed_leader_with_no_duplicate_and_no_gap(
     steps = {(b - a).total_seconds() for a, b in itertools.pairwise(times)}
     assert steps == {1.0}, times  # no fire time missed across the takeover
     assert len(times) >= 6
+
+
+def test_the_leader_purges_payloads_past_retention_and_hands_back_lost_items(
+    store: RunStore,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from orchestrator.states import WorkItemStatus
+
+    queues = store.queues
+    queues.create_queue("giessen", "eingang", retention_days=1, actor="user:alice")
+    done = queues.add_item("giessen", "eingang", "GA-1", {"name": "Müller"}, actor="user:alice")
+    lost = queues.add_item("giessen", "eingang", "GA-2", {"name": "Weiß"}, actor="user:alice")
+    taken = queues.claim_item("giessen", "eingang", holder="robot-x", lease_s=30)
+    assert taken is not None and taken.id == done.item.id
+    queues.complete_item(taken.id, holder="robot-x", output={"az": "AZ-1"})
+    queues.claim_item("giessen", "eingang", holder="robot-dead", lease_s=0.05)
+    time.sleep(0.1)  # robot-dead's lease ran out
+
+    # A day and more later: the payload of the finished item is past its retention.
+    later = datetime.now(UTC) + timedelta(days=2)
+    assert queues.purge("giessen", now=later, dry_run=True) == [done.item.id]
+    settings = load_settings(tenant="giessen", orchestrator={"leader_lease_s": 3})
+    with running(Orchestrator(settings, store, instance="a")):
+        wait_for(
+            lambda: queues.get_item(lost.item.id).status == WorkItemStatus.RETRYING,
+            "the lost item was not handed back",
+        )
+    assert queues.get_item(done.item.id).payload is not None  # not yet past retention now
+    assert queues.purge("giessen", now=later) == [done.item.id]
+    purged = queues.get_item(done.item.id)
+    assert purged.payload is None and purged.output is None
+    assert purged.reference == "GA-1" and purged.status == WorkItemStatus.DONE
+    again = queues.add_item("giessen", "eingang", "GA-1", {"name": "Müller"}, actor="user:bob")
+    assert not again.created and again.item.id == done.item.id
+    assert store.verify_audit().ok
