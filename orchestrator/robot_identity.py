@@ -14,12 +14,9 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
+from orchestrator.liveness import process_running
 from orchestrator.store import RobotRecord, RunStore
-
-# A process that started this long after the registration cannot be the one that registered.
-PID_REUSE_MARGIN_S = 60.0
 
 
 def still_alive(previous: RobotRecord, lease_s: float) -> str | None:
@@ -31,7 +28,7 @@ def still_alive(previous: RobotRecord, lease_s: float) -> str | None:
     after the registration (the pid was reused).
     """
     if previous.host == socket.gethostname() and (
-        previous.pid == os.getpid() or not _process_running(previous.pid, previous.started_at)
+        previous.pid == os.getpid() or not process_running(previous.pid, previous.started_at)
     ):
         return None
     age = (datetime.now(UTC) - previous.heartbeat_at).total_seconds()
@@ -79,29 +76,3 @@ def robot_states(store: RunStore, lease_s: float) -> list[RobotState]:
         )
         for robot in robots
     ]
-
-
-def _process_running(pid: int, registered_at: datetime) -> bool:
-    """Whether process ``pid`` runs, is not a zombie, and is older than ``registered_at``."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: it exists
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        fields = stat.read_text().rsplit(")", 1)[1].split()
-        boot = next(
-            float(line.split()[1])
-            for line in Path("/proc/stat").read_text().splitlines()
-            if line.startswith("btime ")
-        )
-    except (OSError, IndexError, StopIteration, ValueError):
-        return True  # no /proc (not Linux): the pid exists, assume it is that process
-    if fields[0] == "Z":
-        return False
-    started = boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
-    # A process that started after the registration cannot be the one that registered; the
-    # margin covers the drift between the boot-time clock and the wall clock.
-    return started <= registered_at.timestamp() + PID_REUSE_MARGIN_S

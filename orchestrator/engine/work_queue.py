@@ -19,10 +19,12 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from orchestrator.errors import BotsError, FailureKind, QueueNotFound
+from orchestrator.liveness import gone_here
 from orchestrator.results import ArtifactKind
 from orchestrator.store import RunStore, WorkItemRecord
 
@@ -75,7 +77,7 @@ class RunQueues:
 
     def take(self, queue: str) -> WorkItemRecord | None:
         """The next due item of ``queue`` (now ``in_progress`` under this run), or None."""
-        self._store.queues.reap_items()  # what a dead holder left, back to the queue first
+        self._hand_back_from_the_dead(queue)
         item = self._store.queues.claim_item(
             self._tenant, queue, holder=self._holder, lease_s=self._lease_s, run_id=self._run_id
         )
@@ -145,6 +147,35 @@ class RunQueues:
         )
 
     # ----------------------------------------------------------------- plumbing
+
+    def _hand_back_from_the_dead(self, queue: str) -> None:
+        """Items whose holder is gone go back to the queue before the next is taken: those
+        whose lease ran out, and at once those of a process this host knows is dead (a
+        killed `bots run`, a robot instance replaced by a restart under its name)."""
+        self._store.queues.reap_items()
+        dead = [
+            holder
+            for holder, since in self._store.queues.holders(self._tenant, queue).items()
+            if holder != self._holder and self._gone(holder, since)
+        ]
+        if dead:
+            self._store.queues.reap_items(holders=dead)
+
+    def _gone(self, holder: str, since: datetime) -> bool:
+        """Whether ``holder`` (``cli:HOST:PID`` or a robot instance ``NAME#HEX``) is known
+        gone now; otherwise only its lease tells."""
+        if holder.startswith("cli:"):
+            host, _, pid = holder.removeprefix("cli:").rpartition(":")
+            return pid.isdigit() and gone_here(host, int(pid), since)
+        name, hash_sign, _ = holder.partition("#")
+        if not hash_sign:
+            return False
+        robot = self._store.robot(name)
+        if robot is None:
+            return False
+        if robot.instance != holder or robot.stopped_at is not None:
+            return True  # replaced by a restart under its name, or stopped
+        return gone_here(robot.host, robot.pid, robot.started_at)
 
     def _keep_evidence(
         self, item: WorkItemRecord, evidence: Mapping[ArtifactKind, Path], step_path: str | None

@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -287,15 +288,19 @@ def route(
     return routed
 
 
-def reap(tx: WriteTransaction, at: datetime) -> list[tuple[int, WorkItemStatus]]:
-    """Give back the items in progress whose lease ran out before ``at`` (see
+def reap(
+    tx: WriteTransaction, at: datetime, holders: Collection[str] | None = None
+) -> list[tuple[int, WorkItemStatus]]:
+    """Give back the items in progress whose lease ran out before ``at``, or (``holders``)
+    that those holders hold, whose process is known to be gone (see
     ``WorkQueueRepository.reap_items``); items another transaction holds are left."""
+    gone = (
+        WORK_ITEMS.c.lease_expires_at < at
+        if holders is None
+        else WORK_ITEMS.c.holder.in_(sorted(holders))
+    )
     expired = lock_items(
-        tx,
-        ITEM_STATUS.select().where(
-            WORK_ITEMS.c.status == W.IN_PROGRESS.value,
-            WORK_ITEMS.c.lease_expires_at < at,
-        ),
+        tx, ITEM_STATUS.select().where(WORK_ITEMS.c.status == W.IN_PROGRESS.value, gone)
     )
     queues: dict[int, QueueRecord] = {}
     done: list[tuple[int, WorkItemStatus]] = []
@@ -303,7 +308,8 @@ def reap(tx: WriteTransaction, at: datetime) -> list[tuple[int, WorkItemStatus]]
         if item.queue_id not in queues:
             queues[item.queue_id] = queue_by_id(tx.connection, item.queue_id)
         queue = queues[item.queue_id]
-        why = f"lease expired (holder {item.holder}), attempt {item.attempts}"
+        cause = "lease expired" if holders is None else "holder gone"
+        why = f"{cause} (holder {item.holder}), attempt {item.attempts}"
         to = W.RETRYING
         if item.attempts >= queue.max_attempts + MAX_LEASE_LOSSES:
             to, why = W.FAILED, f"{why}: its robot was lost too often"

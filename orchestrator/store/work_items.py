@@ -319,14 +319,36 @@ class WorkQueueRepository:
                 route_failed(tx, queue, moved, actor=holder, why=why)
             return read_item(tx.connection, item_id)
 
-    def reap_items(self, now: datetime | None = None) -> list[tuple[int, WorkItemStatus]]:
-        """Give back the items in progress whose lease ran out (their robot is gone):
-        ``retrying``, due at once, audited with the holder. Never ``done``, never lost; only an
-        item that lost its robot :data:`MAX_LEASE_LOSSES` times beyond its attempts becomes
-        ``failed``. Returns what became of each. Items another transaction holds are left.
+    def reap_items(
+        self, now: datetime | None = None, *, holders: Collection[str] | None = None
+    ) -> list[tuple[int, WorkItemStatus]]:
+        """Give back the items in progress whose lease ran out (their robot is gone), or,
+        with ``holders``, the items those holders hold (known gone: their process died before
+        the lease ran out): ``retrying``, due at once, audited with the holder. Never
+        ``done``, never lost; only an item that lost its robot :data:`MAX_LEASE_LOSSES` times
+        beyond its attempts becomes ``failed``. Returns what became of each. Items another
+        transaction holds are left.
         """
         with self._tx.change() as tx:
-            return reap(tx, now or tx.now)
+            return reap(tx, now or tx.now, holders)
+
+    def holders(self, tenant: str, queue: str) -> dict[str, datetime]:
+        """Who holds items of ``queue`` in progress, each with when it took its first one."""
+        with self._tx.read() as connection:
+            rows = connection.execute(
+                select(WORK_ITEMS.c.holder, WORK_ITEMS.c.updated_at)
+                .join(QUEUES, QUEUES.c.id == WORK_ITEMS.c.queue_id)
+                .where(
+                    QUEUES.c.tenant == tenant,
+                    QUEUES.c.name == queue,
+                    WORK_ITEMS.c.status == WorkItemStatus.IN_PROGRESS.value,
+                )
+            ).all()
+        found: dict[str, datetime] = {}
+        for holder, since in rows:
+            if holder and (holder not in found or since < found[holder]):
+                found[holder] = since
+        return found
 
     # People.
 

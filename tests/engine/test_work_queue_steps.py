@@ -83,3 +83,31 @@ def test_every_item_ends_in_its_own_state_and_the_run_goes_on(
     assert {f"steps[4][{n}].do[1]" for n in range(5)} <= paths | {"steps[4][3].do[1]"}
     failed = [s for s in record.steps if s.status == "recovered" and s.kind == "call"]
     assert any("fall = GA-2" in (s.message or "") for s in failed)
+
+
+def test_an_item_a_killed_process_held_is_taken_again_at_once(
+    settings: Settings, store: RunStore, make_bot: MakeBot
+) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    store.queues.create_queue(settings.tenant, "eingang", actor="test")
+    store.queues.add_item(settings.tenant, "eingang", "GA-7", {"nummer": "GA-7"}, actor="test")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    holder = f"cli:{socket.gethostname()}:{int(dead.stdout)}"
+    # A `bots run` took the item with a lease of an hour, then was killed.
+    taken = store.queues.claim_item(settings.tenant, "eingang", holder=holder, lease_s=3600)
+    assert taken is not None
+    bot = make_bot(
+        [{"for_each_item": "eingang", "as": "fall", "do": [{"set": {"x": "{{ fall.nummer }}"}}],
+          "output": {"gesehen": "{{ x }}"}}],
+        targets=[],
+    )  # fmt: skip
+    record = run_bot(bot, settings=_no_browser(settings), store=store)
+    assert record.status == RunStatus.SUCCEEDED, record.error
+    item = store.queues.get_item(taken.id)
+    assert item.status == WorkItemStatus.DONE and item.output == {"gesehen": "GA-7"}
+    assert item.attempts == 2  # the killed one's, and this run's
+    assert [(run.run_id, run.outcome) for run in item.runs] == [(record.id, "done")]
