@@ -42,6 +42,8 @@ COMMAND_GROUPS = (
     "robot",
     "scheduler",  # bots orchestrator start
     "connectors",
+    "queue",  # work queues and their items
+    "users",  # users and their tokens, whoami
 )
 
 

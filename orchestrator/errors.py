@@ -15,7 +15,12 @@ to exit codes and never shows a traceback for them::
     │   ├── ItemNotFound              no work item with that id (for the tenant)
     │   ├── PayloadInvalid            an item's payload does not fit its queue's JSON Schema
     │   ├── ApprovalRefused           four eyes: the item's creator or last editor approves it
-    │   └── InvalidTransition         a status change the entity's state machine refuses
+    │   ├── InvalidTransition         a status change the entity's state machine refuses
+    │   ├── UserExists                `bots users add` of a name the tenant already has
+    │   ├── UserNotFound              no user of that name for the tenant
+    │   ├── NotAuthenticated          users exist and no valid token was given (or it is
+    │   │                             unknown, disabled, or in a file others can read)
+    │   └── NotAllowed                the identity's roles or tenant do not allow the action
     ├── BotBusy                       exit 75: another run holds the bot, or a pool is full
     ├── RobotNameTaken                exit 75: a live robot already runs under that name
     ├── SecretMissing                 exit 2: a declared secret has no value in the secret store
@@ -239,3 +244,22 @@ class ApplicationException(Exception):
     """Raised by a hook: something went wrong that another attempt may not meet (a target
     system answered oddly). The step fails as an *application* failure, retried per policy;
     any other exception of a hook counts the same."""
+
+
+class UserExists(InputError):
+    """A user of that name exists for the tenant already (names are never reused)."""
+
+
+class UserNotFound(InputError):
+    """No user of the requested name exists for the tenant."""
+
+
+class NotAuthenticated(InputError):
+    """Users are configured and no valid token was given: none in ``BOTS_TOKEN`` or the token
+    file, a token no user has, a disabled user's token, or a token file others can read.
+    The message never contains the token."""
+
+
+class NotAllowed(InputError):
+    """The identity may not do this: none of its roles allows the action, or the action
+    concerns another tenant than the user's own."""

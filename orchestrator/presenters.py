@@ -201,7 +201,8 @@ def queue_line(queue: QueueRecord) -> str:
     Example: ``gewerbe     12 items  new 3, needs_human 1, done 8``.
     """
     total = sum(queue.counts.values())
-    return f"{queue.name:<24} {total:>6} items  {_counted(queue.counts)}"
+    noun = "item" if total == 1 else "items"
+    return f"{queue.name:<24} {total:>6} {noun:<5}  {_counted(queue.counts)}"
 
 
 def queue_details(queue: QueueRecord) -> list[str]:
@@ -262,9 +263,8 @@ def item_details(item: WorkItemRecord) -> list[str]:
     if item.approved_by:
         lines.append(f"  approved:   by {item.approved_by}")
     if item.deadline or item.postpone_until:
-        lines.append(
-            f"  deadline:   {iso(item.deadline)}   postponed until: {iso(item.postpone_until)}"
-        )
+        until = iso(item.postpone_until) or "-"
+        lines.append(f"  deadline:   {iso(item.deadline) or '-'}   postponed until: {until}")
     if item.not_before:
         lines.append(f"  not before: {iso(item.not_before)}")
     if item.holder:

@@ -301,6 +301,13 @@ class SandboxSettings(BaseModel):
     )
     seed: int = Field(2026, description="Seed for the deterministic sample data.")
     cases: int = Field(12, ge=0, description="How many Gewerbeanmeldungen `seed` creates.")
+    problem_cases: int = Field(
+        0,
+        ge=0,
+        description="How many of the new Gewerbeanmeldungen hold a problem only a person can "
+        "solve, in turn: a required field left empty, a legal form the register does not know, "
+        "characters the register refuses (it accepts Latin-1 only, e.g. '€' or an emoji).",
+    )
     password: str = Field(
         "Sandbox-Training-1",
         description="Password of the sandbox's bot accounts (a training value, not a secret).",

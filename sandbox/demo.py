@@ -15,6 +15,7 @@ from typing import Any
 
 from orchestrator.engine import run_bot
 from orchestrator.engine.secrets import MappingSecretProvider
+from orchestrator.errors import QueueNotFound
 from orchestrator.model.loader import resolve_bot
 from orchestrator.results import RunRecord, RunStatus
 from orchestrator.settings import Settings
@@ -24,6 +25,8 @@ from sandbox.server import running_sandbox
 from sandbox.state import format_state, read_state
 
 DEMO_BOT = "gewerbe-uebertragung"
+#: The work queue the demo bot fills and works through.
+DEMO_QUEUE = "gewerbeanmeldungen"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,12 @@ def run_demo(
     )
     store = open_store(settings.database)
     try:
+        # A sandbox seeded afresh is a new world with the same Civento numbers: the demo's
+        # work queue forgets the cases of the last demo, or it would skip them all.
+        try:
+            store.queues.delete_queue(settings.tenant, DEMO_QUEUE, actor="demo")
+        except QueueNotFound:
+            pass
         with running_sandbox(
             settings.sandbox_dir, sandbox_settings, port=sandbox_settings.port
         ) as sandbox:

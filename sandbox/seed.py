@@ -159,6 +159,7 @@ def seed(sandbox_dir: Path, settings: SandboxSettings, reset: bool = True) -> in
             _accounts(conn, settings.password)
             count = _vorgaenge(conn, rng, settings.cases)
             _paper_entries(conn, rng)
+            _problem_cases(conn, settings.problem_cases)
     return count
 
 
@@ -229,6 +230,30 @@ def _vorgaenge(conn: sqlite3.Connection, rng: random.Random, cases: int) -> int:
             (cursor.lastrowid, when.isoformat(" "), "online", "Eingegangen über Online-Antrag"),
         )
     return len(specs)
+
+
+#: What a citizen got wrong, in turn (column, SQL expression): a business exception each.
+PROBLEMS = (
+    ("beginn", "''"),  # "Beginn der Tätigkeit" left empty
+    ("rechtsform", "'Eingetragener Verein (e.V.)'"),  # no legal form of the register
+    ("betrieb", "betrieb || ' € 🥐'"),  # the register accepts Latin-1 only
+)
+
+
+def _problem_cases(conn: sqlite3.Connection, count: int) -> None:
+    """Give the first ``count`` new Gewerbeanmeldungen (by number) a problem each."""
+    numbers = [
+        row[0]
+        for row in conn.execute(
+            "SELECT nummer FROM vorgaenge WHERE leistung = 'Gewerbeanmeldung' AND status = 'Neu'"
+            " ORDER BY nummer LIMIT ?",
+            (count,),
+        )
+    ]
+    for index, nummer in enumerate(numbers):
+        column, value = PROBLEMS[index % len(PROBLEMS)]
+        # column and value come from PROBLEMS above, never from input
+        conn.execute(f"UPDATE vorgaenge SET {column} = {value} WHERE nummer = ?", (nummer,))
 
 
 def _paper_entries(conn: sqlite3.Connection, rng: random.Random) -> None:

@@ -7,8 +7,9 @@ Civento shows what the citizen typed; the Gewerberegister wants its own codes an
 * PLZ: "D-35390" or "35 390" -> "35390";
 * Beginn: "2026-03-01" (Civento, ISO) -> "01.03.2026" (TT.MM.JJJJ).
 
-Anything that cannot be mapped raises ``ValueError`` with a message for the Fachamt: the case
-then needs a person, and nothing half-mapped reaches the register.
+Anything that cannot be mapped raises :class:`NichtZuordenbar` (a ``BusinessException``, and a
+``ValueError``) with a message for the Fachamt: the case then goes to a person, is not tried
+again, and nothing half-mapped reaches the register.
 """
 
 from __future__ import annotations
@@ -17,8 +18,15 @@ import re
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from orchestrator.errors import BusinessException
+
 if TYPE_CHECKING:
     from orchestrator.engine.context import RunContext
+
+
+class NichtZuordenbar(BusinessException, ValueError):
+    """Civento's data does not fit the register: a person must look at the case."""
+
 
 #: Civento's wording -> the Gewerberegister's option label.
 RECHTSFORMEN = {
@@ -63,7 +71,7 @@ def map_rechtsform(ctx: RunContext | None, rechtsform: str) -> str:
         return _KUERZEL[text.casefold()]
     if text.casefold().startswith(("einzelunternehm", "kleingewerbe")):
         return "Einzelunternehmen"
-    raise ValueError(f"Rechtsform „{rechtsform}“ ist dem Gewerberegister nicht zuzuordnen.")
+    raise NichtZuordenbar(f"Rechtsform „{rechtsform}“ ist dem Gewerberegister nicht zuzuordnen.")
 
 
 def split_street(ctx: RunContext | None, strasse: str) -> dict[str, str]:
@@ -75,7 +83,7 @@ def split_street(ctx: RunContext | None, strasse: str) -> dict[str, str]:
     text = " ".join(strasse.split())
     match = re.match(r"^(.*?)[\s,]*(\d+\s*[a-zA-Z]?(?:\s*[-/]\s*\d+\s*[a-zA-Z]?)?)$", text)
     if not match or not match.group(1):
-        raise ValueError(f"Anschrift „{strasse}“: Hausnummer nicht erkennbar.")
+        raise NichtZuordenbar(f"Anschrift „{strasse}“: Hausnummer nicht erkennbar.")
     street, number = match.group(1).strip(), match.group(2)
     for pattern, replacement in _STREET_ABBREVIATIONS:
         street = re.sub(pattern, replacement, street)
@@ -86,7 +94,7 @@ def normalize_plz(ctx: RunContext | None, plz: str) -> str:
     """Five digits: "D-35390", "35 390" and " 35390" all give "35390"."""
     digits = re.sub(r"\D", "", re.sub(r"^\s*D\s*-\s*", "", plz, flags=re.IGNORECASE))
     if len(digits) != 5:
-        raise ValueError(f"Postleitzahl „{plz}“ hat nicht fünf Ziffern.")
+        raise NichtZuordenbar(f"Postleitzahl „{plz}“ hat nicht fünf Ziffern.")
     return digits
 
 
@@ -98,7 +106,7 @@ def german_date(ctx: RunContext | None, value: str) -> str:
     try:
         return date.fromisoformat(text).strftime("%d.%m.%Y")
     except ValueError:
-        raise ValueError(f"Datum „{value}“ ist kein gültiges Datum.") from None
+        raise NichtZuordenbar(f"Datum „{value}“ ist kein gültiges Datum.") from None
 
 
 def register_entry(ctx: RunContext | None, nummer: str, **fields: Any) -> dict[str, str]:
@@ -153,8 +161,11 @@ def register_entry_from_vorgang(ctx: RunContext | None, akte: dict[str, Any]) ->
     lacks is an error naming it.
     """
     felder = akte.get("felder") or {}
-    missing = [label for label in CIVENTO_FELDER if label not in felder]
+    missing = [label for label in CIVENTO_FELDER if not str(felder.get(label) or "").strip()]
     if missing:
-        raise ValueError(f"Vorgang {akte.get('nummer')}: es fehlt {', '.join(missing)}")
+        raise NichtZuordenbar(
+            f"Vorgang {akte.get('nummer')}: Angabe fehlt: {', '.join(missing)}. Bitte beim "
+            "Antragsteller nachfordern und den Vorgang danach wieder freigeben."
+        )
     values = {name: str(felder[label]) for label, name in CIVENTO_FELDER.items()}
     return register_entry(ctx, str(akte["nummer"]), **values)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from orchestrator.presenters import json_text
 from orchestrator.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # imported where used: the store is heavy for `bots --help`
+    from orchestrator.identity import Identity
+    from orchestrator.store import RunStore
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_ENVIRONMENT, EXIT_INTERNAL = 0, 1, 2, 3, 70
 EXIT_BUSY = 75  # EX_TEMPFAIL from sysexits.h
@@ -35,3 +39,32 @@ def settings(**overrides: Any) -> Settings:
 def csv(value: str | None) -> list[str] | None:
     """``"a, b"`` -> ``["a", "b"]``; None for an option not given."""
     return [part.strip() for part in value.split(",") if part.strip()] if value else None
+
+
+def identity(store: RunStore, settings: Settings) -> Identity:
+    """Who runs this command: the OS account while no user exists, else the user of the
+    token in ``BOTS_TOKEN`` or the token file (see :mod:`orchestrator.identity`).
+
+    Raises:
+        NotAuthenticated: users exist and no valid token was given.
+    """
+    from orchestrator.identity import current_identity
+
+    return current_identity(store)  # ``settings``: for a token file setting, none yet
+
+
+def acting(store: RunStore, settings: Settings, action: str, tenant: str | None) -> str:
+    """The audit actor for ``action`` on ``tenant`` (default: setting ``tenant``), after
+    checking that the current identity may do it::
+
+        actor = acting(store, effective, "queue resolve", tenant)
+
+    Raises:
+        NotAuthenticated: users exist and no valid token was given.
+        NotAllowed: the identity's roles or tenant do not allow the action.
+    """
+    from orchestrator.identity import require
+
+    who = identity(store, settings)
+    require(who, action, tenant or settings.tenant)
+    return who.actor

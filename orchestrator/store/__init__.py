@@ -13,8 +13,10 @@ Modules: :mod:`.run_store` (:class:`RunStore`, the API: it composes one reposito
 aggregate), the repositories :mod:`.runs` (the queue, runs, their steps and artifacts),
 :mod:`.robots` (robots and the leases they hold), :mod:`.schedules` (schedules and leader
 leases), :mod:`.work_items` (work queues and their items, ``store.queues``; with
-:mod:`.work_queues`, :mod:`.work_item_moves` and :mod:`.work_records`) and
-:mod:`.audit_trail`, all on the one transaction helper :mod:`.transactions`;
+:mod:`.work_queues`, :mod:`.work_item_moves`, :mod:`.work_item_actions`,
+:mod:`.work_loading` and :mod:`.work_records`), :mod:`.users`
+(people, their roles and tokens, ``store.users``) and :mod:`.audit_trail`, all on the one
+transaction helper :mod:`.transactions`;
 :mod:`.lifecycle` (the guarded move: every status change of any entity, checked against its
 machine in :mod:`orchestrator.states`, with its audit entry), :mod:`.run_moves` (the run as an
 entity with states; runs whose robot is gone), :mod:`.queue` (requests and claiming),
@@ -31,18 +33,27 @@ from orchestrator.store.audit import AuditCheck
 from orchestrator.store.coordination import RobotRecord, ScheduleState
 from orchestrator.store.queue import ClaimedRun, RunRequest
 from orchestrator.store.run_store import RunStore, open_store
+from orchestrator.store.users import ALL_TENANTS, Role, UserRecord
+from orchestrator.store.work_loading import ItemRow, SyncResult
+from orchestrator.store.work_queues import POLICY_DEFAULTS
 from orchestrator.store.work_records import AddResult, QueueRecord, WorkItemRecord, WorkItemRun
 
 __all__ = [
+    "ALL_TENANTS",
+    "POLICY_DEFAULTS",
     "AddResult",
     "Anchor",
     "AuditCheck",
     "ClaimedRun",
+    "ItemRow",
     "QueueRecord",
     "RobotRecord",
+    "Role",
     "RunRequest",
     "RunStore",
     "ScheduleState",
+    "SyncResult",
+    "UserRecord",
     "WorkItemRecord",
     "WorkItemRun",
     "note_anchor",

@@ -4,10 +4,12 @@ A :class:`RunStore` composes one repository per aggregate, all on the same
 :class:`~.transactions.Transactions`: :attr:`~RunStore.runs` (:mod:`.runs`: the queue, runs,
 their steps and artifacts), :attr:`~RunStore.robots` (:mod:`.robots`: robots and the leases
 they hold), :attr:`~RunStore.schedules` (:mod:`.schedules`: schedules and leader leases),
-:attr:`~RunStore.queues` (:mod:`.work_items`: work queues and their items) and
+:attr:`~RunStore.queues` (:mod:`.work_items`: work queues and their items),
+:attr:`~RunStore.users` (:mod:`.users`: people, their roles and tokens) and
 :attr:`~RunStore.audit_trail` (:mod:`.audit_trail`). Each public method of the repositories
 before the work queues is also a method of the store, with the same signature and
-documentation; the work queues are used as ``store.queues.*`` only.
+documentation; the work queues and the users are used as ``store.queues.*`` and
+``store.users.*`` only.
 
 Every write is a short transaction, committed before the method returns: if the process dies
 mid-run, everything recorded so far stays readable. Every status change is a guarded move
@@ -38,6 +40,7 @@ from orchestrator.store.robots import RobotRepository
 from orchestrator.store.runs import RunRepository
 from orchestrator.store.schedules import ScheduleRepository
 from orchestrator.store.transactions import Transactions
+from orchestrator.store.users import UserRepository
 from orchestrator.store.work_items import WorkQueueRepository
 
 P = ParamSpec("P")
@@ -91,6 +94,8 @@ class RunStore:
         schedules: Schedules and leader leases.
         queues: Work queues and their items (:mod:`.work_items`); called as
             ``store.queues.add_item(...)``, without methods of the store's own.
+        users: People with roles per tenant and their tokens (:mod:`.users`); called as
+            ``store.users.authenticate(token)``.
         audit_trail: Audit entries that are not status changes; checking and export.
     """
 
@@ -100,6 +105,7 @@ class RunStore:
         self.robots = RobotRepository(self.transactions)
         self.schedules = ScheduleRepository(self.transactions)
         self.queues = WorkQueueRepository(self.transactions)
+        self.users = UserRepository(self.transactions)
         self.audit_trail = AuditTrail(self.transactions)
 
     def __enter__(self) -> Self:

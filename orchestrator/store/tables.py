@@ -12,7 +12,7 @@ Only portable types are used, so the same classes serve SQLite and PostgreSQL:
 
 Besides the history (``runs``, ``steps``, ``artifacts``) the orchestrator keeps the append-only
 ``audit_log``, leader ``leases``, ``schedule_state``, the registered ``robots`` and the work
-queues (``queues``, ``work_items``, ``work_item_runs``) here.
+queues (``queues``, ``work_items``, ``work_item_runs``) and the ``users`` here.
 """
 
 from __future__ import annotations
@@ -333,6 +333,32 @@ class WorkItemRunRow(Base):
     at: Mapped[datetime]
 
 
+class UserRow(Base):
+    """A person with roles in a tenant and a personal token (``users``, migration 0006).
+
+    ``tenant`` is ``*`` for a user of every tenant (the installation's own administrators).
+    ``roles`` is a JSON list of role names. Only the token's argon2 hash is stored;
+    ``token_prefix`` (its first characters) finds the candidate rows without a full scan.
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (
+        UniqueConstraint("tenant", "name"),
+        Index("ix_users_token_prefix", "token_prefix"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(128))
+    roles: Mapped[list[str]]
+    token_hash: Mapped[str] = mapped_column(String(255))
+    token_prefix: Mapped[str] = mapped_column(String(16))
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default="0")
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(255))
+    last_used_at: Mapped[datetime | None]
+
+
 # The tables themselves, for Core statements in the hot paths (no ORM objects loaded).
 RUNS = Base.metadata.tables["runs"]
 STEPS = Base.metadata.tables["steps"]
@@ -344,3 +370,4 @@ ROBOTS = Base.metadata.tables["robots"]
 QUEUES = Base.metadata.tables["queues"]
 WORK_ITEMS = Base.metadata.tables["work_items"]
 WORK_ITEM_RUNS = Base.metadata.tables["work_item_runs"]
+USERS = Base.metadata.tables["users"]

@@ -36,7 +36,7 @@ from orchestrator.store.audit import AuditEvent
 from orchestrator.store.database import dialect_insert
 from orchestrator.store.lifecycle import StatusTable, WriteTransaction
 from orchestrator.store.tables import QUEUES, WORK_ITEM_RUNS, WORK_ITEMS
-from orchestrator.store.work_records import QueueRecord, WorkItemRecord
+from orchestrator.store.work_records import QueueRecord, WorkItemRecord, WorkItemRun
 
 W = WorkItemStatus
 
@@ -183,6 +183,32 @@ def read_item(connection: Connection, item_id: int) -> WorkItemRecord:
     """The item ``item_id`` as stored now (within the caller's transaction)."""
     row = connection.execute(select_records().where(WORK_ITEMS.c.id == item_id)).one()
     return WorkItemRecord.from_row(row)
+
+
+def item_with_runs(
+    connection: Connection, item_id: int, tenant: str | None = None
+) -> WorkItemRecord:
+    """The item ``item_id`` (of ``tenant``) with the runs that touched it, in order.
+
+    Raises:
+        ItemNotFound: no such item (of ``tenant``).
+    """
+    query = select_records().where(WORK_ITEMS.c.id == item_id)
+    if tenant is not None:
+        query = query.where(WORK_ITEMS.c.tenant == tenant)
+    row = connection.execute(query).first()
+    if row is None:
+        raise not_found(item_id, tenant)
+    runs_query = (
+        select(WORK_ITEM_RUNS)
+        .where(WORK_ITEM_RUNS.c.item_id == item_id)
+        .order_by(WORK_ITEM_RUNS.c.id)
+    )
+    runs = tuple(
+        WorkItemRun(run.run_id, run.attempt, run.outcome, run.at)
+        for run in connection.execute(runs_query)
+    )
+    return WorkItemRecord.from_row(row, runs)
 
 
 def by_reference(connection: Connection, queue_id: int, reference: str) -> Row[Any] | None:

@@ -16,43 +16,48 @@ audit entry in the same transaction. Example::
 ``attempts`` counts how often a robot took an item. An explicit retry by a user
 (:meth:`~WorkQueueRepository.retry_item`) resets it to 0: the user gives the case a full set
 of attempts again; the earlier ones stay in the item's runs and the audit trail.
+
+Each method opens one transaction around the SQL of its helper modules: :mod:`.work_queues`
+(policies, counts, purging), :mod:`.work_item_moves` (arriving, routing, reaping, reading),
+:mod:`.work_item_actions` (what robots and people do to an item) and :mod:`.work_loading`
+(many items at once, declared queues).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
-from orchestrator.errors import ApprovalRefused, FailureKind
+from orchestrator.errors import FailureKind
 from orchestrator.states import WorkItemStatus
-from orchestrator.store.tables import QUEUES, WORK_ITEM_RUNS, WORK_ITEMS, utc_now
+from orchestrator.store.tables import QUEUES, WORK_ITEMS, utc_now
 from orchestrator.store.transactions import Transactions
+from orchestrator.store.work_item_actions import approve, claim, complete, fail, resolve
 from orchestrator.store.work_item_moves import (
     ITEM_STATUS,
-    changed_by,
     insert_item,
-    queue_by_id,
+    item_with_runs,
     queue_by_name,
     read_item,
     reap,
-    record_run,
     retry,
-    route,
-    route_failed,
     select_records,
 )
+from orchestrator.store.work_loading import ItemRow, SyncResult, add_rows, sync_queues
 from orchestrator.store.work_queues import (
     POLICY_DEFAULTS,
     PURGER,
-    purge_items,
+    drop_queue,
+    holders_in_progress,
+    purge_due,
     purgeable,
     save_queue,
     with_counts,
 )
-from orchestrator.store.work_records import AddResult, QueueRecord, WorkItemRecord, WorkItemRun
+from orchestrator.store.work_records import AddResult, QueueRecord, WorkItemRecord
 
 W = WorkItemStatus
 
@@ -126,6 +131,32 @@ class WorkQueueRepository:
         with self._tx.read() as connection:
             return with_counts(connection, connection.execute(query).all())
 
+    def delete_queue(self, tenant: str, name: str, *, actor: str) -> int:
+        """Delete the queue ``name`` of ``tenant`` with all its items and their references
+        (audited, with the count): for a training sandbox that was seeded afresh, never for
+        a queue of real cases, whose references must stay known. Returns the items deleted.
+
+        Raises:
+            QueueNotFound: the tenant has no such queue.
+        """
+        with self._tx.change() as tx:
+            return drop_queue(tx, tenant, name, actor=actor)
+
+    def sync(
+        self, tenant: str, declared: Mapping[str, Mapping[str, Any]], *, actor: str
+    ) -> list[SyncResult]:
+        """Give the queues of ``tenant`` named in ``declared`` those policies (the stored
+        form, :data:`~.work_queues.POLICY_DEFAULTS`' keys) in one transaction: all, or none
+        if one is wrong; queues not named stay as they are. A new queue may route to one
+        declared after it. Returns what happened to each, the created ones first.
+
+        Raises:
+            QueueNotFound: a ``next_on_*`` queue is neither declared nor stored.
+            ConfigError, PayloadInvalid: a policy cannot work (see :meth:`create_queue`).
+        """
+        with self._tx.change() as tx:
+            return sync_queues(tx, tenant, declared, actor=actor)
+
     # Producers.
 
     def add_item(
@@ -164,6 +195,28 @@ class WorkQueueRepository:
             )
         return AddResult(item, created)
 
+    def add_items(
+        self,
+        tenant: str,
+        queue: str,
+        rows: Sequence[ItemRow],
+        *,
+        priority: int = 0,
+        actor: str,
+    ) -> list[AddResult]:
+        """Add ``rows`` (each with ``where``, ``reference`` and ``payload``, e.g. those of
+        :func:`orchestrator.queue_files.read_rows`) in one transaction: all that are new, or
+        none. Every new row's payload is checked against the queue's schema before the first
+        is added; known references are left alone (unchecked), as :meth:`add_item` does.
+        Example: ``queues.add_items("giessen", "gewerbe", rows, actor="user:alice")``.
+
+        Raises:
+            QueueNotFound: the tenant has no such queue.
+            PayloadInvalid: rows do not fit the schema; the message names each row and field.
+        """
+        with self._tx.change() as tx:
+            return add_rows(tx, tenant, queue, rows, actor=actor, priority=priority)
+
     # Robots.
 
     def claim_item(
@@ -188,35 +241,9 @@ class WorkQueueRepository:
             QueueNotFound: the tenant has no such queue.
         """
         with self._tx.change() as tx:
-            at = now or tx.now
             found = queue_by_name(tx.connection, tenant, queue)
-            query = (
-                ITEM_STATUS.select()
-                .where(
-                    WORK_ITEMS.c.queue_id == found.id,
-                    WORK_ITEMS.c.status.in_([W.NEW.value, W.RETRYING.value]),
-                    or_(WORK_ITEMS.c.not_before.is_(None), WORK_ITEMS.c.not_before <= at),
-                    or_(WORK_ITEMS.c.postpone_until.is_(None), WORK_ITEMS.c.postpone_until <= at),
-                )
-                .order_by(WORK_ITEMS.c.priority.desc(), WORK_ITEMS.c.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
-            row = tx.connection.execute(query).first()
-            if row is None:
-                return None
-            item = ITEM_STATUS.read(row)
-            columns = {
-                "holder": holder,
-                "lease_expires_at": at + timedelta(seconds=lease_s),
-                "attempts": item.attempts + 1,
-                "not_before": None,
-                **changed_by(tx, holder),
-            }
-            (claimed,) = tx.move(ITEM_STATUS, [item], W.IN_PROGRESS, actor=holder, columns=columns)
-            if run_id is not None:
-                record_run(tx, claimed, run_id, None)
-            return read_item(tx.connection, item.id)
+            at = now or tx.now
+            return claim(tx, found, holder=holder, lease_s=lease_s, at=at, run_id=run_id)
 
     def renew_items(self, holder: str, lease_s: float) -> set[int]:
         """Extend the leases of ``holder``'s items in progress to now + ``lease_s``; returns
@@ -247,21 +274,7 @@ class WorkQueueRepository:
                 its schema; nothing was changed.
         """
         with self._tx.change() as tx:
-            item = tx.lock(ITEM_STATUS, item_id)
-            columns = {"output": output, "lease_expires_at": None, **changed_by(tx, holder)}
-            (done,) = tx.move(
-                ITEM_STATUS,
-                [item],
-                W.DONE,
-                actor=holder,
-                expect=W.IN_PROGRESS,
-                expect_holder=holder,
-                columns=columns,
-            )
-            record_run(tx, done, run_id, W.DONE)
-            queue = queue_by_id(tx.connection, item.queue_id)
-            route(tx, queue, queue.next_on_success, done, output, actor=holder, why="done")
-            return read_item(tx.connection, item_id)
+            return complete(tx, item_id, holder=holder, output=output, run_id=run_id)
 
     def fail_item(
         self,
@@ -284,40 +297,16 @@ class WorkQueueRepository:
             ItemNotFound: no such item.
             InvalidTransition: the item is not in progress under ``holder``.
         """
-        kind = FailureKind(kind)
         with self._tx.change() as tx:
-            item = tx.lock(ITEM_STATUS, item_id)
-            queue = queue_by_id(tx.connection, item.queue_id)
-            columns: dict[str, Any] = {
-                "last_error_kind": kind.value,
-                "last_error": message,
-                "evidence": list(evidence),
-                "lease_expires_at": None,
-                **changed_by(tx, holder),
-            }
-            attempt = f"attempt {item.attempts} of {queue.max_attempts}"
-            if kind is FailureKind.BUSINESS:
-                to, why = W.NEEDS_HUMAN, "business exception: a person decides"
-            elif item.attempts < queue.max_attempts:
-                delay = queue.retry_delay_s * queue.backoff ** max(item.attempts - 1, 0)
-                to, why = W.RETRYING, f"application exception, {attempt}; again in {delay:g} s"
-                columns["not_before"] = tx.now + timedelta(seconds=delay)
-            else:
-                to, why = W.FAILED, f"application exception, {attempt}: no attempts left"
-            (moved,) = tx.move(
-                ITEM_STATUS,
-                [item],
-                to,
-                actor=holder,
-                expect=W.IN_PROGRESS,
-                expect_holder=holder,
-                columns=columns,
-                reason=why,
+            return fail(
+                tx,
+                item_id,
+                holder=holder,
+                kind=FailureKind(kind),
+                message=message,
+                evidence=evidence,
+                run_id=run_id,
             )
-            record_run(tx, moved, run_id, to)
-            if to is W.FAILED:
-                route_failed(tx, queue, moved, actor=holder, why=why)
-            return read_item(tx.connection, item_id)
 
     def reap_items(
         self, now: datetime | None = None, *, holders: Collection[str] | None = None
@@ -335,20 +324,7 @@ class WorkQueueRepository:
     def holders(self, tenant: str, queue: str) -> dict[str, datetime]:
         """Who holds items of ``queue`` in progress, each with when it took its first one."""
         with self._tx.read() as connection:
-            rows = connection.execute(
-                select(WORK_ITEMS.c.holder, WORK_ITEMS.c.updated_at)
-                .join(QUEUES, QUEUES.c.id == WORK_ITEMS.c.queue_id)
-                .where(
-                    QUEUES.c.tenant == tenant,
-                    QUEUES.c.name == queue,
-                    WORK_ITEMS.c.status == WorkItemStatus.IN_PROGRESS.value,
-                )
-            ).all()
-        found: dict[str, datetime] = {}
-        for holder, since in rows:
-            if holder and (holder not in found or since < found[holder]):
-                found[holder] = since
-        return found
+            return holders_in_progress(connection, tenant, queue)
 
     # People.
 
@@ -389,16 +365,7 @@ class WorkQueueRepository:
             ValueError: an unknown ``action``.
         """
         with self._tx.change() as tx:
-            item = tx.lock(ITEM_STATUS, item_id, tenant=tenant)
-            if action == "retry":
-                retry(tx, item, actor=actor, reason=comment)
-            elif action in ("done", "abandon"):
-                to = W.DONE if action == "done" else W.ABANDONED
-                columns = {"lease_expires_at": None, **changed_by(tx, actor)}
-                tx.move(ITEM_STATUS, [item], to, actor=actor, columns=columns, reason=comment)
-            else:
-                raise ValueError(f"unknown action {action!r}: retry, done or abandon")
-            return read_item(tx.connection, item_id)
+            return resolve(tx, item_id, action=action, comment=comment, actor=actor, tenant=tenant)
 
     def approve_item(
         self, item_id: int, *, actor: str, tenant: str | None = None, comment: str | None = None
@@ -412,23 +379,7 @@ class WorkQueueRepository:
             InvalidTransition: the item is not awaiting approval.
         """
         with self._tx.change() as tx:
-            item = tx.lock(ITEM_STATUS, item_id, tenant=tenant)
-            if item.status is W.AWAITING_APPROVAL and actor in (item.created_by, item.updated_by):
-                raise ApprovalRefused(
-                    f"work item {item_id} ({item.reference}) was created or last changed by "
-                    f"{actor}; a second person must approve it."
-                )
-            columns = {"approved_by": actor, **changed_by(tx, actor)}
-            tx.move(
-                ITEM_STATUS,
-                [item],
-                W.NEW,
-                actor=actor,
-                expect=W.AWAITING_APPROVAL,
-                columns=columns,
-                reason=comment or "approved",
-            )
-            return read_item(tx.connection, item_id)
+            return approve(tx, item_id, actor=actor, tenant=tenant, comment=comment)
 
     # Reading.
 
@@ -461,23 +412,8 @@ class WorkQueueRepository:
         Raises:
             ItemNotFound: no such item (of ``tenant``).
         """
-        query = select_records().where(WORK_ITEMS.c.id == item_id)
-        if tenant is not None:
-            query = query.where(WORK_ITEMS.c.tenant == tenant)
-        runs_query = (
-            select(WORK_ITEM_RUNS)
-            .where(WORK_ITEM_RUNS.c.item_id == item_id)
-            .order_by(WORK_ITEM_RUNS.c.id)
-        )
         with self._tx.read() as connection:
-            row = connection.execute(query).first()
-            if row is None:
-                raise ITEM_STATUS.not_found(item_id, tenant)
-            runs = tuple(
-                WorkItemRun(run.run_id, run.attempt, run.outcome, run.at)
-                for run in connection.execute(runs_query)
-            )
-        return WorkItemRecord.from_row(row, runs)
+            return item_with_runs(connection, item_id, tenant)
 
     # Data minimisation.
 
@@ -498,10 +434,5 @@ class WorkQueueRepository:
             with self._tx.read() as connection:
                 due = purgeable(connection, tenant, now or utc_now())
             return [item_id for _, ids in due for item_id in ids]
-        purged: list[int] = []
         with self._tx.change() as tx:
-            at = now or tx.now
-            for queue, ids in purgeable(tx.connection, tenant, at):
-                purge_items(tx, queue, ids, actor=actor, at=at)
-                purged += ids
-        return purged
+            return purge_due(tx, tenant, now or tx.now, actor=actor)

@@ -18,14 +18,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, null, select, update
+from sqlalchemy import Connection, delete, func, null, select, update
 
 from orchestrator.errors import ConfigError, QueueExists
 from orchestrator.states import WorkItemStatus
 from orchestrator.store.audit import AuditEvent
 from orchestrator.store.database import dialect_insert
 from orchestrator.store.lifecycle import WriteTransaction
-from orchestrator.store.tables import QUEUES, WORK_ITEMS
+from orchestrator.store.tables import QUEUES, WORK_ITEM_RUNS, WORK_ITEMS
 from orchestrator.store.work_item_moves import check_schema, queue_by_name
 from orchestrator.store.work_records import QueueRecord
 
@@ -185,3 +185,45 @@ def purge_items(
         "ended_before": cutoff.isoformat(),
     }
     tx.record(AuditEvent("queue purged", queue.tenant, actor, data))
+
+
+def purge_due(tx: WriteTransaction, tenant: str | None, at: datetime, *, actor: str) -> list[int]:
+    """Purge every item (of ``tenant``) due at ``at`` (see :func:`purgeable`), one audit
+    entry per queue; returns their ids."""
+    purged: list[int] = []
+    for queue, ids in purgeable(tx.connection, tenant, at):
+        purge_items(tx, queue, ids, actor=actor, at=at)
+        purged += ids
+    return purged
+
+
+def drop_queue(tx: WriteTransaction, tenant: str, name: str, *, actor: str) -> int:
+    """Delete queue ``name`` of ``tenant``, its items and their runs (audited with the
+    count); see ``WorkQueueRepository.delete_queue``. Returns the items deleted."""
+    queue = queue_by_name(tx.connection, tenant, name)
+    ids = select(WORK_ITEMS.c.id).where(WORK_ITEMS.c.queue_id == queue.id)
+    tx.connection.execute(delete(WORK_ITEM_RUNS).where(WORK_ITEM_RUNS.c.item_id.in_(ids)))
+    deleted = tx.connection.execute(
+        delete(WORK_ITEMS).where(WORK_ITEMS.c.queue_id == queue.id)
+    ).rowcount
+    tx.connection.execute(delete(QUEUES).where(QUEUES.c.id == queue.id))
+    tx.record(AuditEvent("queue deleted", tenant, actor, {"queue": name, "items": deleted}))
+    return int(deleted)
+
+
+def holders_in_progress(connection: Connection, tenant: str, queue: str) -> dict[str, datetime]:
+    """Who holds items of ``queue`` in progress, each with when it took its first one."""
+    rows = connection.execute(
+        select(WORK_ITEMS.c.holder, WORK_ITEMS.c.updated_at)
+        .join(QUEUES, QUEUES.c.id == WORK_ITEMS.c.queue_id)
+        .where(
+            QUEUES.c.tenant == tenant,
+            QUEUES.c.name == queue,
+            WORK_ITEMS.c.status == WorkItemStatus.IN_PROGRESS.value,
+        )
+    ).all()
+    found: dict[str, datetime] = {}
+    for holder, since in rows:
+        if holder and (holder not in found or since < found[holder]):
+            found[holder] = since
+    return found

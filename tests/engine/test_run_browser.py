@@ -142,6 +142,8 @@ def test_every_step_kind_once(
             {"extract": {"css": "body"}, "get": "count", "into": "bodies"}]},
         {"assert": "bodies == 1"},
         {"use": "civento.abmelden"},  # no civento target: logging out is no error
+        {"add_items": "eingang", "items": "{{ rows }}", "reference": "{{ item.Nummer }}"},
+        {"for_each_item": "eingang", "as": "fall", "do": [{"set": {"z": "{{ fall.Nummer }}"}}]},
     ]  # fmt: skip
     bot = make_bot(
         steps,
