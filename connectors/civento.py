@@ -155,6 +155,13 @@ def _open_vorgang(ctx: ActionContext, nummer: str, *, reuse: bool = False) -> st
         _visit(ctx, url)
     browser.wait_for_element(test_id("bitte-warten"), "hidden", timeout=timeout())
     status: str = browser.extract(test_id("vorgang-status"), "text", timeout=timeout()).strip()
+    if status not in STATUS_ORDER:  # the data did not come (a failed load shows a message)
+        shown = browser.extract(test_id("fehlermeldung"), "texts", timeout=timeout())
+        problem = " ".join(text.strip() for text in shown if text.strip())
+        raise ConnectorError(
+            f"civento: Vorgang {nummer} not loaded (status {status!r}){': ' if problem else ''}"
+            f"{problem}"
+        )
     return status
 
 

@@ -30,6 +30,7 @@ The session ``queue`` is the engine's (:mod:`orchestrator.engine.work_queue`).
 
 from __future__ import annotations
 
+import threading
 from typing import Any, ClassVar
 
 from pydantic import Field
@@ -39,6 +40,8 @@ from orchestrator.model.registry import ConnectorSpec, StepKind
 from orchestrator.model.steps import VARIABLE, Step, StepBase
 
 _MISSING = object()
+#: The most items one run works on at once.
+MAX_PARALLEL = 16
 
 
 class ForEachItemStep(StepBase):
@@ -68,6 +71,12 @@ class ForEachItemStep(StepBase):
         None, description="Take at most this many items in this run (template), e.g. "
         "'{{ params.max_cases }}'."
     )  # fmt: skip
+    parallel: int | str = Field(
+        1,
+        description="Work on this many items at once (1 to 16, or a template such as "
+        "'{{ params.parallel }}'), each in a browser of its own within this robot: most of a "
+        "case's time is waiting for the target system.",
+    )
 
     def children(self) -> list[tuple[str, list[Step]]]:
         return [("do", self.do)]
@@ -94,30 +103,103 @@ def _for_each_item(it: Any, step: Any, path: str) -> None:
     queues = it.session("queue")
     queue = it.text(step.for_each_item)
     limit = int(it.value(step.max_items)) if step.max_items is not None else None
+    turns = _Turns(limit)
     saved = {name: it.vars.get(name, _MISSING) for name in (step.as_, "work_item")}
-    taken = 0
     try:
-        while limit is None or taken < limit:
-            item = queues.take(queue)
-            if item is None:
-                break
-            here = f"{path}[{taken}]"
-            taken += 1
-            it.vars[step.as_] = item.payload or {}
-            it.vars["work_item"] = {
-                "id": item.id,
-                "reference": item.reference,
-                "attempt": item.attempts,
-                "queue": queue,
-            }
-            _work(it, step, queues, item, here)
+        parallel = _parallel(it, step, path)
+        if parallel == 1:
+            _worker(it, step, queues, queue, path, turns)
+        else:
+            _in_parallel(it, step, queues, queue, path, turns, parallel)
     finally:
         for name, value in saved.items():
             if value is _MISSING:
                 it.vars.pop(name, None)
             else:
                 it.vars[name] = value
-    it.ctx.log.info("queue worked through", queue=queue, taken=taken, **queues.counts)
+    it.ctx.log.info("queue worked through", queue=queue, taken=turns.taken, **queues.counts)
+
+
+class _Turns:
+    """Numbers the items taken (their paths' index) and stops at the limit, across workers."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit, self.taken = limit, 0
+        self.stop = threading.Event()
+        self._lock = threading.Lock()
+
+    def next(self) -> int | None:
+        with self._lock:
+            if self.stop.is_set() or (self.limit is not None and self.taken >= self.limit):
+                return None
+            self.taken += 1
+            return self.taken - 1
+
+
+def _worker(it: Any, step: Any, queues: Any, queue: str, path: str, turns: _Turns) -> None:
+    """Take items one after another until the queue has none due (or the limit is reached)."""
+    while (index := turns.next()) is not None:
+        item = queues.take(queue)
+        if item is None:
+            turns.stop.set()
+            return
+        it.vars[step.as_] = item.payload or {}
+        it.vars["work_item"] = {
+            "id": item.id,
+            "reference": item.reference,
+            "attempt": item.attempts,
+            "queue": queue,
+        }
+        _work(it, step, queues, item, f"{path}[{index}]")
+
+
+def _parallel(it: Any, step: Any, path: str) -> int:
+    value = it.value(step.parallel) if isinstance(step.parallel, str) else step.parallel
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if not 1 <= number <= MAX_PARALLEL:
+        raise StepFailed(path, f"parallel must be 1 to {MAX_PARALLEL}, got {value!r}")
+    return number
+
+
+def _in_parallel(
+    it: Any, step: Any, queues: Any, queue: str, path: str, turns: _Turns, parallel: int
+) -> None:
+    """``parallel`` workers, each with an interpreter and a browser of its own; the first
+    error that ends a worker (run timed out, cancelled, a browser that cannot start) stops
+    the others after their current item and is raised here."""
+    errors: list[BaseException] = []
+
+    def work(number: int) -> None:
+        child = None
+        try:
+            child = it.fork(number)
+            _worker(child, step, queues, queue, path, turns)
+        except BaseException as exc:
+            errors.append(exc)
+            turns.stop.set()
+        finally:
+            if child is not None:
+                child.release()
+
+    threads = [
+        threading.Thread(target=work, args=(number,), name=f"worker-{number}", daemon=True)
+        for number in range(1, parallel + 1)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)
+    except BaseException:  # Ctrl-C or SIGTERM in the main thread: the workers stop too
+        turns.stop.set()
+        it.cancel.set()
+        raise
+    if errors:
+        raise errors[0]
 
 
 def _work(it: Any, step: Any, queues: Any, item: Any, here: str) -> None:

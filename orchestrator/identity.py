@@ -52,12 +52,16 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "queue resolve": frozenset({_A, _O, _F}),
     "queue approve": frozenset({_P}),
     "queue purge": frozenset({_A}),
-    # Runs and robots.
+    # Runs, schedules and robots.
     "run": frozenset({_A, _D, _O}),
+    "history": _ALL,
+    "show": _ALL,
     "runs list": _ALL,
     "runs cancel": frozenset({_A, _D, _O}),
     "runs retry": frozenset({_A, _D, _O}),
+    "robot list": _ALL,
     "robot start": frozenset({_A, _O}),
+    "schedule list": _ALL,
     "schedule pause": frozenset({_A, _O}),
     "schedule resume": frozenset({_A, _O}),
     # The audit trail.

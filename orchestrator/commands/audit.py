@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from orchestrator import errors
-from orchestrator.commands.shared import EXIT_FAILED, echo, settings
+from orchestrator.commands.shared import EXIT_FAILED, echo, identity, settings
 
 app = typer.Typer(name="audit", help="The tamper-evident audit trail.", no_args_is_help=True)
 
@@ -19,11 +19,13 @@ app = typer.Typer(name="audit", help="The tamper-evident audit trail.", no_args_
 def audit_verify() -> None:
     """Check the whole hash chain, and against the heads noted down in the anchors file;
     name the first altered, inserted or deleted entry."""
+    from orchestrator.identity import require_role
     from orchestrator.store import open_store, read_anchors
 
     effective = settings()
     anchors = read_anchors(effective.audit_anchors_file)
     with open_store(effective.database) as store:
+        require_role(identity(store, effective), "audit verify")  # no entry is shown
         check = store.verify_audit(anchors)
     if not check.ok:
         echo(f"audit trail broken at entry {check.first_bad_seq}: {check.problem}", err=True)
@@ -36,11 +38,13 @@ def audit_verify() -> None:
 @app.command("anchor")
 def audit_anchor() -> None:
     """Verify the trail, then note its head down in the anchors file (e.g. from cron)."""
+    from orchestrator.identity import require_role
     from orchestrator.store import note_anchor, open_store, read_anchors
 
     effective = settings()
     path = effective.audit_anchors_file
     with open_store(effective.database) as store:
+        require_role(identity(store, effective), "audit anchor")
         check = store.verify_audit(read_anchors(path))
         if not check.ok:
             echo(f"audit trail broken at entry {check.first_bad_seq}: {check.problem}", err=True)
@@ -61,11 +65,15 @@ def audit_export(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
     ] = None,
-    tenant: Annotated[str | None, typer.Option(help="Only this tenant's entries.")] = None,
+    tenant: Annotated[
+        str | None,
+        typer.Option(help="Only this tenant's entries (a user of one tenant: always its own)."),
+    ] = None,
 ) -> None:
     """Write audit entries as JSON lines (for the data protection officer or an archive)."""
     from datetime import UTC, datetime
 
+    from orchestrator.identity import require
     from orchestrator.store import open_store
 
     start = None
@@ -78,10 +86,14 @@ def audit_export(
                 "2026-11-01T08:00+01:00"
             ) from None
         start = start if start.tzinfo else start.replace(tzinfo=UTC)
-    with open_store(settings().database) as store:
+    effective = settings()
+    with open_store(effective.database) as store:
+        who = identity(store, effective)
+        where = tenant or who.tenant  # None: every tenant, for whom may see them all
+        require(who, "audit export", where)
         lines = (
             json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
-            for entry in store.export_audit(since=start, tenant=tenant)
+            for entry in store.export_audit(since=start, tenant=where)
         )
         if output is None:
             for line in lines:

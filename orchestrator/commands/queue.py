@@ -4,8 +4,11 @@ A queue is created by ``bots queue create`` or declared in the configuration (``
 per tenant, like schedules) and made so by ``bots queue sync``. Items arrive one at a time
 (``--reference --payload``) or from a file (``--from cases.csv|.xlsx|.json``): a file is
 read and checked whole first, then added in one transaction, so a bad row adds nothing.
-People act on items by id: ``retry``, ``resolve``, ``approve``. Every change is audited under
-the user at the keyboard (:func:`orchestrator.engine.runner.user_actor`).
+People act on items by id: ``retry``, ``resolve``, ``approve``. Every command checks the
+identity first (:func:`orchestrator.commands.shared.permitted`): once users exist a token whose
+role allows the action, and only the user's own tenant, whose queues and items alone exist
+for it. Every change is audited under that user (``user:<name>@<tenant>``), or the
+operating-system account while no users exist.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 
 from orchestrator import presenters
-from orchestrator.commands.shared import TenantOption, echo, print_json, settings
+from orchestrator.commands.shared import TenantOption, echo, permitted, print_json, settings
 from orchestrator.errors import InputError
 from orchestrator.queue_files import Row, declared_policy, json_object, read_rows, read_schema
 from orchestrator.settings import duration_s
@@ -96,14 +99,14 @@ def queue_create(
         "next_on_failure": next_on_failure,
         "approval_required": None if approval is None else approval is Approval.REQUIRED,
     }
-    with _opened(tenant) as (store, who):
+    with _opened("queue create", tenant) as (store, where, actor):
         if update:
-            base = store.queues.get_queue(who, name).to_json()
+            base = store.queues.get_queue(where, name).to_json()
         else:
             base = {**POLICY_DEFAULTS, "schema": POLICY_DEFAULTS["payload_schema"]}
         policy = {key: base[key] if value is None else value for key, value in given.items()}
         cleared: dict[str, Any] = {k: None if v == _NONE else v for k, v in policy.items()}
-        queue = store.queues.create_queue(who, name, **cleared, actor=_actor(), update=update)
+        queue = store.queues.create_queue(where, name, **cleared, actor=actor, update=update)
     echo(f"work queue {queue.name} {'changed' if update else 'created'}")
     for line in presenters.queue_details(queue)[1:]:
         echo(line)
@@ -116,15 +119,13 @@ def queue_sync(tenant: TenantOption = None) -> None:
     One transaction: all of them, or none if one is wrong. Queues the configuration does not
     name are left as they are (queues are never deleted: their references stay known).
     """
-    effective = settings()
-    who = tenant or effective.tenant
-    declared = effective.queues_for(who)
-    if not declared:
-        echo(f"the configuration declares no work queues for tenant {who}")
-        return
-    policies = {name: declared_policy(queue) for name, queue in declared.items()}
-    with _opened(who) as (store, _):
-        results = store.queues.sync(who, policies, actor=_actor())
+    with _opened("queue sync", tenant) as (store, where, actor):
+        declared = settings().queues_for(where)
+        if not declared:
+            echo(f"the configuration declares no work queues for tenant {where}")
+            return
+        policies = {name: declared_policy(queue) for name, queue in declared.items()}
+        results = store.queues.sync(where, policies, actor=actor)
     for result in results:
         echo(f"{result.name:<24} {result}")
 
@@ -132,8 +133,8 @@ def queue_sync(tenant: TenantOption = None) -> None:
 @app.command("list")
 def queue_list(as_json: JsonOption = False, tenant: TenantOption = None) -> None:
     """List the tenant's work queues with their items counted per status."""
-    with _opened(tenant) as (store, who):
-        queues = store.queues.list_queues(who)
+    with _opened("queue list", tenant) as (store, where, _):
+        queues = store.queues.list_queues(where)
     if as_json:
         print_json([presenters.queue_as_json(queue) for queue in queues])
         return
@@ -150,8 +151,8 @@ def queue_show(
     tenant: TenantOption = None,
 ) -> None:
     """Show a queue's policy and its items counted per status."""
-    with _opened(tenant) as (store, who):
-        queue = store.queues.get_queue(who, name)
+    with _opened("queue show", tenant) as (store, where, _):
+        queue = store.queues.get_queue(where, name)
     if as_json:
         print_json(presenters.queue_as_json(queue))
         return
@@ -189,8 +190,8 @@ def queue_add(
         rows = [Row("--payload", reference, json_object(payload, "--payload"))]
     else:
         raise InputError("give --reference REF with --payload JSON, or --from FILE")
-    with _opened(tenant) as (store, who):
-        added = store.queues.add_items(who, queue, rows, priority=priority, actor=_actor())
+    with _opened("queue add", tenant) as (store, where, actor):
+        added = store.queues.add_items(where, queue, rows, priority=priority, actor=actor)
     new = sum(result.created for result in added)
     if as_json:
         print_json(
@@ -230,8 +231,8 @@ def queue_items(
     tenant: TenantOption = None,
 ) -> None:
     """List a queue's items (e.g. --status needs_human: what needs a person)."""
-    with _opened(tenant) as (store, who):
-        items = store.queues.list_items(who, queue, status=status or None, limit=limit)
+    with _opened("queue items", tenant) as (store, where, _):
+        items = store.queues.list_items(where, queue, status=status or None, limit=limit)
     if as_json:
         print_json([presenters.item_as_json(item) for item in items])
         return
@@ -246,8 +247,8 @@ def queue_item(
     item_id: ItemArgument, as_json: JsonOption = False, tenant: TenantOption = None
 ) -> None:
     """Show one item: payload, output, last error, evidence and the runs that touched it."""
-    with _opened(tenant) as (store, who):
-        item = store.queues.get_item(item_id, tenant=who)
+    with _opened("queue item", tenant) as (store, where, _):
+        item = store.queues.get_item(item_id, tenant=where)
     if as_json:
         print_json(presenters.item_as_json(item))
         return
@@ -262,8 +263,8 @@ def queue_retry(
     tenant: TenantOption = None,
 ) -> None:
     """Queue a done, failed or needs_human item again under its reference (attempts reset)."""
-    with _opened(tenant) as (store, who):
-        item = store.queues.retry_item(item_id, actor=_actor(), tenant=who, comment=comment)
+    with _opened("queue retry", tenant) as (store, where, actor):
+        item = store.queues.retry_item(item_id, actor=actor, tenant=where, comment=comment)
     echo(f"item {item.id} ({item.reference}) is {item.status.value} again: robots take it")
 
 
@@ -287,13 +288,13 @@ def queue_resolve(
         raise InputError("give exactly one of --retry, --done, --abandon")
     if not comment.strip():
         raise InputError("--comment must say what was decided")
-    with _opened(tenant) as (store, who):
+    with _opened("queue resolve", tenant) as (store, where, actor):
         item = store.queues.resolve_item(
             item_id,
             action=chosen[0],
             comment=comment,
-            actor=_actor(),
-            tenant=who,
+            actor=actor,
+            tenant=where,
         )
     echo(f"item {item.id} ({item.reference}) is {item.status.value}")
 
@@ -305,9 +306,8 @@ def queue_approve(
     tenant: TenantOption = None,
 ) -> None:
     """Approve an item awaiting approval (four eyes: not by who created or last changed it)."""
-    actor = _actor()
-    with _opened(tenant) as (store, who):
-        item = store.queues.approve_item(item_id, actor=actor, tenant=who, comment=comment)
+    with _opened("queue approve", tenant) as (store, where, actor):
+        item = store.queues.approve_item(item_id, actor=actor, tenant=where, comment=comment)
     echo(f"item {item.id} ({item.reference}) approved by {actor}: robots may take it")
 
 
@@ -322,8 +322,8 @@ def queue_purge(
 
     Reference, status and history stay (a purged reference is still refused as known). Audited.
     """
-    with _opened(tenant) as (store, who):
-        ids = store.queues.purge(who, dry_run=dry_run, actor=_actor())
+    with _opened("queue purge", tenant) as (store, where, actor):
+        ids = store.queues.purge(where, dry_run=dry_run, actor=actor)
     listed = ", ".join(map(str, ids))
     if not ids:
         echo("no payloads are past their retention")
@@ -334,20 +334,20 @@ def queue_purge(
 
 
 @contextmanager
-def _opened(tenant: str | None) -> Iterator[tuple[RunStore, str]]:
-    """The store of the effective settings, and ``tenant`` or the setting ``tenant``."""
+def _opened(action: str, tenant: str | None) -> Iterator[tuple[RunStore, str, str]]:
+    """The store of the effective settings, the tenant to work on and the audit actor, once
+    the identity may do ``action`` there (see :func:`~orchestrator.commands.shared.permitted`).
+
+    Raises:
+        NotAuthenticated: users exist and no valid token was given.
+        NotAllowed: the identity's roles or tenant do not allow ``action``.
+    """
     from orchestrator.store import open_store  # imported late: heavy for `bots --help`
 
     effective = settings()
     with open_store(effective.database) as store:
-        yield store, tenant or effective.tenant
-
-
-def _actor() -> str:
-    """The user at the keyboard, as the audit trail names them."""
-    from orchestrator.engine.runner import user_actor
-
-    return user_actor()
+        who, where = permitted(store, effective, action, tenant)
+        yield store, where, who.actor
 
 
 def _schema_option(value: str | None) -> dict[str, Any] | str | None:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from orchestrator import presenters
-from orchestrator.commands.shared import csv, echo, print_json, settings
+from orchestrator.commands.shared import csv, echo, identity, print_json, settings
 
 app = typer.Typer(
     name="robot", help="Robots: workers that execute queued runs.", no_args_is_help=True
@@ -22,13 +22,21 @@ def robot_list(
 
     A robot is alive while it has not stopped, its heartbeat is younger than the lease
     (``orchestrator.lease_s``) and, on this host, its process runs; otherwise it is gone.
+    A user bound to one tenant sees only the robots serving it.
     """
+    from orchestrator.identity import require_role
     from orchestrator.robot_identity import robot_states
     from orchestrator.store import open_store
 
     effective = settings()
     with open_store(effective.database) as store:
-        states = robot_states(store, effective.orchestrator.lease_s)
+        who = identity(store, effective)
+        require_role(who, "robot list")
+        states = [
+            state
+            for state in robot_states(store, effective.orchestrator.lease_s)
+            if who.tenant is None or who.tenant in state.record.tenants
+        ]
     if as_json:
         print_json([presenters.robot_as_json(state) for state in states])
         return
@@ -54,10 +62,22 @@ def robot_start(
     ] = None,
     tenants: Annotated[str | None, typer.Option(help="Comma-separated tenants served.")] = None,
 ) -> None:
-    """Claim and execute queued runs until SIGTERM (then finish or hand back, exit 0)."""
-    from orchestrator.robot import serve
+    """Claim and execute queued runs until SIGTERM (then finish or hand back, exit 0).
 
-    code = serve(
-        settings(), name=name, labels=csv(labels), tenants=csv(tenants), concurrency=concurrency
-    )
+    Once users exist, the starter needs a token of an admin or operator of every tenant
+    served (a user bound to one tenant serves it by default).
+    """
+    from orchestrator.identity import require
+    from orchestrator.robot import serve
+    from orchestrator.store import open_store
+
+    effective = settings()
+    served = csv(tenants)
+    with open_store(effective.database) as store:
+        who = identity(store, effective)
+        if served is None and who.tenant is not None:
+            served = [who.tenant]
+        for tenant in served or effective.robot.tenants or [effective.tenant]:
+            require(who, "robot start", tenant)
+    code = serve(effective, name=name, labels=csv(labels), tenants=served, concurrency=concurrency)
     raise typer.Exit(code)

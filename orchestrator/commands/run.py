@@ -16,6 +16,7 @@ from orchestrator.commands.shared import (
     EXIT_INPUT,
     TenantOption,
     echo,
+    permitted,
     print_json,
     settings,
 )
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from orchestrator.model.loader import LoadedBot
     from orchestrator.results import RunRecord, StepRecord
     from orchestrator.settings import Settings
+    from orchestrator.store import RunStore
 
 app = typer.Typer()
 
@@ -124,22 +126,27 @@ def run(
     if wait and not enqueue:
         raise errors.InputError("--wait goes with --enqueue (a run here always waits)")
     effective = settings(**overrides)
-    loaded = resolve_bot(bot, effective.bot_dirs)
-    if enqueue:
-        _enqueue(loaded, effective, _parse_params(param or []), wait=wait, as_json=as_json)
-        return
-    with open_store(effective.database) as store, _progress(enabled=not as_json) as on_step:
-        record = run_with_retries(
-            loaded,
-            settings=effective,
-            store=store,
-            params=_parse_params(param or []),
-            trigger="cli",
-            headed=headed or None,
-            on_step=on_step,
-            on_retry=_announce_retry,
-            retry=not no_retry,
-        )
+    with open_store(effective.database) as store:
+        who, where = permitted(store, effective, "run", tenant)
+        effective = effective.model_copy(update={"tenant": where})  # a user's own tenant
+        loaded = resolve_bot(bot, effective.bot_dirs)
+        params = _parse_params(param or [])
+        if enqueue:
+            _enqueue(store, loaded, effective, params, actor=who.actor, wait=wait, as_json=as_json)
+            return
+        with _progress(enabled=not as_json) as on_step:
+            record = run_with_retries(
+                loaded,
+                settings=effective,
+                store=store,
+                params=params,
+                trigger="cli",
+                headed=headed or None,
+                on_step=on_step,
+                on_retry=_announce_retry,
+                retry=not no_retry,
+                actor=who.actor,
+            )
     _print_outcome(record, as_json=as_json)
 
 
@@ -151,12 +158,17 @@ def _announce_retry(record: RunRecord, backoff_s: float) -> None:
 
 
 def _enqueue(
-    loaded: LoadedBot, effective: Settings, params: dict[str, str], *, wait: bool, as_json: bool
+    store: RunStore,
+    loaded: LoadedBot,
+    effective: Settings,
+    params: dict[str, str],
+    *,
+    actor: str,
+    wait: bool,
+    as_json: bool,
 ) -> None:
-    from orchestrator.engine.runner import user_actor
     from orchestrator.follow import follow_run
     from orchestrator.requests import run_request
-    from orchestrator.store import open_store
 
     request = run_request(
         loaded,
@@ -164,24 +176,23 @@ def _enqueue(
         tenant=effective.tenant,
         params=params,
         trigger="cli",
-        actor=user_actor(),
+        actor=actor,
     )
-    with open_store(effective.database) as store:
-        run_id = store.enqueue(request)
-        if not wait:
-            if as_json:
-                print_json({"id": run_id, "status": "queued"})
-            else:
-                echo(f"run {run_id} queued; follow it with: bots show {run_id}")
-            return
-        record = follow_run(
-            store,
-            run_id,
-            tenant=effective.tenant,
-            on_retry=lambda ended, retry: echo(
-                f"run {ended} ended; following its retry, run {retry}", err=True
-            ),
-        )
+    run_id = store.enqueue(request)
+    if not wait:
+        if as_json:
+            print_json({"id": run_id, "status": "queued"})
+        else:
+            echo(f"run {run_id} queued; follow it with: bots show {run_id}")
+        return
+    record = follow_run(
+        store,
+        run_id,
+        tenant=effective.tenant,
+        on_retry=lambda ended, retry: echo(
+            f"run {ended} ended; following its retry, run {retry}", err=True
+        ),
+    )
     _print_outcome(record, as_json=as_json)
 
 
@@ -227,13 +238,20 @@ def history(
     tenant: TenantOption = None,
 ) -> None:
     """List past runs of the tenant, newest first."""
-    list_runs(bot=bot, status=None, tenant=tenant, limit=limit, as_json=as_json)
+    list_runs("history", bot=bot, status=None, tenant=tenant, limit=limit, as_json=as_json)
 
 
 def list_runs(
-    *, bot: str | None, status: str | None, tenant: str | None, limit: int, as_json: bool
+    action: str,
+    *,
+    bot: str | None,
+    status: str | None,
+    tenant: str | None,
+    limit: int,
+    as_json: bool,
 ) -> None:
-    """Print the tenant's runs, newest first: ``bots history`` and ``bots runs list``."""
+    """Print the tenant's runs, newest first, once the identity may do ``action``
+    (``history`` or ``runs list``) there."""
     from orchestrator.results import RunStatus
     from orchestrator.store import open_store
 
@@ -242,9 +260,10 @@ def list_runs(
         raise errors.InputError(f"--status must be one of {choices}, not {status!r}")
     effective = settings()
     with open_store(effective.database) as store:
+        _, where = permitted(store, effective, action, tenant)
         runs = store.list_runs(
             bot_id=bot,
-            tenant=tenant or effective.tenant,
+            tenant=where,
             status=RunStatus(status) if status else None,
             limit=limit,
         )
@@ -268,7 +287,8 @@ def show(
 
     effective = settings()
     with open_store(effective.database) as store:
-        record = store.get_run(run_id, tenant=tenant or effective.tenant)
+        _, where = permitted(store, effective, "show", tenant)
+        record = store.get_run(run_id, tenant=where)
     if as_json:
         print_json(presenters.run_as_json(record, details=True))
         return

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from orchestrator import presenters
-from orchestrator.commands.shared import TenantOption, echo, print_json, settings
+from orchestrator.commands.shared import TenantOption, echo, permitted, print_json, settings
 
 app = typer.Typer(name="schedule", help="Schedules from the configuration.", no_args_is_help=True)
 
@@ -23,7 +23,8 @@ def schedule_list(
 
     effective = settings()
     with open_store(effective.database) as store:
-        infos = list_schedules(effective, store, tenant or effective.tenant)
+        _, where = permitted(store, effective, "schedule list", tenant)
+        infos = list_schedules(effective, store, where)
     if as_json:
         print_json([presenters.schedule_as_json(info) for info in infos])
         return
@@ -50,12 +51,13 @@ def schedule_resume(
 
 
 def _set_paused(name: str, tenant: str | None, *, paused: bool) -> None:
-    from orchestrator.engine.runner import user_actor
     from orchestrator.scheduler import pause_schedule, resume_schedule
     from orchestrator.store import open_store
 
     effective = settings()
     change = pause_schedule if paused else resume_schedule
     with open_store(effective.database) as store:
-        change(effective, store, tenant or effective.tenant, name, user_actor())
+        action = "schedule pause" if paused else "schedule resume"
+        who, where = permitted(store, effective, action, tenant)
+        change(effective, store, where, name, who.actor)
     echo(f"schedule {name} {'paused' if paused else 'resumed'}")

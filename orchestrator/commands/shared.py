@@ -53,11 +53,15 @@ def identity(store: RunStore, settings: Settings) -> Identity:
     return current_identity(store)  # ``settings``: for a token file setting, none yet
 
 
-def acting(store: RunStore, settings: Settings, action: str, tenant: str | None) -> str:
-    """The audit actor for ``action`` on ``tenant`` (default: setting ``tenant``), after
-    checking that the current identity may do it::
+def permitted(
+    store: RunStore, settings: Settings, action: str, tenant: str | None
+) -> tuple[Identity, str]:
+    """Who does ``action`` and on which tenant, after checking that they may::
 
-        actor = acting(store, effective, "queue resolve", tenant)
+        who, tenant = permitted(store, effective, "queue list", tenant)
+
+    The tenant is ``tenant`` (``--tenant``), else the user's own (a user bound to one
+    tenant), else the setting ``tenant``. A user bound to one tenant may use no other.
 
     Raises:
         NotAuthenticated: users exist and no valid token was given.
@@ -66,5 +70,19 @@ def acting(store: RunStore, settings: Settings, action: str, tenant: str | None)
     from orchestrator.identity import require
 
     who = identity(store, settings)
-    require(who, action, tenant or settings.tenant)
-    return who.actor
+    where = tenant or who.tenant or settings.tenant
+    require(who, action, where)
+    return who, where
+
+
+def acting(store: RunStore, settings: Settings, action: str, tenant: str | None) -> str:
+    """The audit actor for ``action`` on ``tenant`` (default as :func:`permitted` says),
+    after checking that the current identity may do it::
+
+        actor = acting(store, effective, "queue resolve", tenant)
+
+    Raises:
+        NotAuthenticated: users exist and no valid token was given.
+        NotAllowed: the identity's roles or tenant do not allow the action.
+    """
+    return permitted(store, settings, action, tenant)[0].actor

@@ -41,7 +41,7 @@ def users_add(
     effective = settings()
     with open_store(effective.database) as store:
         who = identity(store, effective)
-        user, token = add_user(store, who, tenant or effective.tenant, name, role)
+        user, token = add_user(store, who, tenant or who.tenant or effective.tenant, name, role)
     roles = ", ".join(user.roles)
     echo(f"user {user.name!r} of tenant {user.tenant!r} added (roles: {roles})", err=True)
     echo(
@@ -92,7 +92,8 @@ def users_disable(
 
     effective = settings()
     with open_store(effective.database) as store:
-        user = disable_user(store, identity(store, effective), tenant or effective.tenant, name)
+        who = identity(store, effective)
+        user = disable_user(store, who, tenant or who.tenant or effective.tenant, name)
     echo(f"user {user.name!r} of tenant {user.tenant!r} disabled")
 
 

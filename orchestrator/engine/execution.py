@@ -47,7 +47,13 @@ import structlog
 from orchestrator.engine.artifacts import ArtifactKeeper, scrub_file
 from orchestrator.engine.context import RunContext
 from orchestrator.engine.history import StepWriter
-from orchestrator.engine.interpreter import FirstFailure, Interpreter, RunCancelled, RunTimedOut
+from orchestrator.engine.interpreter import (
+    CaptureEvidence,
+    FirstFailure,
+    Interpreter,
+    RunCancelled,
+    RunTimedOut,
+)
 from orchestrator.engine.plan import RunPlan
 from orchestrator.engine.run_browser import RunBrowser
 from orchestrator.engine.run_sessions import BROWSER, ConnectorSessions
@@ -61,6 +67,7 @@ from orchestrator.results import ArtifactKind, RunRecord, RunStatus, StepRecord
 from orchestrator.settings import Settings
 
 if TYPE_CHECKING:
+    from connectors.browser.session import BrowserSession
     from orchestrator.store import RunRequest, RunStore
 
 #: Seconds the `finally` steps get after a timeout or cancellation, and at least otherwise;
@@ -286,7 +293,30 @@ class RunExecution:
             run_timeout=self.timeout_s,
             cancel=cancel,
             capture=lambda _sessions: self.browser.capture_first_failure(),
+            workers=self._worker_sessions,
         )
+
+    def _worker_sessions(
+        self, number: int
+    ) -> tuple[SessionPool, CaptureEvidence, Callable[[], None]]:
+        """Parallel worker ``number``'s sessions: a browser of its own and the run's queue
+        access (other connectors' sessions are the main interpreter's only)."""
+        opened: list[BrowserSession] = []
+
+        def open_browser() -> BrowserSession:
+            opened.append(self.browser.open_worker(number))
+            return opened[-1]
+
+        def capture(pool: SessionPool) -> dict[ArtifactKind, Path]:
+            browser = pool.opened_one(BROWSER)
+            return self.browser.capture_worker(browser, number) if browser is not None else {}
+
+        def release() -> None:
+            while opened:
+                self.browser.close_worker(opened.pop())
+
+        pool = SessionPool({BROWSER: open_browser, self.queues.name: lambda: self.queues})
+        return pool, capture, release
 
     # ----------------------------------------------------------------- the run
 

@@ -28,11 +28,11 @@ when the run ends (the runner keeps it as the run's failure evidence)::
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +42,7 @@ from orchestrator.engine import expressions
 from orchestrator.engine.actions import ActionContext, call_action
 from orchestrator.engine.artifacts import ArtifactKeeper
 from orchestrator.engine.context import RunContext
+from orchestrator.engine.failures import FirstFailure, RunCancelled, RunTimedOut
 from orchestrator.engine.hook_calls import HookCaller, HookTimedOut
 from orchestrator.engine.locating import to_spec
 from orchestrator.engine.secrets import Redactor, reveal
@@ -66,44 +67,9 @@ if TYPE_CHECKING:
 #: Captures the open sessions' evidence (screenshot, HTML, URL) into the run directory;
 #: never raises, leaves out what it cannot capture.
 CaptureEvidence = Callable[[SessionPool], dict[ArtifactKind, Path]]
-
-
-@dataclass
-class FirstFailure:
-    """The first failure of a failure chain: where, why, and the evidence of that moment.
-
-    Example: ``FirstFailure("steps[2].try[0]", "no element matches text='Weiter'",
-    {ArtifactKind.URL: run_dir / "failure-url.txt", ...})``; ``evidence`` is empty when no
-    browser was open.
-    """
-
-    step_path: str
-    reason: str
-    evidence: dict[ArtifactKind, Path] = field(default_factory=dict)
-    #: The loop iteration it happened in, e.g. ``steps[3][2]: vorgang.Nummer = GA-2026-000231``.
-    loop: str | None = None
-
-    def discard(self) -> None:
-        """Delete the evidence files: the failure was handled."""
-        for path in self.evidence.values():
-            path.unlink(missing_ok=True)
-        self.evidence.clear()
-
-
-class RunTimedOut(Exception):
-    """The run's time is up; not catchable by ``try`` or ``retry``."""
-
-    def __init__(self, step_path: str, seconds: float) -> None:
-        self.step_path = step_path
-        super().__init__(f"the run did not finish within {seconds:g} s (stopped at {step_path})")
-
-
-class RunCancelled(Exception):
-    """Someone cancelled the run (``bots runs cancel``); not catchable by ``try`` or ``retry``."""
-
-    def __init__(self, step_path: str) -> None:
-        self.step_path = step_path
-        super().__init__(f"cancelled (stopped at {step_path})")
+#: ``workers(n)``: the sessions of parallel worker ``n`` (a browser of its own), how to capture
+#: its evidence, and how to close what it opened (in its thread); None: no parallel work.
+WorkerSessions = Callable[[int], tuple[SessionPool, CaptureEvidence, Callable[[], None]]]
 
 
 class Interpreter:
@@ -146,6 +112,7 @@ class Interpreter:
         cancel: threading.Event | None = None,
         hook_resolver: Callable[[Path, str, str], Callable[..., Any]] | None = None,
         capture: CaptureEvidence | None = None,
+        workers: WorkerSessions | None = None,
     ) -> None:
         self.bot = bot
         self.settings = settings
@@ -170,6 +137,9 @@ class Interpreter:
         self._capture = capture
         self._capturing = capture is not None
         self._first_failure: FirstFailure | None = None  # of the open failure chain
+        self._hook_resolver = hook_resolver
+        self._workers = workers
+        self._release: Callable[[], None] = lambda: None
 
     # ----------------------------------------------------------------- helpers for handlers
 
@@ -222,6 +192,44 @@ class Interpreter:
             yield
         finally:
             self._scopes.pop()
+
+    def fork(self, number: int) -> Interpreter:
+        """An interpreter for parallel worker ``number`` (``for_each_item`` with
+        ``parallel``): the same bot, run, deadlines and handlers; a copy of the variables and
+        of the enclosing blocks; sessions of its own (a browser of its own); the connectors'
+        remembered logins, so its actions log in again by themselves."""
+        if self._workers is None:
+            raise BotsError("this run cannot work in parallel (no worker sessions)")
+        sessions, capture, release = self._workers(number)
+        child = Interpreter(
+            bot=self.bot,
+            settings=self.settings,
+            ctx=dataclasses.replace(self.ctx, vars=dict(self.vars)),
+            base_scope=self.base_scope,
+            redactor=self.redactor,
+            keeper=self.keeper,
+            handlers=self._handlers,
+            sessions=sessions,
+            actions=self._actions,
+            record=self._record,
+            run_deadline=self.run_deadline,
+            run_timeout=self.run_timeout,
+            cancel=self.cancel,
+            hook_resolver=self._hook_resolver,
+            capture=capture if self._capture is not None else None,
+        )
+        child._scopes = list(self._scopes)
+        child._loops = list(self._loops)
+        child._blocks = list(self._blocks)
+        child._protected = self._protected
+        child._action_state = {name: dict(state) for name, state in self._action_state.items()}
+        child._release = release
+        return child
+
+    def release(self) -> None:
+        """Close the sessions a forked interpreter opened (call it in its thread); nothing for
+        the run's own interpreter, whose sessions the runner closes."""
+        self._release()
 
     @contextmanager
     def iteration(self, path: str, label: str) -> Iterator[None]:

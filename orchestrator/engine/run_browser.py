@@ -105,6 +105,41 @@ class RunBrowser:
         self.log.info("browser started", headless=not self.headed, trace=self.trace_mode)
         return browser
 
+    def open_worker(self, number: int) -> BrowserSession:
+        """A browser of its own for parallel worker ``number`` (``for_each_item`` with
+        ``parallel``; no trace: the run's trace is the main browser's). Playwright's objects
+        belong to the thread that made them: the worker closes it (:meth:`close_worker`)."""
+        from connectors.browser import BrowserSession
+
+        own = self.settings.connectors.get("browser", {}).get("chromium")
+        browser = BrowserSession(
+            own or self.settings.chromium,
+            headless=not self.headed,
+            timeout_s=self.settings.step_timeout_s,
+            trace=False,
+        )
+        try:
+            browser.open()
+        except ConnectorError as exc:
+            raise EnvironmentProblem(f"worker {number}: {exc}") from None
+        self.log.info("worker browser started", worker=number)
+        return browser
+
+    def capture_worker(self, browser: BrowserSession, number: int) -> dict[ArtifactKind, Path]:
+        """A worker's page when a failure chain begins, as ``worker-N/failure.*``."""
+        (self.run_dir / f"worker-{number}").mkdir(parents=True, exist_ok=True)
+        stem = f"worker-{number}/failure"
+        return self._pages.capture(browser, stem, FIRST_FAILURE_CAPTURE_S)
+
+    def close_worker(self, browser: BrowserSession) -> None:
+        """Close a worker's browser in its thread; its cookies are noted for redaction."""
+        try:
+            harvest_cookies(browser, self.redactor)
+        except ConnectorError:
+            pass
+        finally:
+            browser.close()
+
     def capture_first_failure(self) -> dict[ArtifactKind, Path]:
         """The page when a failure chain begins, as ``failure.*`` files (best effort); none
         before the browser is open."""

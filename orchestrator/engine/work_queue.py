@@ -198,7 +198,7 @@ class RunQueues:
     def _release(self, item: WorkItemRecord, outcome: str) -> None:
         with self._lock:
             self._held.discard(item.id)
-        self.counts[outcome] = self.counts.get(outcome, 0) + 1
+            self.counts[outcome] = self.counts.get(outcome, 0) + 1
 
     def _start_renewing(self) -> None:
         if self._renewer is None:

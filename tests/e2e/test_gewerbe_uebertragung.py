@@ -223,3 +223,31 @@ def test_cases_only_a_person_can_solve_go_to_a_person_and_the_run_goes_on(
     assert iteration, refused
     shown_text = bots("show", str(run_id), env={}).stdout
     assert f"{iteration.group(1)}: vorgang = {zeichen}" in shown_text
+
+
+def test_three_cases_at_once_each_in_a_browser_of_its_own(isolated_settings: Path) -> None:
+    settings = load_settings()
+    cases = settings.sandbox.model_copy(
+        update={"cases": 9, "problem_cases": 2, "fault_rate": 0.1, "expire_sessions_every": 25}
+    )
+    numbers = sorted(seeded_new_numbers(settings.sandbox_dir, cases))
+    password = cases.password
+    with running_sandbox(settings.sandbox_dir, cases) as sandbox:
+        result = bots(
+            "run", "gewerbe-uebertragung", "-p", "parallel=3", "--no-retry",
+            env={
+                "BOTS_TARGETS__CIVENTO": sandbox.civento_url,
+                "BOTS_TARGETS__GEWERBEREGISTER": sandbox.gewerberegister_url,
+                "BOTS_SECRET_CIVENTO_PASSWORD": password,
+                "BOTS_SECRET_GEWERBEREGISTER_PASSWORD": password,
+            },
+        )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert_transferred_once(read_state(settings.sandbox_dir), set(numbers[2:]))
+    listed = json.loads(bots("queue", "items", "gewerbeanmeldungen", "--json", env={}).stdout)
+    status = {item["reference"]: item["status"] for item in listed}
+    assert {status[n] for n in numbers[:2]} == {"needs_human"}
+    assert {status[n] for n in numbers[2:]} == {"done"}
+    run_id = json.loads(bots("history", "--json", env={}).stdout)[0]["id"]
+    log = (settings.runs_dir / str(run_id) / "run.log.jsonl").read_text(encoding="utf-8")
+    assert log.count('"worker browser started"') == 3

@@ -7,6 +7,7 @@ the queue's policy), and the run goes on past each of them.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -111,3 +112,43 @@ def test_an_item_a_killed_process_held_is_taken_again_at_once(
     assert item.status == WorkItemStatus.DONE and item.output == {"gesehen": "GA-7"}
     assert item.attempts == 2  # the killed one's, and this run's
     assert [(run.run_id, run.outcome) for run in item.runs] == [(record.id, "done")]
+
+
+def test_parallel_workers_share_the_queue_and_each_item_is_done_once(
+    settings: Settings, store: RunStore, make_bot: MakeBot
+) -> None:
+    hooks = (
+        "import time\n\n"
+        "def bearbeiten(ctx, nummer):\n"
+        "    start = time.monotonic()\n"
+        "    time.sleep(0.2)\n"
+        "    return [start, time.monotonic()]\n"
+    )
+    bot = make_bot(
+        [
+            {"set": {"faelle": [{"nummer": f"GA-{n}"} for n in range(12)]}},
+            {"add_items": "eingang", "items": "{{ faelle }}", "reference": "{{ item.nummer }}"},
+            {"for_each_item": "eingang", "as": "fall", "parallel": 3, "do": [
+                {"call": "hooks:bearbeiten", "with": {"nummer": "{{ fall.nummer }}"},
+                 "into": "worker"},
+                {"fail": "kaputt", "kind": "business", "when": "fall.nummer == 'GA-5'"},
+            ], "output": {"worker": "{{ worker }}"}},
+            {"assert": "fall is not defined and work_item is not defined"},
+        ],
+        hooks=hooks,
+        targets=[],
+    )  # fmt: skip
+    record = run_bot(bot, settings=_no_browser(settings), store=store)
+    assert record.status == RunStatus.SUCCEEDED, record.error
+    items = store.queues.list_items(settings.tenant, "eingang")
+    assert len(items) == 12
+    done = [i for i in items if i.status == WorkItemStatus.DONE]
+    assert len(done) == 11 and all(i.attempts == 1 for i in items)
+    assert {i.reference for i in items if i.status == WorkItemStatus.NEEDS_HUMAN} == {"GA-5"}
+    spans = sorted(i.output["worker"] for i in done)  # [start, end] of each item's hook
+    assert any(later[0] < earlier[1] for earlier, later in itertools.pairwise(spans)), (
+        "no two items were worked on at the same time"
+    )
+    # Every item's steps carry a path of its own: steps[2][0] ... steps[2][11].
+    calls = sorted(s.path for s in record.steps if s.kind == "call")
+    assert len(calls) == 12 and len(set(calls)) == 12
