@@ -37,10 +37,12 @@ from orchestrator.store import RunStore
 from sandbox.seed import seed
 from sandbox.server import running_sandbox
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(3600)]
 __all__ = ["pg_store"]  # the fixture, shared with the other chaos test
 
-CASES = int(os.environ.get("BOTS_CHAOS_CASES", "500"))
+# 500 cases take about 16 minutes on a 2-core machine (about 32 cases a minute with four
+# browsers): too long for every CI run. BOTS_CHAOS_CASES=500 runs the full size.
+CASES = int(os.environ.get("BOTS_CHAOS_CASES", "60"))
 PROBLEM_CASES = 6
 KILLS = 20
 PARALLEL = 4
@@ -130,11 +132,12 @@ def test_queue_chaos_every_case_once_with_robots_killed(pg_store: RunStore, tmp_
     assert open_items() == [], "items neither done nor with a person"
     assert_each_case_done_once(settings.sandbox_dir, good)
     items = {i.reference: i for i in store.queues.list_items("giessen", QUEUE, limit=CASES * 2)}
-    assert set(items) == set(numbers)
-    for reference in problems:  # a business reason, not tried again
-        item = items[reference]
+    # Besides the new cases, the two a person took over ("In Bearbeitung"): left alone, done.
+    assert set(numbers) <= set(items) and len(items) == len(numbers) + 2
+    for reference in problems:  # with a person, for a business reason (kills may have
+        item = items[reference]  # hit earlier attempts; the business failure ends it)
         assert item.status == WorkItemStatus.NEEDS_HUMAN and item.last_error_kind == "business"
-        assert item.last_error and item.attempts == 1, item
+        assert item.last_error, item
     for reference in good:
         item = store.queues.get_item(items[reference].id)
         assert item.status == WorkItemStatus.DONE and item.output["aktenzeichen"]
