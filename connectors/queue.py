@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from orchestrator.errors import BotsError, FailureKind, StepFailed
+from orchestrator.errors import FailureKind, StepFailed
 from orchestrator.model.registry import ConnectorSpec, StepKind
 from orchestrator.model.steps import VARIABLE, Step, StepBase
 
@@ -214,7 +214,8 @@ def _work(it: Any, step: Any, queues: Any, item: Any, here: str) -> None:
     try:
         with it.iteration(here, f"{step.as_} = {label}"), it.recovering():
             it.run(step.do, f"{here}.do")
-            output = it.revealed(step.output) if step.output is not None else {}
+            # Stored with the item for good: secrets never, even if a template names one.
+            output = it.redactor.redact_data(it.revealed(step.output)) if step.output else {}
     except StepFailed as exc:
         first = it.failure_mark()
         evidence = dict(first.evidence) if first is not None and first is not mark else {}
@@ -227,8 +228,6 @@ def _work(it: Any, step: Any, queues: Any, item: Any, here: str) -> None:
             "item failed", item=item.id, reference=item.reference, kind=kind, reason=reason
         )
         return
-    except BotsError:
-        raise
     if not isinstance(output, dict):
         output = {"output": output}
     queues.complete(item, output)
