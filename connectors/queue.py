@@ -31,6 +31,7 @@ The session ``queue`` is the engine's (:mod:`orchestrator.engine.work_queue`).
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pydantic import Field
@@ -40,6 +41,8 @@ from orchestrator.model.registry import ConnectorSpec, StepKind
 from orchestrator.model.steps import VARIABLE, Step, StepBase
 
 _MISSING = object()
+#: The kind of the record each item's outcome leaves in the run's steps.
+ITEM = "work_item"
 #: The most items one run works on at once.
 MAX_PARALLEL = 16
 
@@ -205,6 +208,7 @@ def _in_parallel(
 def _work(it: Any, step: Any, queues: Any, item: Any, here: str) -> None:
     """One item as its own unit: done, or failed with its kind, message and evidence."""
     mark = it.failure_mark()
+    started = datetime.now(UTC)
     label = item.reference
     if step.label is not None:
         try:
@@ -223,14 +227,19 @@ def _work(it: Any, step: Any, queues: Any, item: Any, here: str) -> None:
             it.take_first_failure()  # the evidence now belongs to the item, not the run
         kind = "business" if exc.kind == FailureKind.BUSINESS else "application"
         reason = first.reason if first is not None and first is not mark else exc.reason
-        queues.fail(item, kind=kind, message=reason, evidence=evidence, step_path=exc.step_path)
+        failed = queues.fail(
+            item, kind=kind, message=reason, evidence=evidence, step_path=exc.step_path
+        )
         it.ctx.log.warning(
             "item failed", item=item.id, reference=item.reference, kind=kind, reason=reason
         )
+        left = queues.left(item.queue)
+        it.note(here, ITEM, item.reference, False, f"{failed.status}: {reason} ({left})", started)
         return
     if not isinstance(output, dict):
         output = {"output": output}
     queues.complete(item, output)
+    it.note(here, ITEM, item.reference, True, f"done ({queues.left(item.queue)})", started)
 
 
 def _add_items(it: Any, step: Any, path: str) -> None:

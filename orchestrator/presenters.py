@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import asdict
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from orchestrator.results import StepRecord
 from orchestrator.results import iso_or_none as iso
 
 if TYPE_CHECKING:  # imported for their types only: a presenter loads no scheduler or store
@@ -279,3 +281,47 @@ def item_details(item: WorkItemRecord) -> list[str]:
         for run in item.runs
     )
     return lines
+
+
+class ItemProgress:
+    """A bot working through a work queue, as one line: items done, with a person, failed
+    or to be retried, the rate and the time left. Fed with the ``work_item`` records a
+    ``for_each_item`` step leaves (message ``"done (12 left)"``, ``"needs_human: ... (3 left)"``)::
+
+        progress = ItemProgress()
+        progress.add(record)   # "items: 4 done, 1 for a person, 0 failed · 18/min · 2 min left · "
+    """
+
+    def __init__(self) -> None:
+        self.counts = {"done": 0, "needs_human": 0, "failed": 0, "retrying": 0}
+        self.left: int | None = None
+        self._first: datetime | None = None
+        self._last: datetime | None = None
+
+    def add(self, record: StepRecord) -> str:
+        """Count one item's outcome; the line to show."""
+        message = record.message or ""
+        outcome = message.split(":", 1)[0].split(" ", 1)[0]
+        if outcome in self.counts:
+            self.counts[outcome] += 1
+        left = message.rsplit("(", 1)[-1].removesuffix(")").removesuffix(" left")
+        self.left = int(left) if left.isdigit() else self.left
+        ended = record.started_at + timedelta(milliseconds=record.duration_ms)
+        self._first = self._first or record.started_at
+        self._last = ended
+        return self.line()
+
+    def line(self) -> str:
+        """The progress so far ("" before the first item)."""
+        if self._first is None or self._last is None:
+            return ""
+        done = sum(self.counts.values())
+        minutes = max((self._last - self._first).total_seconds() / 60, 1e-6)
+        rate = done / minutes
+        text = (
+            f"items: {self.counts['done']} done, {self.counts['needs_human']} for a person, "
+            f"{self.counts['failed']} failed, {self.counts['retrying']} to retry · {rate:.0f}/min"
+        )
+        if self.left is not None and rate > 0:
+            text += f" · {self.left} left, about {max(self.left / rate, 0):.0f} min"
+        return text + " · "

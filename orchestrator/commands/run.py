@@ -20,6 +20,7 @@ from orchestrator.commands.shared import (
     print_json,
     settings,
 )
+from orchestrator.presenters import ItemProgress
 
 if TYPE_CHECKING:
     from orchestrator.model.loader import LoadedBot
@@ -216,13 +217,17 @@ def _progress(*, enabled: bool) -> Iterator[Callable[[StepRecord], None] | None]
     from rich.console import Console
 
     count = 0
+    items = ItemProgress()
     with Console(stderr=True).status("starting ...") as status:
 
         def on_step(step: StepRecord) -> None:
             nonlocal count
+            if step.kind == "work_item":
+                status.update(items.add(step))
+                return
             count += 1
             label = step.name or step.kind
-            status.update(f"step {count}: {label} ({step.path}) {step.status}")
+            status.update(f"{items.line()}step {count}: {label} ({step.path}) {step.status}")
 
         yield on_step
 

@@ -3,6 +3,17 @@
 :class:`FirstFailure` is what :class:`~orchestrator.engine.interpreter.Interpreter` notes when
 a failure chain starts (see its module docstring); :class:`RunTimedOut` and
 :class:`RunCancelled` stop a run past every ``try`` and ``retry``.
+
+Failure chains: when a step fails while no chain is open, a chain starts and its
+:class:`FirstFailure` is noted: the failing step's path, its reason, and the page's evidence
+captured right then, before ``on_error`` steps or further ``retry`` attempts change the page.
+Failures while the chain is open (in ``on_error``, in later attempts) capture nothing. The
+chain ends when the ``try`` or ``retry`` it started in recovers (the evidence is deleted) or
+when the run ends (the runner keeps it as the run's failure evidence)::
+
+    - retry: [{goto: ...}, {click: ...}]   # attempt 1: the click fails: evidence captured
+                                           # attempt 2: the click fails: same chain, no capture
+                                           # attempt 3: succeeds: chain over, evidence deleted
 """
 
 from __future__ import annotations

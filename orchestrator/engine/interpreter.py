@@ -9,21 +9,10 @@ this class offers handlers: :meth:`~Interpreter.session`, :meth:`~Interpreter.te
 Step paths name where a step sits in the bot: ``steps[3].do[1]``, ``steps[0].include[2]``,
 ``steps[5].on_error[0]``.
 
-Timeouts are cooperative: every browser action gets the smaller of its step timeout and the
-time left in the run (or in an enclosing block with a ``timeout``), so nothing needs to be
-interrupted from outside. Failures inside ``try`` and inside a ``retry`` attempt that will be
-repeated are recorded as ``recovered``.
+Timeouts are cooperative (:meth:`~Interpreter.timeout`); failures that a ``try`` or a
+``retry`` will handle are recorded as ``recovered``.
 
-Failure chains: when a step fails while no chain is open, a chain starts and its
-:class:`FirstFailure` is noted: the failing step's path, its reason, and the page's evidence
-captured right then, before ``on_error`` steps or further ``retry`` attempts change the page.
-Failures while the chain is open (in ``on_error``, in later attempts) capture nothing. The
-chain ends when the ``try`` or ``retry`` it started in recovers (the evidence is deleted) or
-when the run ends (the runner keeps it as the run's failure evidence)::
-
-    - retry: [{goto: ...}, {click: ...}]   # attempt 1: the click fails: evidence captured
-                                           # attempt 2: the click fails: same chain, no capture
-                                           # attempt 3: succeeds: chain over, evidence deleted
+Failure chains (the first failure and its evidence): see :mod:`orchestrator.engine.failures`.
 """
 
 from __future__ import annotations
@@ -114,22 +103,15 @@ class Interpreter:
         capture: CaptureEvidence | None = None,
         workers: WorkerSessions | None = None,
     ) -> None:
-        self.bot = bot
-        self.settings = settings
-        self.ctx = ctx
-        self.vars = ctx.vars
-        self.base_scope = base_scope
-        self.redactor = redactor
-        self.keeper = keeper
-        self._handlers = handlers
-        self.sessions = sessions
+        self.bot, self.settings, self.ctx, self.vars = bot, settings, ctx, ctx.vars
+        self.base_scope, self.redactor, self.keeper = base_scope, redactor, keeper
+        self._handlers, self.sessions = handlers, sessions
         self._actions = actions or {}
         self._scopes: list[Scope] = []
         self._loops: list[str] = []  # "steps[3][2]: vorgang.Nummer = GA-...", innermost last
         self._action_state: dict[str, dict[str, Any]] = {}
         self._record = record
-        self.run_deadline = run_deadline
-        self.run_timeout = run_timeout
+        self.run_deadline, self.run_timeout = run_deadline, run_timeout
         self.cancel = cancel if cancel is not None else threading.Event()
         self._hooks = HookCaller(bot, ctx, redactor, hook_resolver)
         self._protected = 0  # depth of try/retry blocks that will handle a failure
@@ -446,6 +428,23 @@ class Interpreter:
                 started_at=started,
                 duration_ms=int((time.perf_counter() - clock) * 1000),
                 message=redact(message) if message else message,
+            )
+        )
+
+    def note(
+        self, path: str, kind: str, name: str, ok: bool, message: str, started: datetime
+    ) -> None:
+        """Record an outcome that is not a step's, e.g. a work item's (``kind="work_item"``,
+        ``message="done (3 left)"``), in the history, log and progress display."""
+        self._record(
+            StepRecord(
+                path=path,
+                kind=kind,
+                name=self.redactor.redact(name),
+                status=StepStatus.OK if ok else StepStatus.RECOVERED,
+                started_at=started,
+                duration_ms=int((datetime.now(UTC) - started).total_seconds() * 1000),
+                message=self.redactor.redact(message),
             )
         )
 

@@ -87,6 +87,14 @@ class RunQueues:
             self._start_renewing()
         return item
 
+    def left(self, queue: str) -> str:
+        """How many items of ``queue`` wait, as ``"12 left"`` (for progress displays)."""
+        try:
+            counts = self._store.queues.get_queue(self._tenant, queue).counts
+        except BotsError:
+            return "? left"
+        return f"{counts.get('new', 0) + counts.get('retrying', 0)} left"
+
     def complete(self, item: WorkItemRecord, output: Mapping[str, Any]) -> WorkItemRecord:
         """The item is done, with ``output`` stored (and routed on, if the queue says so)."""
         try:
