@@ -82,6 +82,12 @@ def test_queue_chaos_every_case_once_with_robots_killed(pg_store: RunStore, tmp_
             for r in store.list_runs(limit=1000)
         )
 
+    def in_progress() -> bool:
+        return bool(store.queues.list_items("giessen", QUEUE, status=[WorkItemStatus.IN_PROGRESS]))
+
+    def all_settled() -> bool:  # items were added, and none is left to do
+        return bool(store.queues.list_items("giessen", QUEUE, limit=1)) and not open_items()
+
     def open_items() -> list[int]:
         return [
             item.id
@@ -109,6 +115,10 @@ def test_queue_chaos_every_case_once_with_robots_killed(pg_store: RunStore, tmp_
                     300,
                     "a running run",
                 )
+                # Aim at the work on items, not at the dispatcher reading the Posteingang
+                # (with hundreds of cases that alone takes minutes): wait until items are in
+                # progress, unless none are left to do.
+                wait_for(lambda: in_progress() or all_settled(), 600, "an item in progress")
                 time.sleep(chance.uniform(0.5, 4.0))  # somewhere in the middle of the work
                 holders = {r.holder for r in store.list_runs() if r.status is RunStatus.RUNNING}
                 holding = [n for n in robots.processes if any(
