@@ -100,6 +100,20 @@ def visit(
         browser.goto(url, timeout=ctx.timeout())
 
 
+def log_out(ctx: ActionContext, url: str) -> None:
+    """Open ``url`` and press "Abmelden" if it is there; a session that already ended (or
+    never began) is not an error. The remembered login is forgotten either way."""
+    browser, timeout = tab(ctx), ctx.timeout
+    try:
+        browser.goto(url, timeout=min(timeout(), 10))
+        if browser.count(role("button", "Abmelden"), timeout=min(timeout(), 5)):
+            browser.click(role("button", "Abmelden"), timeout=min(timeout(), 5))
+            browser.wait_for_element(role("button", "Anmelden"), "visible", timeout=5)
+    except ConnectorError as exc:
+        ctx.log.info(f"{ctx.connector}: logout not confirmed", error=ctx.redact(str(exc)))
+    ctx.state.pop("login", None)
+
+
 def tab(ctx: ActionContext) -> Any:
     """The browser, switched to this connector's own tab."""
     browser = ctx.session("browser")

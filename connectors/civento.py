@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors._pages import Login, attempts, label, remember, role, tab, test_id, visit
+from connectors._pages import Login, attempts, label, log_out, remember, role, tab, test_id, visit
 from connectors.base import ActionContext, BusinessRefusal, ConnectorError, LocatorSpec
 from orchestrator.model.registry import Action, ConnectorSpec
 
@@ -107,15 +107,7 @@ def anmelden(ctx: ActionContext, benutzer: str, passwort: str) -> None:
 
 def abmelden(ctx: ActionContext) -> None:
     """Log out; a session that already ended (or never began) is not an error."""
-    browser, timeout = _browser(ctx), ctx.timeout
-    try:
-        browser.goto(f"{ctx.target()}/posteingang", timeout=min(timeout(), 10))
-        if browser.count(role("button", "Abmelden"), timeout=min(timeout(), 5)):
-            browser.click(role("button", "Abmelden"), timeout=min(timeout(), 5))
-            browser.wait_for_element(role("button", "Anmelden"), "visible", timeout=5)
-    except ConnectorError as exc:
-        ctx.log.info("civento: logout not confirmed", error=ctx.redact(str(exc)))
-    ctx.state.pop("login", None)
+    log_out(ctx, f"{ctx.target()}/posteingang")
 
 
 def posteingang_lesen(

@@ -25,8 +25,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors._pages import Login, attempts, label, remember, role, tab, visit
-from connectors.base import ActionContext, BusinessRefusal, ConnectorError, LocatorSpec
+from connectors._pages import Login, attempts, label, log_out, remember, role, tab, visit
+from connectors.base import ActionContext, BusinessRefusal, LocatorSpec
 from orchestrator.model.registry import Action, ConnectorSpec
 
 FRAME = "iframe[name=arbeitsbereich]"
@@ -117,15 +117,7 @@ def anmelden(ctx: ActionContext, kennung: str, kennwort: str) -> None:
 
 def abmelden(ctx: ActionContext) -> None:
     """Log out; a session that already ended (or never began) is not an error."""
-    browser, timeout = _browser(ctx), ctx.timeout
-    try:
-        browser.goto(f"{ctx.target()}/", timeout=min(timeout(), 10))
-        if browser.count(role("button", "Abmelden"), timeout=min(timeout(), 5)):
-            browser.click(role("button", "Abmelden"), timeout=min(timeout(), 5))
-            browser.wait_for_element(role("button", "Anmelden"), "visible", timeout=5)
-    except ConnectorError as exc:
-        ctx.log.info("gewerberegister: logout not confirmed", error=ctx.redact(str(exc)))
-    ctx.state.pop("login", None)
+    log_out(ctx, f"{ctx.target()}/")
 
 
 def suchen(ctx: ActionContext, bezugszeichen: str) -> str:

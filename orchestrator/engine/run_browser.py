@@ -77,7 +77,6 @@ class RunBrowser:
         Raises:
             EnvironmentProblem: no Chromium, or no display for a headed run.
         """
-        from connectors.browser import BrowserSession
 
         if self.headed:
             from connectors.display import DisplayUnavailable, has_display, virtual_display
@@ -87,13 +86,7 @@ class RunBrowser:
                     self._resources.enter_context(virtual_display())
                 except DisplayUnavailable as exc:
                     raise EnvironmentProblem(f"headed run: {exc}") from None
-        own = self.settings.connectors.get("browser", {}).get("chromium")
-        browser = BrowserSession(
-            own or self.settings.chromium,
-            headless=not self.headed,
-            timeout_s=self.settings.step_timeout_s,
-            trace=self.trace_mode != "never",
-        )
+        browser = self._session(trace=self.trace_mode != "never")
         try:
             browser.open()
         except ConnectorError as exc:
@@ -109,15 +102,8 @@ class RunBrowser:
         """A browser of its own for parallel worker ``number`` (``for_each_item`` with
         ``parallel``; no trace: the run's trace is the main browser's). Playwright's objects
         belong to the thread that made them: the worker closes it (:meth:`close_worker`)."""
-        from connectors.browser import BrowserSession
 
-        own = self.settings.connectors.get("browser", {}).get("chromium")
-        browser = BrowserSession(
-            own or self.settings.chromium,
-            headless=not self.headed,
-            timeout_s=self.settings.step_timeout_s,
-            trace=False,
-        )
+        browser = self._session(trace=False)
         try:
             browser.open()
         except ConnectorError as exc:
@@ -196,6 +182,18 @@ class RunBrowser:
                 shutil.rmtree(scratch, ignore_errors=True)
         finally:
             browser.close()
+
+    def _session(self, *, trace: bool) -> BrowserSession:
+        """A browser session as the settings say (``connectors.browser.chromium`` first)."""
+        from connectors.browser import BrowserSession
+
+        own = self.settings.connectors.get("browser", {}).get("chromium")
+        return BrowserSession(
+            own or self.settings.chromium,
+            headless=not self.headed,
+            timeout_s=self.settings.step_timeout_s,
+            trace=trace,
+        )
 
     def close(self) -> None:
         """Close whatever is still open (the browser, a virtual display); safe to repeat."""
