@@ -100,12 +100,13 @@ def visit(
         browser.goto(url, timeout=ctx.timeout())
 
 
-def log_out(ctx: ActionContext, url: str) -> None:
-    """Open ``url`` and press "Abmelden" if it is there; a session that already ended (or
-    never began) is not an error. The remembered login is forgotten either way."""
+def log_out(ctx: ActionContext, path: str) -> None:
+    """Open ``path`` on the target and press "Abmelden" if it is there; a session that
+    already ended (or never began, or a bot without this target) is not an error. The
+    remembered login is forgotten either way."""
     browser, timeout = tab(ctx), ctx.timeout
     try:
-        browser.goto(url, timeout=min(timeout(), 10))
+        browser.goto(f"{ctx.target()}{path}", timeout=min(timeout(), 10))
         if browser.count(role("button", "Abmelden"), timeout=min(timeout(), 5)):
             browser.click(role("button", "Abmelden"), timeout=min(timeout(), 5))
             browser.wait_for_element(role("button", "Anmelden"), "visible", timeout=5)

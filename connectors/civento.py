@@ -107,7 +107,7 @@ def anmelden(ctx: ActionContext, benutzer: str, passwort: str) -> None:
 
 def abmelden(ctx: ActionContext) -> None:
     """Log out; a session that already ended (or never began) is not an error."""
-    log_out(ctx, f"{ctx.target()}/posteingang")
+    log_out(ctx, "/posteingang")
 
 
 def posteingang_lesen(

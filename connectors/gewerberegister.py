@@ -117,7 +117,7 @@ def anmelden(ctx: ActionContext, kennung: str, kennwort: str) -> None:
 
 def abmelden(ctx: ActionContext) -> None:
     """Log out; a session that already ended (or never began) is not an error."""
-    log_out(ctx, f"{ctx.target()}/")
+    log_out(ctx, "/")
 
 
 def suchen(ctx: ActionContext, bezugszeichen: str) -> str:
