@@ -152,3 +152,50 @@ def test_parallel_workers_share_the_queue_and_each_item_is_done_once(
     # Every item's steps carry a path of its own: steps[2][0] ... steps[2][11].
     calls = sorted(s.path for s in record.steps if s.kind == "call")
     assert len(calls) == 12 and len(set(calls)) == 12
+
+
+def test_a_done_items_output_arrives_in_the_next_queue_and_a_failed_one_in_its_own(
+    settings: Settings, store: RunStore, make_bot: MakeBot
+) -> None:
+    """Routing as a bot meets it: the performer's output goes on to ``next_on_success``
+    (e.g. an e-Akte filing queue) under the same reference, and a case that failed for
+    good goes on to ``next_on_failure`` with its payload, where a second bot takes it."""
+    tenant = settings.tenant
+    store.queues.create_queue(tenant, "eakte", actor="test")
+    store.queues.create_queue(tenant, "klaerung", actor="test")
+    store.queues.create_queue(
+        tenant, "eingang", max_attempts=1, next_on_success="eakte",
+        next_on_failure="klaerung", actor="test",
+    )  # fmt: skip
+    for nummer, art in (("GA-1", "gut"), ("GA-2", "technisch"), ("GA-3", "gut")):
+        payload = {"nummer": nummer, "art": art, "rechtsform": "GmbH"}
+        store.queues.add_item(tenant, "eingang", nummer, payload, actor="test")
+    bot = make_bot(
+        [
+            {"for_each_item": "eingang", "as": "fall", "do": [
+                {"call": "hooks:pruefen", "with": {"fall": "{{ fall }}"}, "into": "az"},
+            ], "output": {"aktenzeichen": "{{ az }}"}},
+            {"for_each_item": "eakte", "as": "akte", "do": [
+                {"set": {"abgelegt": "{{ akte.aktenzeichen }}"}},
+            ], "output": {"abgelegt": "{{ abgelegt }}"}},
+        ],
+        hooks=HOOKS,
+        targets=[],
+    )  # fmt: skip
+    record = run_bot(bot, settings=_no_browser(settings), store=store)
+    assert record.status == RunStatus.SUCCEEDED, record.error
+
+    eakte = {i.reference: i for i in store.queues.list_items(tenant, "eakte")}
+    assert set(eakte) == {"GA-1", "GA-3"}
+    for reference, item in eakte.items():
+        # The output of the first queue is the payload of the next, worked by the same run.
+        assert item.payload == {"aktenzeichen": f"AZ-{reference}"}
+        assert item.status == WorkItemStatus.DONE
+        assert item.output == {"abgelegt": f"AZ-{reference}"}
+    klaerung = store.queues.list_items(tenant, "klaerung")
+    assert [(i.reference, i.status) for i in klaerung] == [("GA-2", WorkItemStatus.NEW)]
+    assert klaerung[0].payload == {"nummer": "GA-2", "art": "technisch", "rechtsform": "GmbH"}
+    eingang = {i.reference: i.status for i in store.queues.list_items(tenant, "eingang")}
+    assert eingang == {
+        "GA-1": WorkItemStatus.DONE, "GA-2": WorkItemStatus.FAILED, "GA-3": WorkItemStatus.DONE
+    }  # fmt: skip
