@@ -206,6 +206,23 @@ class QueueSettings(BaseModel):
         return duration_s(self.sla) if self.sla is not None else None
 
 
+class RetentionSettings(BaseModel):
+    """How long each kind of record of a run is kept, in days (`bots retention apply`).
+
+    Screenshots, traces and page captures show personal data: they go first. Work-item
+    payloads follow their queue's ``retention_days``. What a deletion leaves: the run's row,
+    its steps, the audit trail (which records the deletion).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    evidence_days: int = Field(
+        30, ge=0, description="Screenshots, traces, page captures and downloads of a run."
+    )
+    reports_days: int = Field(365, ge=0, description="Run reports (HTML and PDF).")
+    logs_days: int = Field(365, ge=0, description="A run's log file (run.jsonl).")
+
+
 class TenantSettings(BaseModel):
     """What differs per tenant (city): target addresses, pools, schedules and work queues."""
 
@@ -224,6 +241,9 @@ class TenantSettings(BaseModel):
     )
     queues: dict[str, QueueSettings] = Field(
         default_factory=dict, description="Work queues of this tenant by name."
+    )
+    retention: RetentionSettings | None = Field(
+        None, description="How long this tenant keeps run records (default: the global one)."
     )
 
 
@@ -373,6 +393,10 @@ class Settings(BaseSettings):
     queues: dict[str, QueueSettings] = Field(
         default_factory=dict, description="Work queues of the default tenant (`tenant`) by name."
     )
+    retention: RetentionSettings = Field(
+        default_factory=RetentionSettings,
+        description="How long run records are kept, per kind (tenants may override).",
+    )
     robot: RobotSettings = Field(default_factory=RobotSettings, description="This robot.")
     orchestrator: OrchestratorSettings = Field(
         default_factory=OrchestratorSettings, description="Leases and scheduling."
@@ -447,6 +471,13 @@ class Settings(BaseSettings):
         if overlay:
             merged.update(overlay.queues)
         return merged
+
+    def retention_for(self, tenant: str) -> RetentionSettings:
+        """How long ``tenant`` keeps its run records: its own setting, else the global one."""
+        overlay = self.tenants.get(tenant)
+        if overlay and overlay.retention is not None:
+            return overlay.retention
+        return self.retention
 
     def all_tenants(self) -> list[str]:
         """Every tenant the configuration knows: the default one and those under `tenants`."""

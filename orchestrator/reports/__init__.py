@@ -1,0 +1,1 @@
+"""Reports for Fachämter: a run report, a period report, and key figures as Open Data."""
