@@ -47,6 +47,7 @@ class ArtifactKind(StrEnum):
     URL = "url"
     DOWNLOAD = "download"
     OUTPUT = "output"
+    REPORT = "report"
 
 
 @dataclass(frozen=True)
