@@ -56,6 +56,7 @@ from orchestrator.engine.interpreter import (
 )
 from orchestrator.engine.plan import RunPlan
 from orchestrator.engine.run_browser import RunBrowser
+from orchestrator.engine.run_end import after_run
 from orchestrator.engine.run_sessions import BROWSER, ConnectorSessions
 from orchestrator.engine.runlog import RunLog
 from orchestrator.engine.secrets import SecretValue
@@ -194,6 +195,7 @@ class RunExecution:
         bot, params, redactor = plan.bot, plan.params, plan.redactor
         secret_values = plan.secret_values
         self.bot = bot
+        self.settings = settings
         self.next_attempt = next_attempt
         self.holder = holder
         self.details = details
@@ -451,6 +453,7 @@ class RunExecution:
             structlog.get_logger(__name__).info(
                 "retry queued", run_id=self.run_id, retry_id=retry_id, attempt=retry.attempt
             )
+        after_run(self.store, self.settings, self.run_id, final=retry_id is None)
 
     def _scrub_unkept_files(self) -> None:
         """Scrub files a hook left in the run directory without keeping them as artifacts."""

@@ -1,0 +1,28 @@
+"""What follows once a run's outcome is recorded: its report is written, and those who must
+know are told.
+
+Both are after the fact: neither may change the recorded outcome or stop the robot, so a
+failure of either is logged and the run ends all the same.
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from orchestrator.notifications.run_end import notify_run_end
+from orchestrator.reports.run_end import write_run_report
+from orchestrator.settings import Settings
+from orchestrator.store import RunStore
+
+
+def after_run(store: RunStore, settings: Settings, run_id: int, *, final: bool) -> None:
+    """Write run ``run_id``'s report and notify about it; ``final``: no retry follows."""
+    log = structlog.get_logger(__name__)
+    try:
+        write_run_report(store, settings, run_id)
+    except Exception as exc:  # a report is no reason to fail a recorded run
+        log.warning("run report not written", run_id=run_id, error=str(exc))
+    try:
+        notify_run_end(store, settings, run_id, final=final)
+    except Exception as exc:  # nor is a notification
+        log.warning("run notification not queued", run_id=run_id, error=str(exc))
