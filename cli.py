@@ -39,11 +39,14 @@ COMMAND_GROUPS = (
     "runs",
     "schedule",
     "audit",
+    "report",  # reports for Fachämter
+    "retention",  # deletion on time
     "robot",
     "scheduler",  # bots orchestrator start
     "connectors",
     "queue",  # work queues and their items
     "users",  # users and their tokens, whoami
+    "notifications",  # e-mail and webhook messages: list, deliver, test
 )
 
 

@@ -68,6 +68,17 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "audit verify": _ALL,
     "audit anchor": frozenset({_A, _O}),
     "audit export": frozenset({_A}),
+    # Reports for Fachämter.
+    "report run": _ALL,
+    "report period": _ALL,
+    "report kpis": _ALL,
+    # Deletion on time (data protection).
+    "retention show": _ALL,
+    "retention apply": frozenset({_A}),
+    # Notifications (e-mail, webhook).
+    "notifications list": _ALL,
+    "notifications deliver": frozenset({_A, _O}),
+    "notifications test": frozenset({_A, _O}),
     # Users.
     "users list": frozenset({_A}),
     "users add": frozenset({_A}),

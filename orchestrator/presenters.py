@@ -15,14 +15,15 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.results import StepRecord
+from orchestrator.results import ArtifactKind, StepRecord
 from orchestrator.results import iso_or_none as iso
 
 if TYPE_CHECKING:  # imported for their types only: a presenter loads no scheduler or store
-    from orchestrator.results import RunRecord
+    from orchestrator.results import ArtifactRecord, RunRecord
+    from orchestrator.retention import RetentionOutcome
     from orchestrator.robot_identity import RobotState
     from orchestrator.scheduler import ScheduleInfo
-    from orchestrator.store import QueueRecord, WorkItemRecord
+    from orchestrator.store import NotificationRecord, QueueRecord, WorkItemRecord
 
 
 def json_text(data: Any) -> str:
@@ -112,12 +113,25 @@ def run_details(record: RunRecord, *, max_robot_losses: int) -> list[str]:
         lines.append(f"    {s.status!s:<9} {s.duration_ms:>6} ms  {s.path} {s.kind}{label}{msg}")
     if record.run_dir:
         lines.append(f"  run dir:    {record.run_dir}")
+    lines.extend(
+        f"  report:     {a.path}" for a in record.artifacts if a.kind == ArtifactKind.REPORT
+    )
     if record.artifacts:
         lines.append("  artifacts:")
-        lines.extend(
-            f"    {a.kind!s:<10} {a.path}  sha256={a.sha256[:16]}…" for a in record.artifacts
-        )
+        lines.extend(artifact_line(a) for a in record.artifacts)
     return lines
+
+
+def artifact_line(artifact: ArtifactRecord) -> str:
+    """An artifact as ``bots show`` lists it; one retention deleted says so and when.
+
+    Example: ``"    screenshot /data/runs/17/failure.png  sha256=9f86d081884c7d65…  deleted
+    by retention on 2026-12-01"``.
+    """
+    line = f"    {artifact.kind!s:<10} {artifact.path}  sha256={artifact.sha256[:16]}…"
+    if artifact.deleted_at is not None:
+        line += f"  deleted by retention on {artifact.deleted_at:%Y-%m-%d}"
+    return line
 
 
 # --------------------------------------------------------------------------- robots
@@ -283,6 +297,66 @@ def item_details(item: WorkItemRecord) -> list[str]:
     return lines
 
 
+# --------------------------------------------------------------------------- retention
+
+
+def size_text(size: int) -> str:
+    """Bytes as people read them: ``532`` -> ``"532 B"``, ``1_234_567`` -> ``"1.2 MB"``."""
+    amount = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if amount < 1000 or unit == "GB":
+            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1000
+    raise AssertionError("unreachable")
+
+
+def retention_lines(outcome: RetentionOutcome) -> list[str]:
+    """What `bots retention apply` did (or, with ``--dry-run``, would do), per tenant and kind.
+
+    Example: ``"giessen      deleted    12 screenshot    1.2 MB  (oldest run ended 2026-09-01,
+    kept 30 days)"``.
+    """
+    verb = "would delete" if outcome.dry_run else "deleted"
+    lines = []
+    if outcome.finished:
+        done = "would finish" if outcome.dry_run else "finished"
+        lines.append(f"{done} {outcome.finished} deletions an interrupted run had begun")
+    for deletion in outcome.deletions:
+        if deletion.bytes is None:  # work-item payloads
+            lines.append(
+                f"{deletion.tenant:<12} {verb} the payloads of {deletion.count} work items "
+                "(past their queue's retention)"
+            )
+            continue
+        oldest = f"{deletion.oldest:%Y-%m-%d}" if deletion.oldest else "-"
+        lines.append(
+            f"{deletion.tenant:<12} {verb} {deletion.count:>5} {deletion.kind:<10} "
+            f"{size_text(deletion.bytes):>9}  (oldest run ended {oldest}, kept "
+            f"{deletion.days} days)"
+        )
+    lines.extend(f"left alone: {note}" for note in outcome.left_alone)
+    if outcome.nothing:
+        lines.append("nothing has expired")
+    return lines
+
+
+def retention_period_lines(periods: Mapping[str, Any]) -> list[str]:
+    """A tenant's retention periods as `bots retention show` prints them, from the data of
+    :func:`orchestrator.retention.periods_as_json`."""
+    source = "its own setting" if periods["own_setting"] else "the global setting"
+    lines = [f"tenant {periods['tenant']} ({source}):"]
+    lines.extend(
+        f"  {period['period']:<9} {period['days']:>5} days after the run ended: "
+        + ", ".join(period["kinds"])
+        for period in periods["periods"]
+    )
+    lines.extend(
+        f"  queue {queue['queue']}: payloads {queue['retention_days']} days after an item ended"
+        for queue in periods["queues"]
+    )
+    return lines
+
+
 class ItemProgress:
     """A bot working through a work queue, as one line: items done, with a person, failed
     or to be retried, the rate and the time left. Fed with the ``work_item`` records a
@@ -325,3 +399,35 @@ class ItemProgress:
         if self.left is not None and rate > 0:
             text += f" · {self.left} left, about {max(self.left / rate, 0):.0f} min"
         return text + " · "
+
+
+# --------------------------------------------------------------------------- notifications
+
+
+def notification_as_json(message: NotificationRecord) -> dict[str, Any]:
+    """A queued or sent notification as JSON-ready data (`bots notifications list --json`)."""
+    return message.to_json()
+
+
+def notification_line(message: NotificationRecord) -> str:
+    """A notification as one line: id, when queued, status, event, subject, channel, and
+    its delivery where it is not sent yet.
+
+    Example: ``"    12  2026-11-30 08:15:02  pending   run_failed   run:17 -> ordnungsamt
+    [attempt 2, next 08:16:02: SMTP server smtp:25 not reachable: Connection refused]"``.
+    """
+    line = (
+        f"{message.id:>6}  {message.created_at:%Y-%m-%d %H:%M:%S}  {message.status!s:<9} "
+        f"{message.event:<12} {message.subject} -> {message.channel}"
+    )
+    if message.sent_at is not None:
+        return f"{line}  (sent {message.sent_at:%Y-%m-%d %H:%M:%S})"
+    notes = []
+    if message.attempts:
+        notes.append(f"attempt {message.attempts}")
+    if message.not_before is not None:
+        due = "digest" if message.status == "held" else "next"
+        notes.append(f"{due} {message.not_before:%Y-%m-%d %H:%M:%S}")
+    if message.last_error:
+        notes.append(message.last_error)
+    return f"{line}  [{', '.join(notes)}]" if notes else line

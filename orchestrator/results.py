@@ -65,13 +65,18 @@ class StepRecord:
 
 @dataclass(frozen=True)
 class ArtifactRecord:
-    """A file kept for a run, with its sha256 so tampering and corruption show."""
+    """A file kept for a run, with its sha256 so tampering and corruption show.
+
+    ``deleted_at`` is set once retention deleted the file (``bots retention apply``): the
+    record stays, saying what existed and when it went.
+    """
 
     kind: ArtifactKind
     path: str
     sha256: str
     size: int
     step_path: str | None = None
+    deleted_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,7 @@ class RunRecord:
                     "sha256": a.sha256,
                     "size": a.size,
                     "step_path": a.step_path,
+                    "deleted_at": iso_or_none(a.deleted_at),
                 }
                 for a in self.artifacts
             ]

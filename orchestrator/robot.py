@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator.engine.run_end import after_run
 from orchestrator.engine.runner import run_claimed
 from orchestrator.errors import BotsError, InvalidTransition, RobotNameTaken
 from orchestrator.model.loader import LoadedBot, bot_digest, resolve_bot
@@ -297,13 +298,14 @@ class Robot:
                 except BotsError as exc:  # its parameters no longer fit the bot
                     self._log.error("no retry", run_id=claimed.id, error=str(exc))
             try:
-                self.store.finish_run(
+                retry_id = self.store.finish_run(
                     claimed.id, RunStatus.TIMED_OUT, error=error, holder=self.instance, retry=retry
                 )
             except BotsError as exc:  # ended meanwhile, or the database is away
                 self._log.warning("cannot end overdue run", run_id=claimed.id, error=str(exc))
                 continue
             self._log.warning("run overdue, ended as timed out", run_id=claimed.id)
+            self._after_run(claimed, final=retry_id is None)
 
     def _heartbeat(self, halt: threading.Event) -> None:
         lease_s = self.settings.orchestrator.lease_s
@@ -442,7 +444,13 @@ class Robot:
         try:
             self.store.finish_run(claimed.id, RunStatus.FAILED, error=error, holder=self.instance)
         except InvalidTransition:
-            pass
+            return
+        self._after_run(claimed, final=True)
+
+    def _after_run(self, claimed: ClaimedRun, *, final: bool) -> None:
+        """Report and notify a run the robot ended itself (the engine does it for the runs
+        it ends)."""
+        after_run(self.store, self._per_tenant[claimed.tenant], claimed.id, final=final)
 
 
 def serve(

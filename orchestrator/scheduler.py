@@ -4,18 +4,23 @@
 availability; each one searches for runs and work items whose lease ran out
 (:meth:`RunStore.reap_expired`, ``store.queues.reap_items``), and the one holding the store
 lease ``scheduler`` runs an APScheduler 3 ``BackgroundScheduler`` with one cron job per
-schedule and deletes work-item payloads past their queue's retention once a day
-(``store.queues.purge``). A firing at fire time T of schedule S of tenant C enqueues a run
-with ``dedupe_key = "schedule:C/S@T"``, so one fire time yields one run even if two
-orchestrators fire it (e.g. during a takeover). A new leader first makes up the fire times
-missed since the schedule's last firing, within the schedule's misfire grace (several of them
-coalesced into one run unless the schedule says ``coalesce: false``)::
+schedule and applies retention once a day (:func:`orchestrator.retention.apply_retention`:
+run evidence, reports, logs and work-item payloads past their period). A firing at fire time
+T of schedule S of tenant C enqueues a run with ``dedupe_key = "schedule:C/S@T"``, so one
+fire time yields one run even if two orchestrators fire it (e.g. during a takeover). A new
+leader first makes up the fire times missed since the schedule's last firing, within the
+schedule's misfire grace (several of them coalesced into one run unless the schedule says
+``coalesce: false``)::
 
     with open_store(settings.database) as store:
         Orchestrator(settings, store).run(stop_event)
 
 Cron expressions have 5 fields (minute hour day month day-of-week), or 6 with seconds first
 (``*/5 * * * * *``: every five seconds), in the time zone of ``orchestrator.timezone``.
+
+The leader also delivers notifications every ``notifications.deliver_every_s``, in a job of
+its scheduler: it queues SLA breaches and robots gone silent, puts the daily digests
+together, and sends what is pending (:mod:`orchestrator.notifications`).
 """
 
 from __future__ import annotations
@@ -34,12 +39,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from orchestrator.errors import BotsError, ConfigError
+from orchestrator.reports.run_end import refresh_run_reports
+from orchestrator.retention import apply_retention
 from orchestrator.service_log import service_logger
 from orchestrator.settings import ScheduleSettings, Settings
 from orchestrator.store import RunStore, note_anchor, open_store
 
 LEADER_LEASE = "scheduler"
-#: How often the leader deletes work-item payloads past retention (daily, and when it starts).
+#: How often the leader applies retention (daily, and when it starts leading).
 PURGE_EVERY_S = 24 * 3600.0
 
 
@@ -228,7 +235,7 @@ class Orchestrator:
                         self._purge()
                         next_purge = _monotonic() + PURGE_EVERY_S
                     except BotsError as exc:  # tried again on a later tick
-                        self._log.warning("purge failed", error=str(exc))
+                        self._log.warning("retention failed", error=str(exc))
                 if leader and config.anchor_every_s and (starting or _monotonic() >= next_anchor):
                     # A new leader first notes the trail as the one before left it.
                     if self._anchor():
@@ -332,12 +339,45 @@ class Orchestrator:
                 coalesce=True,
                 max_instances=1,
             )
+        self._add_notifications(scheduler)
         scheduler.start()
         self._scheduler = scheduler
         # After the start, so a fire time passing meanwhile is either made up here or fired
         # by the scheduler (or both: the store keeps one run per fire time).
         for tenant, name in self.triggers:
             self._fire_due(tenant, name, make_up=True)
+
+    def _add_notifications(self, scheduler: BackgroundScheduler) -> None:
+        """Deliver notifications every ``notifications.deliver_every_s``, in a thread of the
+        scheduler: a mail server that does not answer never delays the leader's lease."""
+        from orchestrator.notifications.delivery import configured
+
+        if configured(self.settings):
+            scheduler.add_job(
+                self._notify,
+                "interval",
+                seconds=self.settings.notifications.deliver_every_s,
+                id="notifications",
+                next_run_time=datetime.now(self.zone),
+                max_instances=1,
+                coalesce=True,
+            )
+
+    def _notify(self) -> None:
+        """One notification pass: SLA breaches and lost robots queued, digests put together,
+        pending messages delivered (:func:`orchestrator.notifications.notification_pass`)."""
+        from orchestrator.engine.run_end import tenant_secrets
+        from orchestrator.notifications import deliverer, notification_pass
+
+        try:
+            done = notification_pass(
+                self.store, self.settings, secrets=tenant_secrets, holder=deliverer("leader")
+            )
+        except BotsError as exc:  # the database is away: the next pass goes on
+            self._log.warning("notifications not delivered", error=str(exc))
+            return
+        if done.sent or done.failed:
+            self._log.info("notifications delivered", sent=len(done.sent), failed=len(done.failed))
 
     def _step_down(self, why: str) -> None:
         if self._scheduler is not None:
@@ -395,11 +435,22 @@ class Orchestrator:
             self._log.warning("work item lease expired", item_id=item_id, now=str(item_status))
 
     def _purge(self) -> None:
-        """Delete the payloads of work items past their queue's retention (data
-        minimisation); reference, status and history stay. Audited by the store."""
-        purged = self.store.queues.purge(actor=f"orchestrator:{self.instance}")
-        if purged:
-            self._log.info("work item payloads purged", items=len(purged))
+        """Apply retention (data minimisation): delete the run evidence, reports, logs and
+        work-item payloads past their period; each deletion audited, and logged here."""
+        outcome = apply_retention(self.store, self.settings, actor=f"orchestrator:{self.instance}")
+        refresh_run_reports(self.store, self.settings, outcome.evidence_runs)
+        for deletion in outcome.deletions:
+            self._log.info(
+                "retention deleted",
+                tenant=deletion.tenant,
+                kind=deletion.kind,
+                count=deletion.count,
+                bytes=deletion.bytes,
+            )
+        if outcome.finished:
+            self._log.info("retention finished interrupted deletions", count=outcome.finished)
+        for note in outcome.left_alone:
+            self._log.warning("retention left a file alone", file=note)
 
 
 def _monotonic() -> float:

@@ -217,3 +217,35 @@ WORK_ITEM_MACHINE = StateMachine(
     },
     initial=WorkItemStatus.NEW,
 )
+
+
+class NotificationStatus(StrEnum):
+    """Where a message of the notification outbox stands (:data:`NOTIFICATION_MACHINE`)."""
+
+    HELD = "held"
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    DIGESTED = "digested"
+
+
+#: A notification (e-mail or webhook message) in the outbox::
+#:
+#:     held ──▶ digested            (carried by the day's digest, itself a new message)
+#:     pending ──▶ sending ──▶ sent
+#:        ▲           ├─▶ pending   (delivery failed, or the deliverer's lease ran out)
+#:        │           └─▶ failed    (attempts used up, or its channel is gone)
+#:        └── queued
+NOTIFICATION_MACHINE = StateMachine(
+    "notification",
+    NotificationStatus,
+    {
+        NotificationStatus.HELD: frozenset({NotificationStatus.DIGESTED}),
+        NotificationStatus.PENDING: frozenset({NotificationStatus.SENDING}),
+        NotificationStatus.SENDING: frozenset(
+            {NotificationStatus.SENT, NotificationStatus.PENDING, NotificationStatus.FAILED}
+        ),
+    },
+    initial=NotificationStatus.PENDING,
+)

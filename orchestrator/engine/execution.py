@@ -77,6 +77,8 @@ if TYPE_CHECKING:
 FINALLY_GRACE_S = 10.0
 #: Given a run's outcome, the request for its next attempt, or None.
 NextAttempt = Callable[[RunStatus], "RunRequest | None"]
+#: Given a run's outcome, whether no further attempt follows it (for notifications).
+IsFinal = Callable[[RunStatus], bool]
 
 
 def execute_run(
@@ -94,6 +96,7 @@ def execute_run(
     details: bool = True,
     attempt: int = 1,
     execution: int = 1,
+    is_final: IsFinal | None = None,
 ) -> RunRecord:
     """Execute run ``run_id``, recorded as running by ``holder``, and return its record.
 
@@ -112,6 +115,9 @@ def execute_run(
         details: The returned record carries the steps and artifacts.
         attempt: Which attempt of the bot's retries this run is (for the log).
         execution: Which execution of this run it is, after robot losses (for the log).
+        is_final: Given the outcome, whether no attempt follows (standalone retries, which
+            are no queued runs); default: unless ``next_attempt`` queued one. Failure
+            notifications wait for the final attempt.
 
     Raises:
         EnvironmentProblem: the browser cannot start (the run is recorded as failed).
@@ -136,6 +142,7 @@ def execute_run(
             details=details,
             attempt=attempt,
             execution=execution,
+            is_final=is_final,
         )
     except BaseException as exc:  # the run exists: never leave it "running"
         error = plan.redactor.redact(f"cannot start: {exc}")
@@ -191,12 +198,14 @@ class RunExecution:
         details: bool = True,
         attempt: int = 1,
         execution: int = 1,
+        is_final: IsFinal | None = None,
     ) -> None:
         bot, params, redactor = plan.bot, plan.params, plan.redactor
         secret_values = plan.secret_values
         self.bot = bot
         self.settings = settings
         self.next_attempt = next_attempt
+        self.is_final = is_final
         self.holder = holder
         self.details = details
         self.store = store
@@ -453,7 +462,8 @@ class RunExecution:
             structlog.get_logger(__name__).info(
                 "retry queued", run_id=self.run_id, retry_id=retry_id, attempt=retry.attempt
             )
-        after_run(self.store, self.settings, self.run_id, final=retry_id is None)
+        final = retry_id is None if self.is_final is None else self.is_final(status)
+        after_run(self.store, self.settings, self.run_id, final=final)
 
     def _scrub_unkept_files(self) -> None:
         """Scrub files a hook left in the run directory without keeping them as artifacts."""

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import structlog
 
+from orchestrator.engine.secrets import EnvSecretProvider
 from orchestrator.notifications.run_end import notify_run_end
 from orchestrator.reports.run_end import write_run_report
 from orchestrator.settings import Settings
 from orchestrator.store import RunStore
+
+
+def tenant_secrets(tenant: str) -> EnvSecretProvider:
+    """Where ``tenant``'s notification passwords and tokens come from: its own secrets
+    (``BOTS_SECRET_<TENANT>__<NAME>``), then the shared ones (``BOTS_SECRET_<NAME>``)."""
+    return EnvSecretProvider(tenant=tenant)
 
 
 def after_run(store: RunStore, settings: Settings, run_id: int, *, final: bool) -> None:
@@ -23,6 +30,6 @@ def after_run(store: RunStore, settings: Settings, run_id: int, *, final: bool) 
     except Exception as exc:  # a report is no reason to fail a recorded run
         log.warning("run report not written", run_id=run_id, error=str(exc))
     try:
-        notify_run_end(store, settings, run_id, final=final)
+        notify_run_end(store, settings, run_id, final=final, secrets=tenant_secrets)
     except Exception as exc:  # nor is a notification
         log.warning("run notification not queued", run_id=run_id, error=str(exc))

@@ -37,10 +37,14 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.engine.execution import NextAttempt, execute_run
+import structlog
+
+from orchestrator.engine.execution import IsFinal, NextAttempt, execute_run
 from orchestrator.engine.plan import plan_run
+from orchestrator.engine.run_end import after_run, tenant_secrets
 from orchestrator.engine.secrets import SecretProvider
 from orchestrator.errors import BotBusy, BotsError
+from orchestrator.notifications import deliver_pending, deliverer
 from orchestrator.results import RunRecord, RunStatus, StepRecord
 from orchestrator.settings import Settings
 
@@ -65,6 +69,7 @@ def run_bot(
     next_attempt: NextAttempt | None = None,
     attempt: int = 1,
     retry_of: int | None = None,
+    is_final: IsFinal | None = None,
 ) -> RunRecord:
     """Run ``bot`` once, standalone, and return its record from the run history.
 
@@ -84,6 +89,8 @@ def run_bot(
             the transaction that records the outcome, so no crash comes between the two.
         attempt: Which attempt this run is (``retry_of`` the one before it).
         retry_of: The run this one retries.
+        is_final: Given the outcome, whether no attempt follows (see
+            :func:`run_with_retries`); default: unless ``next_attempt`` queued one.
 
     Raises:
         ParameterError: a parameter is unknown, missing or of the wrong type.
@@ -129,6 +136,7 @@ def run_bot(
             cancel=cancel,
             next_attempt=next_attempt,
             attempt=attempt,
+            is_final=is_final,
         )
 
 
@@ -175,13 +183,14 @@ def run_claimed(
         plan = plan_run(bot, settings=settings, params=claimed.parameters, secrets=secrets)
     except BotsError as exc:
         retry = next_attempt(RunStatus.FAILED) if next_attempt is not None else None
-        store.finish_run(
+        retry_id = store.finish_run(
             claimed.id,
             RunStatus.FAILED,
             error=f"cannot start: {exc}",
             holder=holder,
             retry=retry,
         )
+        after_run(store, settings, claimed.id, final=retry_id is None)
         return store.get_run(claimed.id, details=False)
     return execute_run(
         plan,
@@ -218,7 +227,8 @@ def run_with_retries(
     ``retry``, ``retry_of`` the one before); the last attempt's record is returned.
     ``on_retry(record, backoff_s)`` is told before each wait. If another run holds the bot
     when a retry is due, that run does the work: the failed record is returned. ``retry``
-    False: one attempt only.
+    False: one attempt only. A failure is notified after the last attempt only; at the end,
+    notifications still pending (a mail server that was down) are tried again.
 
     Example: ``run_with_retries(bot, settings=settings, store=store).status``.
 
@@ -228,7 +238,21 @@ def run_with_retries(
     from orchestrator.requests import RETRIED, retry_backoff_s
 
     retries = bot.definition.execution.retries
-    record = run_bot(bot, settings=settings, store=store, params=params, trigger=trigger, **options)
+
+    def final_after(attempt: int) -> IsFinal:
+        return lambda status: (
+            not retry or status not in RETRIED or retry_backoff_s(retries, attempt) is None
+        )
+
+    record = run_bot(
+        bot,
+        settings=settings,
+        store=store,
+        params=params,
+        trigger=trigger,
+        is_final=final_after(1),
+        **options,
+    )
     attempt = 1
     while retry and record.status in RETRIED:
         backoff_s = retry_backoff_s(retries, attempt)
@@ -247,11 +271,21 @@ def run_with_retries(
                 trigger="retry",
                 attempt=attempt,
                 retry_of=record.id,
+                is_final=final_after(attempt),
                 **options,
             )
         except BotBusy:
             break
+    _deliver_pending(store, settings)
     return record
+
+
+def _deliver_pending(store: RunStore, settings: Settings) -> None:
+    """Try the notifications still pending, as no orchestrator may run here (never raises)."""
+    try:
+        deliver_pending(store, settings, secrets=tenant_secrets, holder=deliverer("run"))
+    except BotsError as exc:
+        structlog.get_logger(__name__).warning("notifications not delivered", error=str(exc))
 
 
 def user_actor() -> str:

@@ -118,6 +118,11 @@ class BotDefinition(BaseModel):
     manual_minutes_per_case: float | None = Field(
         None, ge=0, description="Staff minutes one case takes by hand (for time-saved figures)."
     )
+    data_categories: list[str] = Field(
+        default_factory=list,
+        description="Categories of personal data the bot processes, as its run reports name "
+        "them for the Fachamt, e.g. 'Name und Anschrift der Gewerbetreibenden'.",
+    )
     targets: list[str] = Field(
         default_factory=list,
         description="Target systems used, by name; their URLs come from configuration.",

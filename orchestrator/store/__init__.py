@@ -14,8 +14,13 @@ aggregate), the repositories :mod:`.runs` (the queue, runs, their steps and arti
 :mod:`.robots` (robots and the leases they hold), :mod:`.schedules` (schedules and leader
 leases), :mod:`.work_items` (work queues and their items, ``store.queues``; with
 :mod:`.work_queues`, :mod:`.work_item_moves`, :mod:`.work_item_actions`,
-:mod:`.work_loading` and :mod:`.work_records`), :mod:`.users`
-(people, their roles and tokens, ``store.users``) and :mod:`.audit_trail`, all on the one
+:mod:`.work_loading` and :mod:`.work_records`), :mod:`.run_reports` (what a run
+report reads besides the run), :mod:`.reporting` (figures over a period,
+``store.reporting``; with :mod:`.reporting_records`), :mod:`.users`
+(people, their roles and tokens, ``store.users``), :mod:`.notifications` (the outbox of
+e-mail and webhook messages, ``store.notifications``; with
+:mod:`.notification_records`), :mod:`.retention` (artifacts past their period and
+their deletion, ``store.retention``) and :mod:`.audit_trail`, all on the one
 transaction helper :mod:`.transactions`;
 :mod:`.lifecycle` (the guarded move: every status change of any entity, checked against its
 machine in :mod:`orchestrator.states`, with its audit entry), :mod:`.run_moves` (the run as an
@@ -28,10 +33,24 @@ database), :mod:`.coordination` (the SQL of leader leases, schedule state, robot
 This package is the only one that imports SQLAlchemy.
 """
 
+from orchestrator.states import NotificationStatus
 from orchestrator.store.anchors import Anchor, note_anchor, read_anchors
 from orchestrator.store.audit import AuditCheck
 from orchestrator.store.coordination import RobotRecord, ScheduleState
+from orchestrator.store.notification_records import (
+    BreachedItem,
+    NewNotification,
+    NotificationRecord,
+)
 from orchestrator.store.queue import ClaimedRun, RunRequest
+from orchestrator.store.reporting_records import (
+    DayCount,
+    PeriodFigures,
+    Reason,
+    ReportScope,
+    RobotBusy,
+)
+from orchestrator.store.run_reports import RunCase
 from orchestrator.store.run_store import RunStore, open_store
 from orchestrator.store.users import ALL_TENANTS, Role, UserRecord
 from orchestrator.store.work_loading import ItemRow, SyncResult
@@ -44,11 +63,21 @@ __all__ = [
     "AddResult",
     "Anchor",
     "AuditCheck",
+    "BreachedItem",
     "ClaimedRun",
+    "DayCount",
     "ItemRow",
+    "NewNotification",
+    "NotificationRecord",
+    "NotificationStatus",
+    "PeriodFigures",
     "QueueRecord",
+    "Reason",
+    "ReportScope",
+    "RobotBusy",
     "RobotRecord",
     "Role",
+    "RunCase",
     "RunRequest",
     "RunStore",
     "ScheduleState",

@@ -187,6 +187,7 @@ def run_record(row: RunRow) -> RunRecord:
             sha256=a.sha256,
             size=a.size,
             step_path=a.step_path,
+            deleted_at=a.deleted_at,
         )
         for a in row.artifacts
     ]

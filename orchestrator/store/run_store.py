@@ -36,7 +36,11 @@ from sqlalchemy.engine import URL
 from orchestrator.store.audit_trail import AuditTrail
 from orchestrator.store.database import create_store_engine, parse_url
 from orchestrator.store.migrate import upgrade_to_head
+from orchestrator.store.notifications import NotificationRepository
+from orchestrator.store.reporting import ReportingRepository
+from orchestrator.store.retention import RetentionRepository
 from orchestrator.store.robots import RobotRepository
+from orchestrator.store.run_reports import RunReportReads
 from orchestrator.store.runs import RunRepository
 from orchestrator.store.schedules import ScheduleRepository
 from orchestrator.store.transactions import Transactions
@@ -96,7 +100,14 @@ class RunStore:
             ``store.queues.add_item(...)``, without methods of the store's own.
         users: People with roles per tenant and their tokens (:mod:`.users`); called as
             ``store.users.authenticate(token)``.
+        retention: Artifacts past their period and their deletion (:mod:`.retention`);
+            called as ``store.retention.expired(...)``.
         audit_trail: Audit entries that are not status changes; checking and export.
+        notifications: The outbox of e-mail and webhook messages (:mod:`.notifications`);
+            called as ``store.notifications.queue(...)``.
+        run_reports: What a run report reads besides the run (:mod:`.run_reports`).
+        reporting: Figures over a period for period reports and Open Data
+            (:mod:`.reporting`); called as ``store.reporting.period(scope)``.
     """
 
     def __init__(self, engine: Engine, url: URL) -> None:
@@ -106,7 +117,11 @@ class RunStore:
         self.schedules = ScheduleRepository(self.transactions)
         self.queues = WorkQueueRepository(self.transactions)
         self.users = UserRepository(self.transactions)
+        self.retention = RetentionRepository(self.transactions)
         self.audit_trail = AuditTrail(self.transactions)
+        self.notifications = NotificationRepository(self.transactions)
+        self.run_reports = RunReportReads(self.transactions)
+        self.reporting = ReportingRepository(self.transactions)
 
     def __enter__(self) -> Self:
         return self
@@ -130,6 +145,7 @@ class RunStore:
     record_steps = _on("runs", RunRepository.record_steps)
     record_artifact = _on("runs", RunRepository.record_artifact)
     record_artifacts = _on("runs", RunRepository.record_artifacts)
+    rewrite_artifact = _on("runs", RunRepository.rewrite_artifact)
     list_runs = _on("runs", RunRepository.list_runs)
     get_run = _on("runs", RunRepository.get_run)
     retry_of = _on("runs", RunRepository.retry_of)

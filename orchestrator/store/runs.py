@@ -52,7 +52,7 @@ from orchestrator.store.run_moves import (
     reap,
     released,
 )
-from orchestrator.store.tables import RUNS, RunRow
+from orchestrator.store.tables import ARTIFACTS, RUNS, RunRow
 from orchestrator.store.transactions import Transactions
 
 
@@ -368,6 +368,22 @@ class RunRepository:
             self._insert_for_run(
                 run_id, lambda connection: insert_artifacts(connection, run_id, artifacts)
             )
+
+    def rewrite_artifact(self, run_id: int, artifact: ArtifactRecord) -> bool:
+        """Record that the file at ``artifact.path`` of run ``run_id`` was written anew (its
+        new sha256 and size), e.g. a report rendered again once its screenshots were deleted;
+        False if the run has no such file on record (or it was deleted)."""
+        with self._tx.write() as connection:
+            changed = connection.execute(
+                update(ARTIFACTS)
+                .where(
+                    ARTIFACTS.c.run_id == run_id,
+                    ARTIFACTS.c.path == artifact.path,
+                    ARTIFACTS.c.deleted_at.is_(None),
+                )
+                .values(sha256=artifact.sha256, size=artifact.size)
+            )
+        return bool(changed.rowcount)
 
     def list_runs(
         self,

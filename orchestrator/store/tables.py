@@ -35,6 +35,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -166,10 +167,26 @@ class StepRow(Base):
 
 
 class ArtifactRow(Base):
-    """A file kept for a run (``artifacts``), with its sha256 and size."""
+    """A file kept for a run (``artifacts``), with its sha256 and size.
+
+    Retention (migration 0009) keeps the row of a deleted file: ``deleted_at`` says when it
+    was deleted, ``unlink_pending`` that the file may still be on disk (set with
+    ``deleted_at``, cleared once it is gone; see :mod:`orchestrator.store.retention`).
+    """
 
     __tablename__ = "artifacts"
-    __table_args__ = (Index("ix_artifacts_run_id", "run_id"),)
+    __table_args__ = (
+        Index("ix_artifacts_run_id", "run_id"),
+        # Retention: the live artifacts of some kinds (deleted_at IS NULL), and the few files
+        # a deletion interrupted by a crash left on disk.
+        Index("ix_artifacts_kind_deleted_at_id", "kind", "deleted_at", "id"),
+        Index(
+            "ix_artifacts_unlink_pending",
+            "unlink_pending",
+            sqlite_where=text("unlink_pending = 1"),
+            postgresql_where=text("unlink_pending"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
@@ -179,6 +196,8 @@ class ArtifactRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+    unlink_pending: Mapped[bool] = mapped_column(Boolean, server_default="0")
 
 
 class AuditRow(Base):
@@ -371,3 +390,80 @@ QUEUES = Base.metadata.tables["queues"]
 WORK_ITEMS = Base.metadata.tables["work_items"]
 WORK_ITEM_RUNS = Base.metadata.tables["work_item_runs"]
 USERS = Base.metadata.tables["users"]
+
+# Reporting (migration 0007): covering indexes, so that the period report and the monthly key
+# figures (orchestrator/store/reporting.py) read index ranges, never the wide rows.
+Index(
+    "ix_runs_tenant_started_at",
+    RUNS.c.tenant,
+    RUNS.c.started_at,
+    RUNS.c.bot_id,
+    RUNS.c.status,
+    RUNS.c.finished_at,
+    RUNS.c.holder,
+)
+Index(
+    "ix_work_item_runs_run_id",
+    WORK_ITEM_RUNS.c.run_id,
+    WORK_ITEM_RUNS.c.outcome,
+    WORK_ITEM_RUNS.c.item_id,
+)
+Index(
+    "ix_work_items_tenant_status_updated_at",
+    WORK_ITEMS.c.tenant,
+    WORK_ITEMS.c.status,
+    WORK_ITEMS.c.updated_at,
+)
+Index(
+    "ix_work_items_tenant_deadline",
+    WORK_ITEMS.c.tenant,
+    WORK_ITEMS.c.deadline,
+    WORK_ITEMS.c.status,
+    WORK_ITEMS.c.updated_at,
+)
+
+
+# Notifications (migration 0008): the outbox of messages to deliver.
+class NotificationRow(Base):
+    """One message to one channel, and its delivery (``notifications``, migration 0008).
+
+    Queued in the transaction-safe outbox, delivered by whoever comes next (the run's own
+    process, the orchestrator's leader, `bots notifications deliver`). ``dedupe_key`` makes a
+    trigger delivered twice one message; ``subject`` names what it is about (``run:17``,
+    ``item:5``, ``robot:r1#4f2a``); ``facts`` is what the message says (pseudonymous
+    references and a report link, never payloads or error texts). ``holder`` and
+    ``lease_expires_at`` are the claim of the process sending it; ``not_before`` the next
+    attempt (``pending``) or the digest's hour (``held``); ``digest_id`` the digest that
+    carried a held message.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_dedupe_key", "dedupe_key", unique=True),
+        # Delivering: the due pending (and held) messages, oldest first.
+        Index("ix_notifications_status_not_before", "status", "not_before"),
+        # Whether an event about something was notified already (SLA breaches, robots).
+        Index("ix_notifications_event_subject", "event", "subject"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(255))
+    channel: Mapped[str] = mapped_column(String(128))
+    dedupe_key: Mapped[str] = mapped_column(String(255))
+    lang: Mapped[str] = mapped_column(String(8))
+    facts: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    not_before: Mapped[datetime | None]
+    holder: Mapped[str | None] = mapped_column(String(255))
+    lease_expires_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    digest_id: Mapped[int | None] = mapped_column(Integer)
+
+
+NOTIFICATIONS = Base.metadata.tables["notifications"]

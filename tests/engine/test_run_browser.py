@@ -101,7 +101,7 @@ def test_login_extract_and_screenshot(
     assert record.status == RunStatus.SUCCEEDED, record.error
     assert [s.status for s in record.steps] == [StepStatus.OK] * 7
     kinds = sorted(str(a.kind) for a in record.artifacts)
-    assert kinds == ["log", "screenshot"]  # trace only on failure
+    assert kinds == ["log", "report", "screenshot"]  # trace only on failure
     shot = next(a for a in record.artifacts if a.kind == ArtifactKind.SCREENSHOT)
     assert shot.path.endswith(f"start-{record.id}.png") and shot.step_path == "steps[6]"
     _assert_hashes_match(record)
@@ -199,7 +199,7 @@ def test_failed_run_keeps_screenshot_trace_html_and_url(
     assert record.error is not None and "matches 2 elements" in record.error
     assert '<button id="save2"> button "Speichern und weiter"' in record.error
     kinds = sorted(str(a.kind) for a in record.artifacts)
-    assert kinds == ["html", "log", "screenshot", "trace", "url"]
+    assert kinds == ["html", "log", "report", "screenshot", "trace", "url"]
     _assert_hashes_match(record)
     by_kind = {a.kind: Path(a.path) for a in record.artifacts}
     assert by_kind[ArtifactKind.URL].read_text().strip().endswith("/locators")

@@ -94,7 +94,7 @@ def test_hook_only_bot_runs_without_a_browser(
     assert record.parameters == {"n": 5}
     assert [s.path for s in record.steps] == [f"steps[{i}]" for i in range(6)] == seen
     kinds = {a.kind for a in record.artifacts}
-    assert kinds == {"output", "log"}
+    assert kinds == {"output", "log", "report"}
     report = next(a for a in record.artifacts if a.kind == "output")
     assert Path(report.path).read_text() == "Summe 7"
     run_dir = settings.runs_dir / str(record.id)

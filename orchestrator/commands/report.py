@@ -1,0 +1,58 @@
+"""`bots report`: reports for Fachämter, written as self-contained HTML (and PDF)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from orchestrator.commands import report_figures
+from orchestrator.commands.shared import TenantOption, echo, permitted, settings
+
+app = typer.Typer(
+    name="report",
+    help="Reports for Fachämter: HTML that opens offline, or PDF.",
+    no_args_is_help=True,
+)
+
+
+class Language(StrEnum):
+    """The languages of a report."""
+
+    DE = "de"
+    EN = "en"
+
+
+LangOption = Annotated[Language, typer.Option("--lang", help="Language of the report.")]
+
+
+@app.command("run")
+def report_run(
+    run_id: Annotated[int, typer.Argument(help="Run id, as `bots history` lists it.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Directory to write the report into.")
+    ] = Path("."),
+    lang: LangOption = Language.DE,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also write a PDF (needs Chromium).")] = False,
+    tenant: TenantOption = None,
+) -> None:
+    """Write one run's report: what was done, which cases need a person and why, evidence,
+    and when the data is deleted. Prints the path of each file written."""
+    from orchestrator.reports.run_report import write_run_report_files
+    from orchestrator.store import open_store
+
+    effective = settings()
+    with open_store(effective.database) as store:
+        _, where = permitted(store, effective, "report run", tenant)
+        written = write_run_report_files(
+            store, effective, run_id, out, lang=lang.value, pdf=pdf, tenant=where
+        )
+    for path in written.paths:
+        echo(str(path))
+
+
+# The period report and the key figures for Open Data (report_figures.py).
+app.command("period")(report_figures.period)
+app.command("kpis")(report_figures.kpis)

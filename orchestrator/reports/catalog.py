@@ -1,0 +1,88 @@
+"""What the period report and the key figures know of each bot besides its runs: name,
+Fachamt and manual minutes per case from its definition, development effort from the catalog.
+
+The catalog (``bot_catalog.yaml``) is read only by :func:`effort_hours_by_bot`, one small
+function, so that a redesigned catalog replaces it alone. Example::
+
+    profiles = bot_profiles(settings.bot_dirs, PROJECT_ROOT / "bot_catalog.yaml")
+    profiles["gewerbe-uebertragung"].fachamt            # "Ordnungsamt"
+    profiles["gewerbe-uebertragung"].effort_hours       # 160.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.errors import BotsError, ConfigError
+from orchestrator.model.loader import find_bots, load_bot
+from orchestrator.model.yaml_loader import read_yaml
+from orchestrator.settings import PROJECT_ROOT
+
+#: The catalog of shared bots at the project root.
+CATALOG = PROJECT_ROOT / "bot_catalog.yaml"
+
+
+@dataclass(frozen=True)
+class BotProfile:
+    """A bot as reports describe it; None where its definition or the catalog says nothing."""
+
+    id: str
+    name: str | None = None
+    fachamt: str | None = None
+    manual_minutes_per_case: float | None = None
+    effort_hours: float | None = None
+
+
+def effort_hours_by_bot(path: Path) -> dict[str, float]:
+    """Bot id -> hours it took to build, from the catalog's optional ``effort_hours``.
+
+    A missing catalog, or an entry without the field, gives nothing for that bot.
+
+    Raises:
+        ConfigError: the catalog is no valid YAML, or an ``effort_hours`` is no number >= 0.
+    """
+    if not path.is_file():
+        return {}
+    try:
+        data = read_yaml(path).data
+    except BotsError as exc:
+        raise ConfigError(f"the bot catalog {path} cannot be read: {exc}") from None
+    entries = data.get("bots") if isinstance(data, dict) else None
+    efforts: dict[str, float] = {}
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or "effort_hours" not in entry:
+            continue
+        hours = entry["effort_hours"]
+        if isinstance(hours, bool) or not isinstance(hours, int | float) or hours < 0:
+            raise ConfigError(
+                f"the bot catalog {path}: effort_hours of bot {entry.get('id')!r} must be a "
+                f"number of hours >= 0, not {hours!r}"
+            )
+        efforts[str(entry.get("id"))] = float(hours)
+    return efforts
+
+
+def bot_profiles(bot_dirs: list[Path], catalog: Path = CATALOG) -> dict[str, BotProfile]:
+    """Every valid bot under ``bot_dirs`` by id, with its effort from ``catalog``.
+
+    Invalid bots are left out (``bots validate`` reports them); bots only the catalog names
+    get a profile with their effort alone.
+    """
+    efforts = effort_hours_by_bot(catalog)
+    profiles: dict[str, BotProfile] = {
+        bot_id: BotProfile(bot_id, effort_hours=hours) for bot_id, hours in efforts.items()
+    }
+    for directory in find_bots(bot_dirs):
+        try:
+            definition = load_bot(directory).definition
+        except BotsError:
+            continue
+        profiles[definition.id] = BotProfile(
+            definition.id,
+            name=definition.name,
+            fachamt=definition.owner.fachamt,
+            manual_minutes_per_case=definition.manual_minutes_per_case,
+            effort_hours=efforts.get(definition.id),
+        )
+    return profiles
