@@ -47,6 +47,8 @@ COMMAND_GROUPS = (
     "queue",  # work queues and their items
     "users",  # users and their tokens, whoami
     "notifications",  # e-mail and webhook messages: list, deliver, test
+    "catalog",  # the bots the cities share: list, show, diff, promote
+    "lint",  # bots lint: fragile or unsafe bot files, as text, JSON or SARIF
 )
 
 

@@ -18,6 +18,8 @@ to exit codes and never shows a traceback for them::
     │   ├── InvalidTransition         a status change the entity's state machine refuses
     │   ├── UserExists                `bots users add` of a name the tenant already has
     │   ├── UserNotFound              no user of that name for the tenant
+    │   ├── BundleRefused             a catalog bundle cannot be packed, or verify/install
+    │   │                             refuses it (unsigned, untrusted key, altered, unsafe)
     │   ├── NotAuthenticated          users exist and no valid token was given (or it is
     │   │                             unknown, disabled, or in a file others can read)
     │   └── NotAllowed                the identity's roles or tenant do not allow the action
@@ -258,6 +260,17 @@ class NotAuthenticated(InputError):
     """Users are configured and no valid token was given: none in ``BOTS_TOKEN`` or the token
     file, a token no user has, a disabled user's token, or a token file others can read.
     The message never contains the token."""
+
+
+class BundleRefused(InputError):
+    """A bot bundle (``bots catalog pack|verify|install``) is refused, or cannot be made:
+    unsigned, signed by a key the tenant does not trust, altered after signing, a path
+    outside its folder, a link or device file, duplicate names, too large or too many files.
+    The message names the bundle and the problem; nothing was written.
+
+    Example: ``posteingang-export-1.1.0.bundle: bot/hooks.py was altered after signing
+    (its sha256 differs from the manifest's)``.
+    """
 
 
 class NotAllowed(InputError):

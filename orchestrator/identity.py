@@ -79,6 +79,15 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "notifications list": _ALL,
     "notifications deliver": frozenset({_A, _O}),
     "notifications test": frozenset({_A, _O}),
+    # The catalog of shared bots.
+    "catalog list": _ALL,
+    "catalog show": _ALL,
+    "catalog diff": _ALL,
+    "catalog promote": frozenset({_A, _D}),
+    "catalog pack": frozenset({_A, _D}),
+    "catalog verify": _ALL,
+    "catalog install": frozenset({_A, _O}),
+    "catalog upgrade": frozenset({_A, _O}),
     # Users.
     "users list": frozenset({_A}),
     "users add": frozenset({_A}),

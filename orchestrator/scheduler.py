@@ -10,7 +10,9 @@ T of schedule S of tenant C enqueues a run with ``dedupe_key = "schedule:C/S@T"`
 fire time yields one run even if two orchestrators fire it (e.g. during a takeover). A new
 leader first makes up the fire times missed since the schedule's last firing, within the
 schedule's misfire grace (several of them coalesced into one run unless the schedule says
-``coalesce: false``)::
+``coalesce: false``). A tenant's schedules are those of its settings and those of its city
+overlays of catalog bots, named ``<bot>.<schedule>`` (:func:`orchestrator.catalog.city.
+schedules_for`)::
 
     with open_store(settings.database) as store:
         Orchestrator(settings, store).run(stop_event)
@@ -38,6 +40,7 @@ import holidays
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from orchestrator.catalog.city import schedules_for, with_city_parameters
 from orchestrator.errors import BotsError, ConfigError
 from orchestrator.reports.run_end import refresh_run_reports
 from orchestrator.retention import apply_retention
@@ -78,7 +81,7 @@ def check_schedules(settings: Settings) -> dict[tuple[str, str], CronTrigger]:
     triggers: dict[tuple[str, str], CronTrigger] = {}
     problems: list[str] = []
     for tenant in settings.all_tenants():
-        for name, schedule in settings.schedules_for(tenant).items():
+        for name, schedule in schedules_for(settings, tenant).items():
             try:
                 triggers[tenant, name] = cron_trigger(schedule.cron, settings.orchestrator.timezone)
             except ValueError as exc:
@@ -147,7 +150,7 @@ def list_schedules(settings: Settings, store: RunStore, tenant: str) -> list[Sch
     states = store.schedule_state(tenant)
     now = datetime.now(ZoneInfo(settings.orchestrator.timezone))
     infos = []
-    for name, schedule in sorted(settings.schedules_for(tenant).items()):
+    for name, schedule in sorted(schedules_for(settings, tenant).items()):
         state = states.get(name)
         infos.append(
             ScheduleInfo(
@@ -167,7 +170,7 @@ def list_schedules(settings: Settings, store: RunStore, tenant: str) -> list[Sch
 
 
 def _known(settings: Settings, tenant: str, name: str) -> None:
-    known = settings.schedules_for(tenant)
+    known = schedules_for(settings, tenant)
     if name not in known:
         listed = ", ".join(sorted(known)) or "none"
         raise ConfigError(f"tenant {tenant!r} has no schedule {name!r} (configured: {listed})")
@@ -281,7 +284,7 @@ class Orchestrator:
         from orchestrator.model.loader import resolve_bot
         from orchestrator.requests import run_request
 
-        schedule = self.settings.schedules_for(tenant)[name]
+        schedule = schedules_for(self.settings, tenant)[name]
         fire_time = fire_time.astimezone(self.zone)
         actor = f"schedule:{tenant}/{name}"
         state = self.store.schedule_state(tenant).get(name)
@@ -298,11 +301,12 @@ class Orchestrator:
         else:
             try:
                 bot = resolve_bot(schedule.bot, self.settings.bot_dirs)
+                params = with_city_parameters(bot, self.settings, tenant, schedule.parameters)
                 request = run_request(
                     bot,
                     settings=self.settings,
                     tenant=tenant,
-                    params=schedule.parameters,
+                    params=params,
                     trigger="schedule",
                     actor=actor,
                     dedupe_key=dedupe_key(tenant, name, fire_time),
@@ -327,7 +331,7 @@ class Orchestrator:
         self._log.info("leader: scheduling")
         scheduler = BackgroundScheduler(timezone=self.zone)
         for (tenant, name), trigger in self.triggers.items():
-            schedule = self.settings.schedules_for(tenant)[name]
+            schedule = schedules_for(self.settings, tenant)[name]
             if not schedule.enabled:
                 continue
             scheduler.add_job(
@@ -395,7 +399,7 @@ class Orchestrator:
         fire time gets its own run. A schedule that never fired has no history to make up:
         only its current fire time.
         """
-        schedule = self.settings.schedules_for(tenant)[name]
+        schedule = schedules_for(self.settings, tenant)[name]
         if not schedule.enabled:
             return
         now = datetime.now(self.zone)

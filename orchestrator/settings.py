@@ -405,6 +405,32 @@ class NotificationSettings(BaseModel):
         return self
 
 
+class CatalogTrust(BaseModel):
+    """Which bot bundles a tenant accepts (`bots catalog verify|install`), and how large.
+
+    Keys are ed25519 public keys as `bots catalog keygen` prints them (base64), PEM text, or
+    the path of a ``.pub`` file. A bundle signed by any other key is refused. Example::
+
+        catalog_trust:
+          keys: [/etc/bots/keys/giessen.pub, "LS0tLS1CRUdJTi..."]
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    keys: list[str] = Field(
+        default_factory=list,
+        description="Trusted public keys: base64 (as `bots catalog keygen` prints), PEM, or "
+        "the path of a .pub file. None: every bundle is refused.",
+    )
+    max_file_bytes: int = Field(
+        5_000_000, ge=1, description="Largest file a bundle may hold, in bytes."
+    )
+    max_total_bytes: int = Field(
+        50_000_000, ge=1, description="Most bytes a bundle's files may hold together."
+    )
+    max_files: int = Field(1000, ge=1, description="Most files a bundle may hold.")
+
+
 class TenantSettings(BaseModel):
     """What differs per tenant (city): target addresses, pools, schedules and work queues."""
 
@@ -429,6 +455,9 @@ class TenantSettings(BaseModel):
     )
     notifications: NotificationSettings | None = Field(
         None, description="This tenant's notifications (default: the global ones)."
+    )
+    catalog_trust: CatalogTrust | None = Field(
+        None, description="Bundles this tenant accepts (default: the global `catalog_trust`)."
     )
 
 
@@ -486,6 +515,22 @@ class OrchestratorSettings(BaseModel):
     timezone: str = Field("Europe/Berlin", description="Time zone of cron expressions.")
 
 
+class LintSettings(BaseModel):
+    """`bots lint`: the severity of each rule (docs/lint.md lists the rules). Example::
+
+    lint:
+      rules: {fixed-pause: error, raw-step-with-action: off}
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    rules: dict[str, Literal["off", "note", "warning", "error"]] = Field(
+        default_factory=dict,
+        description="Rule id -> off, note, warning or error; rules not named keep their "
+        "default. An error fails `bots lint` (exit code 1) and blocks promotion.",
+    )
+
+
 class SandboxSettings(BaseModel):
     """The stand-in target systems (`bots sandbox serve`)."""
 
@@ -540,6 +585,11 @@ class Settings(BaseSettings):
         default_factory=lambda: [PROJECT_ROOT / "bots"],
         description="Directories holding one sub-directory per bot.",
     )
+    catalog_file: Path = Field(
+        default_factory=lambda: PROJECT_ROOT / "bot_catalog.yaml",
+        description="The catalog of the bots the cities share (`bots catalog`); the paths "
+        "in it are relative to its directory.",
+    )
     audit_anchors: Path | None = Field(
         None,
         description="File outside the database where the audit trail's head is noted down, "
@@ -589,12 +639,19 @@ class Settings(BaseSettings):
         default_factory=NotificationSettings,
         description="E-mail and webhook messages about failures (tenants may override).",
     )
+    catalog_trust: CatalogTrust = Field(
+        default_factory=CatalogTrust,
+        description="Keys whose bot bundles are trusted, and size limits (tenants may override).",
+    )
     robot: RobotSettings = Field(default_factory=RobotSettings, description="This robot.")
     orchestrator: OrchestratorSettings = Field(
         default_factory=OrchestratorSettings, description="Leases and scheduling."
     )
     sandbox: SandboxSettings = Field(
         default_factory=SandboxSettings, description="The stand-in target systems."
+    )
+    lint: LintSettings = Field(
+        default_factory=LintSettings, description="Severities of the `bots lint` rules."
     )
 
     @classmethod
@@ -677,6 +734,13 @@ class Settings(BaseSettings):
         if overlay and overlay.notifications is not None:
             return overlay.notifications
         return self.notifications
+
+    def catalog_trust_for(self, tenant: str) -> CatalogTrust:
+        """Which bundles ``tenant`` accepts: its own `catalog_trust`, else the global one."""
+        overlay = self.tenants.get(tenant)
+        if overlay and overlay.catalog_trust is not None:
+            return overlay.catalog_trust
+        return self.catalog_trust
 
     def all_tenants(self) -> list[str]:
         """Every tenant the configuration knows: the default one and those under `tenants`."""

@@ -249,3 +249,34 @@ NOTIFICATION_MACHINE = StateMachine(
     },
     initial=NotificationStatus.PENDING,
 )
+
+
+class Maturity(StrEnum):
+    """How far a published version of a catalog bot has earned trust (:data:`MATURITY_MACHINE`).
+
+    ``proven`` needs evidence: successful runs in several cities (``bots catalog promote``);
+    ``deprecated`` names a successor.
+    """
+
+    EXPERIMENTAL = "experimental"
+    PILOT = "pilot"
+    PROVEN = "proven"
+    DEPRECATED = "deprecated"
+
+
+#: A published version of a catalog bot (``bot_catalog.yaml``)::
+#:
+#:     experimental ──▶ pilot ──▶ proven ──▶ deprecated
+#:           └───────────┴──────────────────────▲
+#:
+#: Trust is earned one step at a time; any version may be given up for a successor.
+MATURITY_MACHINE = StateMachine(
+    "bot version",
+    Maturity,
+    {
+        Maturity.EXPERIMENTAL: frozenset({Maturity.PILOT, Maturity.DEPRECATED}),
+        Maturity.PILOT: frozenset({Maturity.PROVEN, Maturity.DEPRECATED}),
+        Maturity.PROVEN: frozenset({Maturity.DEPRECATED}),
+    },
+    initial=Maturity.EXPERIMENTAL,
+)

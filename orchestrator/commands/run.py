@@ -40,24 +40,41 @@ def validate(
         list[Path] | None,
         typer.Argument(help="Bot directories, bot.yaml files or directories of bots."),
     ] = None,
+    catalog: Annotated[
+        bool,
+        typer.Option(
+            "--catalog",
+            help="Also check the catalog (setting catalog_file): schema, bot paths, versions, "
+            "installations, and that no published bot changed without a version bump.",
+        ),
+    ] = False,
 ) -> None:
     """Check bot files: YAML, schema, hooks, variables, secrets, includes, unique ids."""
     from orchestrator.model.loader import find_bots, validate_paths
 
-    bot_dirs = settings().bot_dirs
+    effective = settings()
+    bot_dirs = effective.bot_dirs
     targets = list(paths) if paths else [p for d in bot_dirs for p in find_bots([d])]
     if not targets:
         raise errors.InputError(
             "no bots found (looked in: " + ", ".join(str(d) for d in bot_dirs) + ")"
         )
     problems = validate_paths(targets)
+    checked = f"{len(targets)} path(s)"
+    if catalog:
+        from orchestrator.catalog.loading import check_catalog, shown_path
+        from orchestrator.catalog.overlays import check_overlays
+
+        problems += check_catalog(effective.catalog_file)
+        problems += check_overlays(effective.catalog_file)  # the cities' overlays
+        checked += f" and the catalog {shown_path(effective.catalog_file)}"
     for problem in problems:
         echo(str(problem), err=True)
     failed = [p for p in problems if p.severity == "error"]
     if failed:
         echo(f"{len(failed)} problem(s) found", err=True)
         raise typer.Exit(EXIT_INPUT)
-    echo(f"ok: {len(targets)} path(s) checked, no errors")
+    echo(f"ok: {checked} checked, no errors")
 
 
 @app.command()
@@ -168,6 +185,7 @@ def _enqueue(
     wait: bool,
     as_json: bool,
 ) -> None:
+    from orchestrator.catalog.city import with_city_parameters
     from orchestrator.follow import follow_run
     from orchestrator.requests import run_request
 
@@ -175,7 +193,7 @@ def _enqueue(
         loaded,
         settings=effective,
         tenant=effective.tenant,
-        params=params,
+        params=with_city_parameters(loaded, effective, effective.tenant, params),
         trigger="cli",
         actor=actor,
     )

@@ -274,6 +274,7 @@ class RunExecution:
             run_dir=run_dir,
             keep=self.keeper.keep,
             actor=f"bot:{definition.id}",
+            names=plan.queue_names,
         )
         self.sessions = ConnectorSessions(
             connectors=connectors,

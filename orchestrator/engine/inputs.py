@@ -10,18 +10,23 @@ Parameter values are the model's business: :func:`orchestrator.model.parameters.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from orchestrator.errors import ConfigError
 from orchestrator.model import BotDefinition
 from orchestrator.settings import Settings
 
 
-def resolve_targets(definition: BotDefinition, settings: Settings) -> dict[str, str]:
-    """The base URLs of the targets the bot declares, for the configured tenant.
+def resolve_targets(
+    definition: BotDefinition, settings: Settings, overrides: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The base URLs of the targets the bot declares, for the configured tenant; ``overrides``
+    (a city's overlay) win over the configuration.
 
     Raises:
         ConfigError: a declared target has no URL in the configuration.
     """
-    configured = settings.targets_for(settings.tenant)
+    configured = {**settings.targets_for(settings.tenant), **(overrides or {})}
     missing = [name for name in definition.targets if not configured.get(name)]
     if missing:
         names = ", ".join(missing)

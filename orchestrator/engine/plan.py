@@ -8,15 +8,21 @@ claimed, :func:`~orchestrator.engine.runner.run_claimed`) start from the same pl
     plan.targets     # {"civento": "https://civento.giessen.example"}
     plan.redactor.redact(text)   # every secret value (and its encodings) as ***
 
+When the catalog installs the bot for the tenant, the city's overlay applies here (and only
+here, see :mod:`orchestrator.catalog.city`): its targets override the tenant's, its parameter
+values are the defaults (values given to the run win), secret and queue names are the city's.
+
 Preparing touches no browser and no run history: anything wrong with the inputs raises here,
 before a run exists (standalone) or before its steps start (claimed).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from orchestrator.catalog.city import city_overlay
 from orchestrator.engine.inputs import resolve_targets
 from orchestrator.engine.secrets import EnvSecretProvider, Redactor, SecretProvider
 from orchestrator.model.parameters import coerce_params
@@ -35,6 +41,8 @@ class RunPlan:
     targets: dict[str, str]
     secret_values: dict[str, str]
     redactor: Redactor
+    #: Queue name the bot uses -> the city's (its overlay's ``queues``).
+    queue_names: Mapping[str, str] = field(default_factory=dict)
 
 
 def plan_run(
@@ -54,18 +62,21 @@ def plan_run(
 
     Raises:
         ParameterError: a parameter is unknown, missing or of the wrong type.
-        ConfigError: a declared target has no URL.
+        ConfigError: a declared target has no URL, or the city's installation of the bot
+            cannot apply (other files than installed, an overlay with problems).
         SecretMissing: a declared secret has no value.
     """
     definition = bot.definition
-    values = coerce_params(definition.parameters, params or {})
-    targets = resolve_targets(definition, settings)
+    overlay = city_overlay(bot, settings)
+    values = coerce_params(definition.parameters, {**overlay.parameters, **(params or {})})
+    targets = resolve_targets(definition, settings, overlay.targets)
     provider = secrets if secrets is not None else EnvSecretProvider(tenant=settings.tenant)
-    secret_values = {name: provider.get(name) for name in definition.secrets}
+    secret_values = {name: provider.get(overlay.secret_name(name)) for name in definition.secrets}
     return RunPlan(
         bot=bot,
         params=values,
         targets=targets,
         secret_values=secret_values,
         redactor=Redactor(secret_values.values()),
+        queue_names=overlay.queues,
     )

@@ -12,6 +12,9 @@ to the item::
                        lease_s=60, run_dir=run_dir, keep=keeper.keep, actor="robot:robot-1")
     item = queues.take("gewerbe")          # WorkItemRecord, now in_progress, or None
     queues.complete(item, {"aktenzeichen": "GEW-GI-2026-00012"})
+
+``names`` maps the queue names a bot uses to the tenant's own (a city's overlay of a catalog
+bot, see :mod:`orchestrator.catalog.city`); every name a step gives passes :meth:`queue_name`.
 """
 
 from __future__ import annotations
@@ -48,8 +51,10 @@ class RunQueues:
         run_dir: Path,
         keep: Keep,
         actor: str,
+        names: Mapping[str, str] | None = None,
     ) -> None:
         self._store, self._tenant, self._holder = store, tenant, holder
+        self._names = dict(names or {})
         self._run_id, self._lease_s, self._run_dir = run_id, lease_s, run_dir
         self._keep, self._actor = keep, actor
         self._held: set[int] = set()
@@ -75,8 +80,13 @@ class RunQueues:
 
     # ----------------------------------------------------------------- items
 
+    def queue_name(self, queue: str) -> str:
+        """The tenant's name of the queue the bot calls ``queue`` (mostly the same)."""
+        return self._names.get(queue, queue)
+
     def take(self, queue: str) -> WorkItemRecord | None:
         """The next due item of ``queue`` (now ``in_progress`` under this run), or None."""
+        queue = self.queue_name(queue)
         self._hand_back_from_the_dead(queue)
         item = self._store.queues.claim_item(
             self._tenant, queue, holder=self._holder, lease_s=self._lease_s, run_id=self._run_id
@@ -89,6 +99,7 @@ class RunQueues:
 
     def left(self, queue: str) -> str:
         """How many items of ``queue`` wait, as ``"12 left"`` (for progress displays)."""
+        queue = self.queue_name(queue)
         try:
             counts = self._store.queues.get_queue(self._tenant, queue).counts
         except BotsError:
@@ -139,6 +150,7 @@ class RunQueues:
     ) -> tuple[WorkItemRecord, bool]:
         """Add an item (a queue not declared yet is created with the default policy); an
         item with that reference already known is left as it is: ``(item, created)``."""
+        queue = self.queue_name(queue)
         try:
             added = self._add(queue, reference, payload, priority)
         except QueueNotFound:

@@ -16,7 +16,7 @@ the user gave them (``bots/x/bot.yaml:12:5: ...``); warnings alone never fail a 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,14 +153,27 @@ def bot_digest(directory: Path) -> str:
     ``__pycache__`` directories and ``*.pyc`` files are left out: importing hooks must not
     change the digest.
     """
-    digest = hashlib.sha256()
+    return files_digest({name: file.read_bytes() for name, file in bot_files(directory).items()})
+
+
+def bot_files(directory: Path) -> dict[str, Path]:
+    """Every file :func:`bot_digest` covers: relative POSIX path -> file, sorted by path.
+
+    Example: ``bot_files(Path("bots/x"))`` -> ``{"bot.yaml": ..., "hooks.py": ...}``.
+    """
     files = [
         file for file in Path(directory).rglob("*")
         if file.is_file() and "__pycache__" not in file.parts and file.suffix != ".pyc"
     ]  # fmt: skip
-    for file in sorted(files, key=lambda f: f.relative_to(directory).as_posix()):
-        content = file.read_bytes()
-        name = file.relative_to(directory).as_posix()
+    named = {file.relative_to(directory).as_posix(): file for file in files}
+    return dict(sorted(named.items()))
+
+
+def files_digest(contents: Mapping[str, bytes]) -> str:
+    """:func:`bot_digest` of a bot's files given as relative path -> content (a bundle's)."""
+    digest = hashlib.sha256()
+    for name in sorted(contents):
+        content = contents[name]
         digest.update(f"{name}\0{len(content)}\0".encode())
         digest.update(content)
     return digest.hexdigest()

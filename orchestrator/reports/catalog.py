@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator.catalog.loading import open_catalog
 from orchestrator.errors import BotsError, ConfigError
 from orchestrator.model.loader import find_bots, load_bot
-from orchestrator.model.yaml_loader import read_yaml
 from orchestrator.settings import PROJECT_ROOT
 
 #: The catalog of shared bots at the project root.
@@ -37,30 +37,23 @@ class BotProfile:
 def effort_hours_by_bot(path: Path) -> dict[str, float]:
     """Bot id -> hours it took to build, from the catalog's optional ``effort_hours``.
 
-    A missing catalog, or an entry without the field, gives nothing for that bot.
+    A missing catalog, or a bot without the field, gives nothing for that bot.
 
     Raises:
-        ConfigError: the catalog is no valid YAML, or an ``effort_hours`` is no number >= 0.
+        ConfigError: the catalog is no valid YAML or does not fit its schema (an
+            ``effort_hours`` that is no number >= 0, for one).
     """
     if not path.is_file():
         return {}
     try:
-        data = read_yaml(path).data
+        catalog = open_catalog(path).catalog
     except BotsError as exc:
         raise ConfigError(f"the bot catalog {path} cannot be read: {exc}") from None
-    entries = data.get("bots") if isinstance(data, dict) else None
-    efforts: dict[str, float] = {}
-    for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, dict) or "effort_hours" not in entry:
-            continue
-        hours = entry["effort_hours"]
-        if isinstance(hours, bool) or not isinstance(hours, int | float) or hours < 0:
-            raise ConfigError(
-                f"the bot catalog {path}: effort_hours of bot {entry.get('id')!r} must be a "
-                f"number of hours >= 0, not {hours!r}"
-            )
-        efforts[str(entry.get("id"))] = float(hours)
-    return efforts
+    return {
+        bot_id: entry.effort_hours
+        for bot_id, entry in catalog.bots.items()
+        if entry.effort_hours is not None
+    }
 
 
 def bot_profiles(bot_dirs: list[Path], catalog: Path = CATALOG) -> dict[str, BotProfile]:

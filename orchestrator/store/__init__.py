@@ -20,7 +20,8 @@ report reads besides the run), :mod:`.reporting` (figures over a period,
 (people, their roles and tokens, ``store.users``), :mod:`.notifications` (the outbox of
 e-mail and webhook messages, ``store.notifications``; with
 :mod:`.notification_records`), :mod:`.retention` (artifacts past their period and
-their deletion, ``store.retention``) and :mod:`.audit_trail`, all on the one
+their deletion, ``store.retention``), :mod:`.catalog_evidence` (a catalog bot's runs per
+city, ``store.catalog_evidence``) and :mod:`.audit_trail`, all on the one
 transaction helper :mod:`.transactions`;
 :mod:`.lifecycle` (the guarded move: every status change of any entity, checked against its
 machine in :mod:`orchestrator.states`, with its audit entry), :mod:`.run_moves` (the run as an
@@ -36,6 +37,7 @@ This package is the only one that imports SQLAlchemy.
 from orchestrator.states import NotificationStatus
 from orchestrator.store.anchors import Anchor, note_anchor, read_anchors
 from orchestrator.store.audit import AuditCheck
+from orchestrator.store.catalog_evidence import BotEvidence, CityRuns
 from orchestrator.store.coordination import RobotRecord, ScheduleState
 from orchestrator.store.notification_records import (
     BreachedItem,
@@ -63,7 +65,9 @@ __all__ = [
     "AddResult",
     "Anchor",
     "AuditCheck",
+    "BotEvidence",
     "BreachedItem",
+    "CityRuns",
     "ClaimedRun",
     "DayCount",
     "ItemRow",

@@ -34,6 +34,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
 from orchestrator.store.audit_trail import AuditTrail
+from orchestrator.store.catalog_evidence import CatalogEvidenceReads
 from orchestrator.store.database import create_store_engine, parse_url
 from orchestrator.store.migrate import upgrade_to_head
 from orchestrator.store.notifications import NotificationRepository
@@ -108,6 +109,8 @@ class RunStore:
         run_reports: What a run report reads besides the run (:mod:`.run_reports`).
         reporting: Figures over a period for period reports and Open Data
             (:mod:`.reporting`); called as ``store.reporting.period(scope)``.
+        catalog_evidence: A catalog bot's runs per city, the evidence for promoting it
+            (:mod:`.catalog_evidence`); called as ``store.catalog_evidence.for_bot(...)``.
     """
 
     def __init__(self, engine: Engine, url: URL) -> None:
@@ -122,6 +125,7 @@ class RunStore:
         self.notifications = NotificationRepository(self.transactions)
         self.run_reports = RunReportReads(self.transactions)
         self.reporting = ReportingRepository(self.transactions)
+        self.catalog_evidence = CatalogEvidenceReads(self.transactions)
 
     def __enter__(self) -> Self:
         return self

@@ -1,0 +1,155 @@
+"""What a bot needs besides its files: connectors, Python packages, robot labels.
+
+A bundle's manifest lists them (:mod:`orchestrator.catalog.bundle`), and ``bots catalog
+install`` refuses a bundle whose needs this installation lacks::
+
+    needs = bot_needs(loaded)     # Needs(connectors=['civento'], packages=[], robot_labels=[...])
+    missing_needs(needs)          # ["connector 'akte' is not installed (bots connectors list)"]
+
+**Connectors** are those whose step kinds, actions (``use: civento.anmelden``) or flows
+(``include: civento:login.yaml``) the bot and its sub-flows use, found through the connector
+registry; ``flow``, the bot language's own steps, is left out.
+
+**Python packages**: the lines of a ``requirements.txt`` in the bot directory, when there is
+one (it wins: write one when a hook needs a version or an extra); otherwise the distributions
+of the modules the bot's ``*.py`` files import, leaving out the standard library, this
+project's packages and the bot's own modules. Install checks that each is installed, not
+its version.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrator.errors import DefinitionError
+from orchestrator.model import registry
+from orchestrator.model.loader import LoadedBot, bot_files
+from orchestrator.model.validation import iter_flow_steps
+from orchestrator.model.yaml_loader import read_yaml
+
+#: This project's own top-level packages: hooks may import them, they are no requirement.
+FIRST_PARTY = frozenset({"orchestrator", "connectors", "sandbox", "recorder"})
+#: The connector of the bot language's own steps (if, for_each, include, ...).
+LANGUAGE = "flow"
+REQUIREMENTS_FILE = "requirements.txt"
+_PACKAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+class Needs(BaseModel):
+    """What a bot needs to run, besides its files."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    connectors: list[str] = Field(default_factory=list, description="Connectors it uses.")
+    packages: list[str] = Field(
+        default_factory=list, description="Python packages its hooks import (requirements)."
+    )
+    robot_labels: list[str] = Field(
+        default_factory=list, description="Labels a robot must offer (execution.labels)."
+    )
+
+
+def bot_needs(bot: LoadedBot) -> Needs:
+    """The connectors, packages and robot labels ``bot`` needs (see the module docstring)."""
+    return Needs(
+        connectors=connectors_used(bot),
+        packages=packages_used(bot.directory),
+        robot_labels=sorted(bot.definition.execution.labels),
+    )
+
+
+def connectors_used(bot: LoadedBot) -> list[str]:
+    """The connectors whose steps, actions or flows ``bot`` uses, sorted."""
+    installed = registry.installed()
+    owner = {step.kind: spec.name for spec in installed.connectors.values() for step in spec.steps}
+    used: set[str] = set()
+    flows = [bot.path]
+    for ref in bot.subflows:
+        connector, colon, _ = ref.partition(":")
+        if colon and "/" not in connector:
+            used.add(connector)
+        elif (bot.directory / ref).is_file():
+            flows.append(bot.directory / ref)
+    for flow in flows:
+        try:
+            data = read_yaml(flow).data
+        except DefinitionError:
+            continue  # a loaded bot's flows parse; a file changed meanwhile is pack's business
+        for visit in iter_flow_steps(data):
+            if visit.kind == "use" and isinstance(visit.step.get("use"), str):
+                used.add(visit.step["use"].partition(".")[0])
+            elif visit.kind in owner:
+                used.add(owner[visit.kind])
+    used.discard(LANGUAGE)
+    return sorted(used)
+
+
+def packages_used(directory: Path) -> list[str]:
+    """The Python packages the bot at ``directory`` needs (see the module docstring)."""
+    requirements = Path(directory) / REQUIREMENTS_FILE
+    if requirements.is_file():
+        lines = requirements.read_text(encoding="utf-8").splitlines()
+        return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    files = bot_files(directory)
+    own = {Path(name).parts[0].removesuffix(".py") for name in files}
+    modules: set[str] = set()
+    for name, file in files.items():
+        if name.endswith(".py"):
+            modules |= _imported(file)
+    foreign = {
+        module
+        for module in modules
+        if module not in sys.stdlib_module_names and module not in FIRST_PARTY | own
+    }
+    distributions = importlib.metadata.packages_distributions()
+    return sorted({(distributions.get(module) or [module])[0] for module in foreign})
+
+
+def missing_needs(needs: Needs) -> list[str]:
+    """What of ``needs`` this installation lacks, one sentence each (robot labels are the
+    robots' business: a run waits for a robot offering them)."""
+    installed = registry.installed().connectors
+    missing = [
+        f"connector {name!r} is not installed (`bots connectors list` shows those that are)"
+        for name in needs.connectors
+        if name not in installed
+    ]
+    for requirement in needs.packages:
+        match = _PACKAGE_NAME.match(requirement)
+        name = match.group(0) if match else requirement
+        if not _installed(name):
+            missing.append(
+                f"Python package {name!r} is not installed (pip install {requirement!r})"
+            )
+    return missing
+
+
+def _imported(file: Path) -> set[str]:
+    """Top-level modules a Python file imports (absolute imports only)."""
+    try:
+        tree = ast.parse(file.read_bytes(), filename=str(file))
+    except (SyntaxError, ValueError):
+        return set()  # the bot's validation reports it
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules.add(node.module.split(".")[0])
+    modules.discard("__future__")
+    return modules
+
+
+def _installed(name: str) -> bool:
+    try:
+        importlib.metadata.distribution(name)
+        return True
+    except importlib.metadata.PackageNotFoundError:
+        return importlib.util.find_spec(name.replace("-", "_")) is not None
