@@ -76,7 +76,7 @@ def test_finally_runs_after_the_steps_succeeded(
         ("finally[1]", "ok"),
     ]
     assert record.steps[3].name == "Abmelden"
-    assert {str(a.kind) for a in record.artifacts} == {"log"}
+    assert {str(a.kind) for a in record.artifacts} == {"log", "report"}
 
 
 @pytest.mark.browser

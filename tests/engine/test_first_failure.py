@@ -150,7 +150,7 @@ def test_a_recovered_failure_leaves_no_evidence(
         "steps[2].retry[1]",
     ]
     assert _evidence(record) == {}
-    assert _run_dir_files(settings, record) == ["run.log.jsonl"]
+    assert _run_dir_files(settings, record) == ["report", "run.log.jsonl"]  # no evidence
 
 
 @pytest.mark.browser
