@@ -120,22 +120,46 @@ def posteingang_lesen(
     return rows
 
 
+#: How often the Posteingang is read again from its first page when its number of hits
+#: changed while its pages were read (others worked on cases meanwhile).
+INBOX_REREADS = 3
+
+
 def _read_inbox(ctx: ActionContext, status: str, leistung: str | None) -> list[dict[str, str]]:
-    browser, timeout = _browser(ctx), ctx.timeout
+    """All pages of the filtered Posteingang. The list is paged by position: when cases
+    leave or join it while it is read (another robot, a clerk), rows move between pages and
+    one could be missed, so a changed number of hits means reading it again (a case missed
+    even so stays in the Posteingang for the next run)."""
     query = {"status": status, **({"leistung": leistung} if leistung else {})}
+    for _ in range(INBOX_REREADS):
+        rows, stable = _read_inbox_pages(ctx, query)
+        if stable:
+            break
+        ctx.log.info("civento: the Posteingang changed while it was read; reading it again")
+    return list({row.get("Nummer") or repr(row): row for row in rows}.values())
+
+
+def _read_inbox_pages(
+    ctx: ActionContext, query: dict[str, str]
+) -> tuple[list[dict[str, str]], bool]:
+    """The rows of every page, and whether the number of hits stayed the same throughout."""
+    browser, timeout = _browser(ctx), ctx.timeout
     rows: list[dict[str, str]] = []
-    page, pages = 1, 1
+    page, pages, first = 1, 1, None
     while page <= pages:
         _visit(ctx, f"{ctx.target()}/posteingang?{urlencode({**query, 'seite': page})}")
         count = int(browser.extract(test_id("trefferzahl"), "attribute", attribute="data-anzahl",
                                     timeout=timeout()) or 0)  # fmt: skip
+        first = count if first is None else first
+        if count != first:
+            return rows, False
         if count == 0:
-            return []
+            return [], True
         pages = int(browser.extract(test_id("seitennavigation"), "attribute",
                                     attribute="data-seiten", timeout=timeout()) or 1)  # fmt: skip
         rows += browser.extract(role("table", "Posteingang"), "table", timeout=timeout())
         page += 1
-    return rows
+    return rows, True
 
 
 def _open_vorgang(ctx: ActionContext, nummer: str, *, reuse: bool = False) -> str:

@@ -13,11 +13,11 @@ repository, ``uriBaseId`` ``SRCROOT``) and the line and column of the offending 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from orchestrator import __version__
 from orchestrator.lint.findings import Finding
 from orchestrator.lint.rules import ALL_RULES
 from orchestrator.settings import PROJECT_ROOT
@@ -45,7 +45,7 @@ def to_sarif(
     rule_ids = list(ALL_RULES)
     driver = {
         "name": TOOL_NAME,
-        "version": __version__,
+        "version": _version(),
         "informationUri": docs,
         "rules": [_rule(rule_id, docs) for rule_id in rule_ids],
     }
@@ -116,3 +116,11 @@ def repository_root(start: Path) -> Path:
         if (directory / ".git").exists():
             return directory
     return start
+
+
+def _version() -> str:
+    """The installed project's version (``pyproject.toml``)."""
+    try:
+        return metadata.version("kommune-bots")
+    except metadata.PackageNotFoundError:  # run from a source tree that was not installed
+        return "0.0.0"
