@@ -63,7 +63,7 @@ def read_bundle(
     """
     path = Path(path)
     limits = limits or Limits.of()
-    members = _read_members(path, limits)
+    members, data = _read_members(path, limits)
     manifest_bytes = members.pop(MANIFEST, None)
     if manifest_bytes is None:
         raise _refused(path, f"holds no {MANIFEST}: it is no bot bundle")
@@ -82,7 +82,7 @@ def read_bundle(
     manifest = _parse_manifest(path, manifest_bytes)
     files = {name.removeprefix(FILES): data for name, data in members.items()}
     _check_files(path, manifest, files)
-    return Bundle(path, manifest, files, signer)
+    return Bundle(path, manifest, files, signer, data)
 
 
 def _refused(path: Path, problem: str) -> BundleRefused:
@@ -108,17 +108,20 @@ class _Capped(io.RawIOBase):
         return data
 
 
-def _read_members(path: Path, limits: Limits) -> dict[str, bytes]:
-    """Every member's content, checked one by one while the archive is read."""
+def _read_members(path: Path, limits: Limits) -> tuple[dict[str, bytes], bytes]:
+    """Every member's content, checked one by one while the archive is read, and the
+    bundle file's bytes."""
+    budget = limits.max_total_bytes + _OVERHEAD_BYTES + 1024 * (limits.max_files + 2)
     try:
-        size = path.stat().st_size
+        # Read once: what is checked is what the caller keeps (publish copies these bytes).
+        with path.open("rb") as handle:
+            data = handle.read(budget + 1)
     except OSError as exc:
         raise _refused(path, f"cannot be read: {exc.strerror}") from None
-    budget = limits.max_total_bytes + _OVERHEAD_BYTES + 1024 * (limits.max_files + 2)
-    if size > budget:
-        raise _refused(path, f"has {size} bytes, more than the size limit allows")
+    if len(data) > budget:
+        raise _refused(path, f"has more than {budget} bytes, more than the size limit allows")
     try:
-        with path.open("rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+        with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as unzipped:
             stream = _Capped(unzipped, budget, path)
             with tarfile.open(fileobj=stream, mode="r|") as archive:
                 members = _Members(path, limits).read(archive)
@@ -128,7 +131,7 @@ def _read_members(path: Path, limits: Limits) -> dict[str, bytes]:
         raise
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise _refused(path, f"is damaged or no bot bundle ({exc})") from None
-    return members
+    return members, data
 
 
 class _Members:
@@ -223,7 +226,7 @@ def _kind(member: tarfile.TarInfo) -> str:
 def _check_signature(path: Path, manifest: bytes, signature: bytes) -> Ed25519PublicKey:
     """The public key that signed ``manifest``; refused when the signature does not match."""
     try:
-        data = json.loads(signature)
+        data = json.loads(signature)  # RecursionError: nested too deeply
         if data.get("algorithm") != "ed25519":
             raise ValueError(f"algorithm {data.get('algorithm')!r}")
         public = Ed25519PublicKey.from_public_bytes(base64.b64decode(data["key"], validate=True))
@@ -231,6 +234,10 @@ def _check_signature(path: Path, manifest: bytes, signature: bytes) -> Ed25519Pu
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as exc:
         raise _refused(
             path, f"its signature is unreadable ({exc}): it is no signed bundle"
+        ) from None
+    except RecursionError:
+        raise _refused(
+            path, "its signature is unreadable (nested too deeply): it is no signed bundle"
         ) from None
     try:
         public.verify(signed, manifest)
@@ -250,6 +257,8 @@ def _is_trusted(public: Ed25519PublicKey, trusted: Mapping[str, Ed25519PublicKey
 def _parse_manifest(path: Path, data: bytes) -> Manifest:
     try:
         return Manifest.model_validate_json(data)
+    except RecursionError:
+        raise _refused(path, f"its {MANIFEST} is nested too deeply") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "the manifest"

@@ -6,13 +6,14 @@ See :mod:`orchestrator.catalog.bundle` for what a bundle holds and how it is mad
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator.catalog.needs import Needs
+from orchestrator.model.bot import SEMVER, SLUG
 from orchestrator.settings import CatalogTrust
 
 FORMAT = "kommune-bots-bundle/1"
@@ -57,9 +58,14 @@ class Manifest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     format: Literal["kommune-bots-bundle/1"] = Field(description="The bundle format.")
-    bot: str = Field(description="The bot's id.")
-    version: str = Field(description="The bot's version (bot.yaml).")
-    digest: str = Field(description="bot_digest over the files: what runs record.")
+    # Checked as bot.yaml checks them: the id and version become folder and file names.
+    bot: str = Field(pattern=SLUG, max_length=100, description="The bot's id.")
+    version: str = Field(
+        pattern=SEMVER, max_length=100, description="The bot's version (bot.yaml)."
+    )
+    digest: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="bot_digest over the files: what runs record."
+    )
     files: dict[str, FileEntry] = Field(description="Relative path -> sha256 and size.")
     requires: Needs = Field(description="Connectors, Python packages and robot labels needed.")
 
@@ -72,6 +78,8 @@ class Bundle:
     manifest: Manifest
     files: dict[str, bytes]
     key_id: str
+    #: The bundle file's bytes, as read and checked.
+    data: bytes = field(repr=False)
 
     @property
     def bot(self) -> str:
@@ -111,4 +119,9 @@ def unsafe_name(name: str) -> str | None:
         return "a colon (a drive letter or a Windows stream)"
     if any(part.split(".")[0].upper() in _WINDOWS_RESERVED for part in parts):
         return "a name Windows reserves for devices"
+    if any(part.endswith((".", " ")) for part in parts):
+        return "a name ending in '.' or ' ' (Windows drops them: another file's name)"
+    # Python would run compiled code in place of the signed source beside it.
+    if "__pycache__" in parts or name.endswith((".pyc", ".pyo")):
+        return "compiled Python (__pycache__, .pyc): a bundle holds sources only"
     return None

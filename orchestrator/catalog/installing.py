@@ -44,7 +44,7 @@ from orchestrator.catalog.overlays import (
     overlay_problems,
     read_overlay,
 )
-from orchestrator.catalog.placing import place_bundle
+from orchestrator.catalog.placing import Placed, place_bundle
 from orchestrator.catalog.semver import newer
 from orchestrator.errors import BotsError, BundleRefused, InputError, Problem
 from orchestrator.model.loader import bot_digest, files_digest
@@ -307,11 +307,13 @@ def _apply(
     relative = current.overlay if current is not None else overlay_path(tenant, source.bot)
     check_overlay_file(catalog.base / relative)  # before anything is written
     edit = _stage_record(catalog, source, tenant, relative)
+    overlay = catalog.base / relative
+    overlay_before = overlay.read_bytes() if overlay.is_file() else None
+    placed: Placed | None = None
     try:
         if files != "in place" and source.bundle is not None:
-            place_bundle(source.bundle, source.target)
+            placed = place_bundle(source.bundle, source.target)
         facts = bot_facts(source.files)
-        overlay = catalog.base / relative
         added = complete_overlay(overlay, facts, tenant=tenant, version=source.version)
         store.audit(
             f"catalog {event}",
@@ -327,8 +329,19 @@ def _apply(
             },
         )
         edit.commit()
+    except BaseException:
+        # Until the catalog records the change, the previous files and overlay are kept.
+        if placed is not None:
+            placed.undo()
+        if overlay_before is None:
+            overlay.unlink(missing_ok=True)
+        else:
+            overlay.write_bytes(overlay_before)
+        raise
     finally:
         edit.discard()
+    if placed is not None:
+        placed.keep()
     to_fill = overlay_problems(read_overlay(overlay), facts, tenant=tenant, version=source.version)
     return InstallResult(
         bot=source.bot,

@@ -9,9 +9,9 @@ cities that install them, who list it under ``catalog_trust.keys`` in their sett
     key_id(public)                                    # "5f3a9c0e12ab34cd"
 
 Public keys are accepted as base64 of the 32 raw bytes (what ``bots catalog keygen``
-prints), as PEM text, or as the path of a file holding either. Private keys are PEM
-(PKCS#8) files that nobody but their owner may read, or the same text in the secret store.
-A private key never appears in any output.
+prints), as PEM text, or as the path of a file holding either. Private
+keys are PEM (PKCS#8) files that nobody but their owner may read, or the same text in the
+secret store. A private key never appears in any output, nor is it taken as a trusted key.
 """
 
 from __future__ import annotations
@@ -127,21 +127,35 @@ def private_key_from(data: bytes | str, where: str) -> Ed25519PrivateKey:
     return key
 
 
-def public_key_from(entry: str) -> Ed25519PublicKey:
+def public_key_from(entry: str, where: str = "catalog_trust key") -> Ed25519PublicKey:
     """A public key from base64 (raw or DER), PEM text, or the path of a file holding either.
 
+    A path is absolute, starts with ``~``, or names a ``.pub`` file in the current directory.
+    ``where`` names the entry in messages, which never quote it (it may
+    be a private key pasted by mistake).
+
     Raises:
-        ConfigError: ``entry`` is none of these (the message names the entry).
+        ConfigError: ``entry`` is none of these, or is a private key.
     """
     text = entry.strip()
-    shown = text if len(text) <= 60 else text[:57] + "..."
-    if not text.startswith("-----BEGIN") and _looks_like_path(text):
+    if not text.startswith("-----BEGIN") and not _is_base64(text) and _looks_like_path(text):
         path = Path(text).expanduser()
         try:
             text = path.read_text(encoding="ascii").strip()
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not ASCII text"
             raise ConfigError(f"trusted key file {path} cannot be read: {reason}") from None
+        where = f"{where} (the file {path})"
+    if "PRIVATE KEY" in text:
+        raise ConfigError(
+            f"{where} is a private key: list only public keys (the .pub file), and make a new "
+            "key pair, as this one may have been seen"
+        )
+    if _is_base64(text) and _is_private_der(base64.b64decode(text)):
+        raise ConfigError(
+            f"{where} is a private key (PKCS#8 in base64): list only public keys (the .pub "
+            "file), and make a new key pair, as this one may have been seen"
+        )
     try:
         if text.startswith("-----BEGIN"):
             key = serialization.load_pem_public_key(text.encode("ascii"))
@@ -154,11 +168,11 @@ def public_key_from(entry: str) -> Ed25519PublicKey:
             )
     except (ValueError, TypeError, binascii.Error, UnsupportedAlgorithm):
         raise ConfigError(
-            f"catalog_trust key {shown!r} is no ed25519 public key: give the base64 text "
-            "`bots catalog keygen` prints, PEM, or the path of a .pub file"
+            f"{where} is no ed25519 public key: give the base64 text `bots catalog keygen` "
+            "prints, PEM, or the path of a .pub file"
         ) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise ConfigError(f"catalog_trust key {shown!r} is a {type(key).__name__}, not ed25519")
+        raise ConfigError(f"{where} is a {type(key).__name__}, not ed25519")
     return key
 
 
@@ -166,15 +180,37 @@ def trusted_keys(entries: list[str]) -> dict[str, Ed25519PublicKey]:
     """The keys of a ``catalog_trust.keys`` list, by :func:`key_id`.
 
     Raises:
-        ConfigError: an entry is no ed25519 public key.
+        ConfigError: an entry is no ed25519 public key (named by its position, not quoted).
     """
-    keys = [public_key_from(entry) for entry in entries]
+    keys = [
+        public_key_from(
+            entry, f"catalog_trust.keys entry {number} ({len(entry.strip())} characters)"
+        )
+        for number, entry in enumerate(entries, start=1)
+    ]
     return {key_id(key): key for key in keys}
 
 
+def _is_base64(text: str) -> bool:
+    try:
+        base64.b64decode(text, validate=True)
+    except (ValueError, binascii.Error):
+        return False
+    return bool(text)
+
+
+def _is_private_der(raw: bytes) -> bool:
+    try:
+        serialization.load_der_private_key(raw, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return False
+    return True
+
+
 def _looks_like_path(text: str) -> bool:
-    # base64 has no '.', but may have '/': only an existing file counts as a path then.
-    return text.endswith(PUBLIC_SUFFIX) or ("/" in text and Path(text).expanduser().is_file())
+    # Absolute, in the home directory, or a relative name of a .pub file (the current
+    # directory's; the settings should name keys absolutely where others can write there).
+    return text.startswith(("/", "~")) or text.endswith(PUBLIC_SUFFIX)
 
 
 def _raw(public: Ed25519PublicKey) -> bytes:

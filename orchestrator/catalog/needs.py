@@ -25,6 +25,7 @@ import importlib.util
 import re
 import sys
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -40,6 +41,11 @@ FIRST_PARTY = frozenset({"orchestrator", "connectors", "sandbox", "recorder"})
 LANGUAGE = "flow"
 REQUIREMENTS_FILE = "requirements.txt"
 _PACKAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
+#: A connector's name; a requirement line (a name, then extras, versions, markers in
+#: printable ASCII); a robot label. A manifest's needs are checked against these.
+CONNECTOR_NAME = r"^[a-z][a-z0-9_-]*$"
+REQUIREMENT = r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:[\[ <>=!~;@(][ -~]*)?$"
+ROBOT_LABEL = r"^[^\x00-\x1f\x7f]+$"
 
 
 class Needs(BaseModel):
@@ -47,11 +53,13 @@ class Needs(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    connectors: list[str] = Field(default_factory=list, description="Connectors it uses.")
-    packages: list[str] = Field(
+    connectors: list[Annotated[str, Field(pattern=CONNECTOR_NAME, max_length=100)]] = Field(
+        default_factory=list, description="Connectors it uses."
+    )
+    packages: list[Annotated[str, Field(pattern=REQUIREMENT, max_length=200)]] = Field(
         default_factory=list, description="Python packages its hooks import (requirements)."
     )
-    robot_labels: list[str] = Field(
+    robot_labels: list[Annotated[str, Field(pattern=ROBOT_LABEL, max_length=100)]] = Field(
         default_factory=list, description="Labels a robot must offer (execution.labels)."
     )
 
@@ -152,4 +160,6 @@ def _installed(name: str) -> bool:
         importlib.metadata.distribution(name)
         return True
     except importlib.metadata.PackageNotFoundError:
-        return importlib.util.find_spec(name.replace("-", "_")) is not None
+        module = name.replace("-", "_")
+        # find_spec("a.b") imports ``a``, running its code: only top-level names are looked up.
+        return "." not in module and importlib.util.find_spec(module) is not None

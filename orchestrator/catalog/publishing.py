@@ -14,7 +14,6 @@ bundle, so that ``bots catalog diff`` and ``install BOT@VERSION`` find older ver
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import date
@@ -28,7 +27,7 @@ from orchestrator.catalog.editing import edit_catalog
 from orchestrator.catalog.files import bundle_path
 from orchestrator.catalog.loading import open_catalog
 from orchestrator.catalog.semver import newer
-from orchestrator.errors import InputError
+from orchestrator.errors import BundleRefused, InputError
 from orchestrator.model.loader import LoadedBot
 from orchestrator.settings import Settings
 
@@ -55,11 +54,16 @@ def publish(
     Raises:
         InputError: that version is published with other files, or is not newer than the
             newest published one.
-        BundleRefused: ``bundle`` is not intact.
+        BundleRefused: ``bundle`` is not intact, or holds another bot or other files.
     """
     catalog = open_catalog(settings.catalog_file)
     checked = read_bundle(bundle)
     version, digest = checked.version, checked.manifest.digest
+    if (checked.bot, digest) != (bot.id, bot.digest):
+        raise BundleRefused(
+            f"bundle {bundle} holds {checked.bot} with digest {digest}, not {bot.id} as "
+            f"{bot.directory} holds it (digest {bot.digest}): pack it again"
+        )
     copy = bundle_path(catalog, bot.id, version)
     entry = catalog.catalog.bots.get(bot.id)
     known = entry.version(version) if entry is not None else None
@@ -70,7 +74,7 @@ def publish(
                 f"digest {digest}: a published version never changes, raise 'version' in "
                 f"{bot.path}"
             )
-        _keep_copy(bundle, copy)
+        _keep_copy(checked.data, copy)
         return Published(bot.id, version, digest, copy, new=False)
     newest = entry.newest().version if entry is not None else None
     if newest is not None and not newer(version, newest):
@@ -108,7 +112,7 @@ def publish(
 
     edit = edit_catalog(catalog.path, change)
     try:
-        _keep_copy(bundle, copy)
+        _keep_copy(checked.data, copy)
         store.audit(
             "catalog publish",
             tenant=None,
@@ -121,15 +125,16 @@ def publish(
     return Published(bot.id, version, digest, copy, new=True)
 
 
-def _keep_copy(bundle: Path, copy: Path) -> None:
-    """``bundle`` copied to ``copy`` (complete or not at all); nothing when it is there."""
-    if copy.is_file() and copy.read_bytes() == bundle.read_bytes():
+def _keep_copy(data: bytes, copy: Path) -> None:
+    """``data``, the checked bundle's bytes, written to ``copy`` (complete or not at all);
+    nothing when it is there."""
+    if copy.is_file() and copy.read_bytes() == data:
         return
     copy.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=f".{copy.name}.", dir=copy.parent)
-    os.close(handle)
     try:
-        shutil.copyfile(bundle, name)
+        with os.fdopen(handle, "wb") as written:
+            written.write(data)
         os.chmod(name, 0o644)
         os.replace(name, copy)
     except BaseException:

@@ -111,9 +111,15 @@ def member(
 
 
 def signed_members(
-    files: Mapping[str, bytes], key: Ed25519PrivateKey, *, bot: str, version: str = "1.0.0"
+    files: Mapping[str, bytes],
+    key: Ed25519PrivateKey,
+    *,
+    bot: str,
+    version: str = "1.0.0",
+    changes: Mapping[str, object] | None = None,
 ) -> list[Member]:
-    """``manifest.json`` listing ``files`` and its ``signature``, made as the format says."""
+    """``manifest.json`` listing ``files`` and its ``signature``, made as the format says
+    (with ``changes`` to its fields, signed all the same)."""
     manifest = {
         "format": "kommune-bots-bundle/1",
         "bot": bot,
@@ -125,6 +131,7 @@ def signed_members(
         },
         "requires": {"connectors": ["civento"], "packages": [], "robot_labels": ["browser"]},
     }
+    manifest.update(changes or {})
     manifest_bytes = json.dumps(manifest, indent=2).encode()
     public = key.public_key().public_bytes(
         serialization.Encoding.Raw, serialization.PublicFormat.Raw

@@ -28,7 +28,12 @@ from _bundles import (
 from _catalog_project import Project
 
 from orchestrator.catalog.bundle import read_bundle, read_bundle_files
+from orchestrator.catalog.needs import Needs, missing_needs
+from orchestrator.catalog.publishing import publish
 from orchestrator.errors import BundleRefused
+from orchestrator.model.loader import load_bot
+from orchestrator.settings import load_settings
+from orchestrator.store import open_store
 
 
 @pytest.fixture
@@ -245,6 +250,20 @@ BAD: dict[str, tuple[Callable[..., list[Member]], str]] = {
         _with_signed(lambda f: [member("bot/HOOKS.py", b"x = 1\n")]),
         "holds 'bot/HOOKS.py' and 'bot/hooks.py', which differ only in case",
     ),
+    "compiled python": (
+        _with_signed(lambda f: [member("bot/__pycache__/hooks.cpython-312.pyc", b"x")]),
+        "compiled Python (__pycache__, .pyc)",
+    ),
+    "name ending in a dot": (
+        _with_signed(lambda f: [member("bot/hooks.py.", b"x")]),
+        "a name ending in '.' or ' '",
+    ),
+    "deeply nested signature": (
+        lambda keys, members: [
+            (i, b"[" * 100_000 if i.name == "signature" else d) for i, d in members
+        ],
+        "its signature is unreadable (nested too deeply)",
+    ),
     "unsigned": (_unsigned, "is unsigned"),
     "unknown key": (_unknown_key, "which tenant 'marburg' does not trust"),
 }
@@ -269,6 +288,83 @@ def test_a_bad_bundle_is_refused_naming_the_problem_and_nothing_is_written(
     assert snapshot(project.root) == before  # no bot directory, overlay, catalog entry
     assert not (project.root / "bots" / NEW_BOT).exists()
     assert not (tmp_path / "evil.py").exists() and not Path("/tmp/evil.py").exists()
+
+
+MANIFEST_FIELDS: dict[str, tuple[dict[str, object], str]] = {
+    "bot id leading outside": ({"bot": "../../x"}, "manifest.json is invalid at bot"),
+    "version with a slash": ({"version": "1.0.0/../../x"}, "manifest.json is invalid at version"),
+    "digest no hex": ({"digest": "../" * 22}, "manifest.json is invalid at digest"),
+    "connector with a path": (
+        {"requires": {"connectors": ["../x"], "packages": [], "robot_labels": []}},
+        "manifest.json is invalid at requires.connectors.0",
+    ),
+    "package with a newline": (
+        {"requires": {"connectors": [], "packages": ["x\nimport os"], "robot_labels": []}},
+        "manifest.json is invalid at requires.packages.0",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(MANIFEST_FIELDS))
+def test_a_trusted_manifest_with_unsafe_fields_is_refused_before_anything_is_written(
+    kind: str, project: Project, good: Path, keys: Keys, tmp_path: Path
+) -> None:
+    changes, message = MANIFEST_FIELDS[kind]
+    files = {i.name.removeprefix("bot/"): d for i, d in read_members(good) if d is not None}
+    files.pop("manifest.json"), files.pop("signature")
+    head = signed_members(files, keys.private, bot=NEW_BOT, changes=changes)
+    bad = write_bundle(
+        tmp_path / "bad.bundle", [*head, *[member(f"bot/{n}", d) for n, d in files.items()]]
+    )
+    before = snapshot(project.root)
+
+    result = bots("catalog", "install", str(bad), "--tenant", "marburg")
+
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert snapshot(project.root) == before
+    assert not (project.root / "x").exists() and not (tmp_path / "x").exists()
+
+
+def test_a_private_key_among_the_trusted_keys_is_refused_without_showing_it(
+    project: Project, good: Path, keys: Keys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pem = keys.private_file.read_text(encoding="ascii")
+    body = "".join(pem.strip().splitlines()[1:-1])  # the PEM's base64, without its lines
+    for entry in (pem, body):
+        trust(tmp_path, monkeypatch, [keys.public_text, entry])
+
+        result = bots("catalog", "verify", str(good), "--tenant", "marburg")
+
+        assert result.exit_code == 2, result.output
+        assert "catalog_trust.keys entry 2" in result.output
+        assert "is a private key" in result.output
+        assert not any(line[:8] in result.output for line in pem.splitlines()[1:-1])
+
+
+def test_checking_needs_runs_no_code_of_a_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "site" / "spy_needs_pkg"
+    package.mkdir(parents=True)
+    ran = tmp_path / "ran"
+    (package / "__init__.py").write_text(f"open({str(ran)!r}, 'w').close()\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+
+    missing = missing_needs(Needs(packages=["spy_needs_pkg.sub"]))
+
+    assert missing and not ran.exists()
+
+
+def test_publish_refuses_a_bundle_of_other_files_than_the_bot_s(
+    project: Project, good: Path, source: Path
+) -> None:
+    (source / "vorlage.txt").write_text("changed after packing\n", encoding="utf-8")
+    settings = load_settings()
+
+    with open_store(settings.database) as store, pytest.raises(BundleRefused, match="pack it"):
+        publish(settings, load_bot(source), good, store=store, actor="test")
+    assert not list(project.root.glob("**/*.bundle"))
 
 
 def test_a_byte_flipped_anywhere_in_the_file_is_refused(project: Project, good: Path) -> None:

@@ -6,6 +6,8 @@ were."""
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,7 @@ from _bundles import (
 )
 from _catalog_project import Project
 
+from orchestrator.catalog.editing import CatalogEdit
 from orchestrator.catalog.loading import open_catalog
 from orchestrator.settings import load_settings
 from orchestrator.store import open_store
@@ -134,6 +137,10 @@ def test_a_valid_bundle_verifies_and_installs_with_its_files_byte_identical(
     assert bot_files(target) == bot_files(source)
     assert project.digest(NEW_BOT) == json.loads(packed.stdout)["digest"]
     assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]  # no leftovers
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o777 & ~umask  # not mkdtemp's 0700
+    assert stat.S_IMODE((target / "bot.yaml").stat().st_mode) == 0o666 & ~umask
     entry = open_catalog(project.catalog).entry(NEW_BOT)
     assert entry.path == f"bots/{NEW_BOT}"
     assert [(v.version, v.digest, v.maturity) for v in entry.versions] == [
@@ -366,6 +373,42 @@ def test_upgrade_from_a_bundle_replaces_the_files_in_one_step(
     assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]
     versions = [v.version for v in open_catalog(project.catalog).entry(NEW_BOT).versions]
     assert versions == ["1.0.0", "1.1.0"]
+
+
+def test_an_upgrade_failing_at_the_last_step_leaves_the_old_files_and_overlay(
+    project: Project, keys: Keys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The replaced files are kept until the catalog records the upgrade; when that fails
+    they are put back, and the overlay as it was."""
+    source = new_bot(tmp_path / "v1")
+    bots("catalog", "pack", str(source), "-o", str(tmp_path), "--key", str(keys.private_file))
+    install(str(tmp_path / f"{NEW_BOT}-1.0.0.bundle"), "--tenant", "marburg")
+    newer = new_bot(tmp_path / "v2", version="1.1.0")
+    (newer / "vorlage.txt").write_text("Neue Vorlage\n", encoding="utf-8")
+    bots("catalog", "pack", str(newer), "-o", str(tmp_path), "--key", str(keys.private_file))
+    before = snapshot(project.root)
+
+    def full_disk(self: CatalogEdit) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(CatalogEdit, "commit", full_disk)
+    result = bots(
+        "catalog",
+        "upgrade",
+        NEW_BOT,
+        "--tenant",
+        "marburg",
+        "--to",
+        "1.1.0",
+        "--bundle",
+        str(tmp_path / f"{NEW_BOT}-1.1.0.bundle"),
+    )
+
+    assert result.exit_code != 0
+    assert snapshot(project.root) == before
+    target = project.root / "bots" / NEW_BOT
+    assert bot_files(target) == bot_files(source)
+    assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]
 
 
 def test_installing_an_older_version_needs_a_directory_of_its_own(
