@@ -12,7 +12,8 @@ auto-wait and strict mode, so a plain action costs one round trip to the browser
 locators with fallbacks and failures cost more. :mod:`.locators` turns a spec into a
 Playwright locator; :mod:`.errors` turns Playwright's errors into the connector errors of
 :mod:`connectors.base`, with one readable line instead of Playwright's call log. These three
-are the only modules that import Playwright.
+and :mod:`.chromium` (Chromium's version, printing a page to PDF) are the only modules that
+import Playwright.
 """
 
 from __future__ import annotations
@@ -35,77 +36,15 @@ from connectors.base import (
     NavigationError,
 )
 from connectors.browser import errors, locators
+from connectors.browser.chromium import CHROMIUM_ARGS
 from connectors.browser.errors import MAX_CANDIDATES, first_line
 from connectors.browser.scripts import FIELDS_JS, TABLE_JS
 
-__all__ = [
-    "CHROMIUM_ARGS",
-    "MAX_CANDIDATES",
-    "SETTLE_S",
-    "BrowserSession",
-    "chromium_version",
-    "render_pdf",
-]
+__all__ = ["CHROMIUM_ARGS", "MAX_CANDIDATES", "SETTLE_S", "BrowserSession"]
 
-CHROMIUM_ARGS = (
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-)
 #: Seconds a query (count, texts) waits at most for the page to finish parsing its HTML.
 SETTLE_S = 2.0
 T = TypeVar("T")
-
-
-def chromium_version(executable: Path | str) -> str:
-    """Start Chromium headless once and return its version, e.g. ``"138.0.7204.92"``."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(executable), headless=True, args=list(CHROMIUM_ARGS)
-        )
-        try:
-            return browser.version
-        finally:
-            browser.close()
-
-
-def render_pdf(html_path: Path, pdf_path: Path, *, chromium: Path | str) -> Path:
-    """Print the HTML file at ``html_path`` to ``pdf_path`` (A4) with headless Chromium.
-
-    The page is loaded offline with JavaScript off: a report needs neither, and whatever came
-    from a target system stays inert. Example::
-
-        render_pdf(Path("bericht.html"), Path("bericht.pdf"), chromium=settings.chromium)
-
-    Raises:
-        ConnectorError: Chromium is missing, does not start, or cannot print the page.
-    """
-    if not Path(chromium).exists():
-        raise ConnectorError(f"Chromium not found at {chromium}")
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(chromium), headless=True, args=list(CHROMIUM_ARGS)
-            )
-            try:
-                context = browser.new_context(java_script_enabled=False, offline=True)
-                page = context.new_page()
-                page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
-                page.pdf(
-                    path=str(pdf_path),
-                    format="A4",
-                    print_background=True,
-                    margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"},
-                )
-            finally:
-                browser.close()
-    except PlaywrightError as exc:
-        raise ConnectorError(f"cannot print {html_path} to PDF: {first_line(exc)}") from None
-    return Path(pdf_path)
 
 
 class BrowserSession(Connector):

@@ -13,13 +13,7 @@ Failure evidence shows the first failure, not the last: ``failure.png``, ``failu
 ``on_error`` steps or retries changed the page (see :mod:`orchestrator.engine.interpreter`);
 ``failure-final.*`` is the page when the run ended,
 kept when the run stopped at another step and the page differs. The run's ``error`` names the
-first cause and ``error_step`` is its step (``docs/bot-language.md``)::
-
-    error:      <last error> (stopped at <last step>; first failure at <first step>: <reason>)
-    error_step: <first step>
-
-The parenthesis is left out when the first failure is the last one's step; ``stopped at`` when
-the last error names its step already (a timeout), ``: <reason>`` when the last error quotes it.
+first cause and ``error_step`` is its step (:class:`~orchestrator.engine.outcome.Outcome`).
 
 The bot's ``finally`` steps run after its steps, whether they succeeded or failed; after a
 timeout or cancellation with a budget of their own (:data:`FINALLY_GRACE_S`); not after Ctrl-C
@@ -37,7 +31,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,11 +42,11 @@ from orchestrator.engine.context import RunContext
 from orchestrator.engine.history import StepWriter
 from orchestrator.engine.interpreter import (
     CaptureEvidence,
-    FirstFailure,
     Interpreter,
     RunCancelled,
     RunTimedOut,
 )
+from orchestrator.engine.outcome import Outcome
 from orchestrator.engine.plan import RunPlan
 from orchestrator.engine.run_browser import RunBrowser
 from orchestrator.engine.run_end import after_run
@@ -149,34 +142,6 @@ def execute_run(
         store.finish_run(run_id, RunStatus.FAILED, error=error, holder=holder)
         raise
     return run.execute()
-
-
-@dataclass
-class _Outcome:
-    """How a run's steps (or its ``finally`` steps) ended."""
-
-    status: RunStatus = RunStatus.SUCCEEDED
-    error: str | None = None
-    stopped_at: str | None = None  # the step the last error came from, if known
-    first: FirstFailure | None = None  # of the failure chain open at the end
-    reraise: BaseException | None = None
-
-    def error_and_step(self) -> tuple[str | None, str | None]:
-        """The run's ``error`` naming the first cause, and ``error_step``: the first cause's
-        step (format in the module docstring)."""
-        first = self.first
-        if self.error is None or first is None:
-            return self.error, self.stopped_at
-        loop = f" [{first.loop}]" if first.loop and first.loop not in self.error else ""
-        if first.step_path == self.stopped_at:
-            return f"{self.error}{loop}", self.stopped_at
-        stopped = f"stopped at {self.stopped_at}"
-        where = f"{stopped}; " if self.stopped_at and stopped not in self.error else ""
-        reason = "" if first.reason in self.error else f": {first.reason}"
-        return (
-            f"{self.error} ({where}first failure at {first.step_path}{reason}){loop}",
-            first.step_path,
-        )
 
 
 class RunExecution:
@@ -365,31 +330,31 @@ class RunExecution:
             raise outcome.reraise
         return self.store.get_run(self.run_id, details=self.details)
 
-    def _attempt(self, steps: Callable[[], None]) -> _Outcome:
+    def _attempt(self, steps: Callable[[], None]) -> Outcome:
         """Run ``steps`` (the bot's or its ``finally``) and say how they ended."""
-        outcome = _Outcome()
+        outcome = Outcome()
         try:
             with _sigterm_as_interrupt():
                 steps()
         except StepFailed as exc:
-            outcome = _Outcome(RunStatus.FAILED, exc.reason, exc.step_path)
+            outcome = Outcome(RunStatus.FAILED, exc.reason, exc.step_path)
         except RunTimedOut as exc:
-            outcome = _Outcome(RunStatus.TIMED_OUT, str(exc), exc.step_path)
+            outcome = Outcome(RunStatus.TIMED_OUT, str(exc), exc.step_path)
         except RunCancelled as exc:
-            outcome = _Outcome(RunStatus.CANCELLED, str(exc), exc.step_path)
+            outcome = Outcome(RunStatus.CANCELLED, str(exc), exc.step_path)
         except KeyboardInterrupt as exc:
-            outcome = _Outcome(RunStatus.CANCELLED, "cancelled (Ctrl-C or SIGTERM)", reraise=exc)
+            outcome = Outcome(RunStatus.CANCELLED, "cancelled (Ctrl-C or SIGTERM)", reraise=exc)
         except BotsError as exc:
-            outcome = _Outcome(RunStatus.FAILED, str(exc), reraise=exc)
+            outcome = Outcome(RunStatus.FAILED, str(exc), reraise=exc)
         except Exception as exc:  # a bug: record it, then let it surface
-            outcome = _Outcome(RunStatus.FAILED, f"internal error: {exc!r}", reraise=exc)
+            outcome = Outcome(RunStatus.FAILED, f"internal error: {exc!r}", reraise=exc)
         outcome.first = self.interpreter.take_first_failure()
         if outcome.first is not None and outcome.status == RunStatus.SUCCEEDED:
             outcome.first.discard()  # cannot happen: every chain of a success was recovered
             outcome.first = None
         return outcome
 
-    def _run_finally(self, main: _Outcome) -> _Outcome:
+    def _run_finally(self, main: Outcome) -> Outcome:
         """Run the bot's ``finally`` steps after ``main``; the outcome of the whole run.
 
         A failure in them fails a run that had succeeded; a run that had failed keeps its

@@ -95,7 +95,7 @@ def print_pdf(html_path: Path, settings: Settings) -> Path:
         EnvironmentProblem: Chromium is missing or cannot print.
     """
     from connectors.base import ConnectorError  # Playwright loads only for a PDF
-    from connectors.browser.session import render_pdf
+    from connectors.browser.chromium import render_pdf
 
     pdf_path = html_path.with_suffix(".pdf")
     try:

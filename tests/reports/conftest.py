@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from connectors.browser.session import CHROMIUM_ARGS
+from connectors.browser.chromium import CHROMIUM_ARGS
 from orchestrator.settings import load_settings
 
 AXE_VERSION = "4"
