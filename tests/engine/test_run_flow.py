@@ -15,6 +15,7 @@ import pytest
 from orchestrator.engine import run_bot
 from orchestrator.engine.secrets import MappingSecretProvider
 from orchestrator.errors import ConfigError, ParameterError, SecretMissing
+from orchestrator.presenters import run_details
 from orchestrator.results import RunStatus, StepRecord, StepStatus
 from orchestrator.settings import Settings
 from orchestrator.store import RunStore
@@ -403,3 +404,6 @@ def test_a_failure_in_a_loop_names_its_iteration_and_value(
     failed = next(s for s in record.steps if s.path == "steps[1][1].do[0]")
     assert failed.message == "Fall nicht bearbeitbar [steps[1][1]: fall.Nummer = GA-2]"
     assert "steps[1][0].do[0]" in {s.path for s in record.steps}
+    shown = "\n".join(run_details(store.get_run(record.id), max_robot_losses=3))  # `bots show`
+    assert "steps[1][1]: fall.Nummer = GA-2" in shown
+    assert "steps[1][1].do[0]" in shown
