@@ -23,7 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from orchestrator.catalog.files import directory_files
@@ -137,10 +139,16 @@ def _installation(path: Path, bot_id: str, tenant: str) -> tuple[CatalogFile, In
 def _catalog(path: Path, concerned: Any) -> CatalogFile | None:
     """The catalog at ``path``; None when there is none, or when it has errors but
     ``concerned(raw_data)`` says they cannot matter here."""
-    if not Path(path).is_file():
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    if not S_ISREG(stat.st_mode):
         return None
     try:
-        catalog, problems = read_catalog(Path(path))
+        catalog, problems = _read_catalog_cached(
+            Path(path).resolve(), stat.st_mtime_ns, stat.st_size, stat.st_ino
+        )
     except DefinitionError as exc:
         raise ConfigError(_catalog_broken(path, exc.problems)) from None
     if catalog is not None:
@@ -148,6 +156,16 @@ def _catalog(path: Path, concerned: Any) -> CatalogFile | None:
     if not concerned(read_yaml(Path(path)).data):
         return None
     raise ConfigError(_catalog_broken(path, problems))
+
+
+@lru_cache(maxsize=8)
+def _read_catalog_cached(
+    path: Path, mtime_ns: int, size: int, inode: int
+) -> tuple[CatalogFile | None, list[Any]]:
+    """The catalog as read at this version of the file: every run plans with the catalog, so
+    a robot parses it once per change, not once per run (the key changes with the file)."""
+    del mtime_ns, size, inode  # the cache key only
+    return read_catalog(path)
 
 
 def _catalog_broken(path: Path, problems: list[Any]) -> str:
