@@ -4,7 +4,7 @@
 availability; each one searches for runs and work items whose lease ran out
 (:meth:`RunStore.reap_expired`, ``store.queues.reap_items``), and the one holding the store
 lease ``scheduler`` runs an APScheduler 3 ``BackgroundScheduler`` with one cron job per
-schedule and applies retention once a day (:func:`orchestrator.retention.apply_retention`:
+schedule and applies retention once a day (:func:`orchestrator.engine.run_end.expire_records`:
 run evidence, reports, logs and work-item payloads past their period). A firing at fire time
 T of schedule S of tenant C enqueues a run with ``dedupe_key = "schedule:C/S@T"``, so one
 fire time yields one run even if two orchestrators fire it (e.g. during a takeover). A new
@@ -42,8 +42,6 @@ from apscheduler.triggers.cron import CronTrigger
 
 from orchestrator.catalog.city import schedules_for, with_city_parameters
 from orchestrator.errors import BotsError, ConfigError
-from orchestrator.reports.run_end import refresh_run_reports
-from orchestrator.retention import apply_retention
 from orchestrator.service_log import service_logger
 from orchestrator.settings import ScheduleSettings, Settings
 from orchestrator.store import RunStore, note_anchor, open_store
@@ -441,8 +439,9 @@ class Orchestrator:
     def _purge(self) -> None:
         """Apply retention (data minimisation): delete the run evidence, reports, logs and
         work-item payloads past their period; each deletion audited, and logged here."""
-        outcome = apply_retention(self.store, self.settings, actor=f"orchestrator:{self.instance}")
-        refresh_run_reports(self.store, self.settings, outcome.evidence_runs)
+        from orchestrator.engine.run_end import expire_records
+
+        outcome = expire_records(self.store, self.settings, actor=f"orchestrator:{self.instance}")
         for deletion in outcome.deletions:
             self._log.info(
                 "retention deleted",

@@ -44,9 +44,8 @@ def retention_apply(
 
     Exits 1 if a file could not be deleted (it is named; the next run tries again).
     """
+    from orchestrator.engine.run_end import expire_records
     from orchestrator.identity import require
-    from orchestrator.reports.run_end import refresh_run_reports
-    from orchestrator.retention import apply_retention
     from orchestrator.store import open_store
 
     effective = settings()
@@ -54,9 +53,7 @@ def retention_apply(
         who = identity(store, effective)
         where = tenant or who.tenant  # None: every tenant
         require(who, "retention apply", where)
-        outcome = apply_retention(store, effective, actor=who.actor, tenant=where, dry_run=dry_run)
-        # Reports embed screenshots: written again without those just deleted.
-        refresh_run_reports(store, effective, outcome.evidence_runs)
+        outcome = expire_records(store, effective, actor=who.actor, tenant=where, dry_run=dry_run)
     if as_json:
         print_json(outcome.to_json())
     else:

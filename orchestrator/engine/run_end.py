@@ -1,8 +1,8 @@
 """What follows once a run's outcome is recorded: its report is written, and those who must
-know are told.
+know are told; and later, when its records expire, its report is written again without them.
 
-Both are after the fact: neither may change the recorded outcome or stop the robot, so a
-failure of either is logged and the run ends all the same.
+The first two are after the fact: neither may change the recorded outcome or stop the robot,
+so a failure of either is logged and the run ends all the same.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import structlog
 
 from orchestrator.engine.secrets import EnvSecretProvider
 from orchestrator.notifications.run_end import notify_run_end
-from orchestrator.reports.run_end import write_run_report
+from orchestrator.reports.run_end import refresh_run_reports, write_run_report
+from orchestrator.retention import RetentionOutcome, apply_retention
 from orchestrator.settings import Settings
 from orchestrator.store import RunStore
 
@@ -33,3 +34,19 @@ def after_run(store: RunStore, settings: Settings, run_id: int, *, final: bool) 
         notify_run_end(store, settings, run_id, final=final, secrets=tenant_secrets)
     except Exception as exc:  # nor is a notification
         log.warning("run notification not queued", run_id=run_id, error=str(exc))
+
+
+def expire_records(
+    store: RunStore,
+    settings: Settings,
+    *,
+    actor: str,
+    tenant: str | None = None,
+    dry_run: bool = False,
+) -> RetentionOutcome:
+    """Apply retention (``bots retention apply`` and the leader's daily job), then write the
+    reports of the runs whose evidence it deleted again: reports embed screenshots, which
+    would otherwise outlive their period inside the report."""
+    outcome = apply_retention(store, settings, actor=actor, tenant=tenant, dry_run=dry_run)
+    refresh_run_reports(store, settings, outcome.evidence_runs)
+    return outcome
