@@ -13,7 +13,7 @@ from orchestrator.commands.shared import (
     echo,
     identity,
     permitted,
-    print_json,
+    print_listing,
     settings,
 )
 from orchestrator.states import NotificationStatus
@@ -47,13 +47,13 @@ def notifications_list(
         where = tenant or who.tenant  # None: every tenant, for whom may see them all
         require(who, "notifications list", where)
         messages = store.notifications.list_notifications(tenant=where, status=status, limit=limit)
-    if as_json:
-        print_json([presenters.notification_as_json(message) for message in messages])
-        return
-    if not messages:
-        echo("no notifications" + (f" in status {status}" if status else ""))
-    for message in messages:
-        echo(presenters.notification_line(message))
+    print_listing(
+        messages,
+        as_json=as_json,
+        to_json=presenters.notification_as_json,
+        lines=presenters.notification_line,
+        empty="no notifications" + (f" in status {status}" if status else ""),
+    )
 
 
 @app.command("deliver")

@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 
 from orchestrator import presenters
-from orchestrator.commands.shared import TenantOption, echo, permitted, print_json, settings
+from orchestrator.commands.shared import (
+    TenantOption,
+    echo,
+    permitted,
+    print_json,
+    print_listing,
+    settings,
+)
 from orchestrator.errors import InputError
 from orchestrator.queue_files import Row, declared_policy, json_object, read_rows, read_schema
 from orchestrator.settings import duration_s
@@ -135,13 +142,13 @@ def queue_list(as_json: JsonOption = False, tenant: TenantOption = None) -> None
     """List the tenant's work queues with their items counted per status."""
     with _opened("queue list", tenant) as (store, where, _):
         queues = store.queues.list_queues(where)
-    if as_json:
-        print_json([presenters.queue_as_json(queue) for queue in queues])
-        return
-    if not queues:
-        echo("no work queues yet: bots queue create NAME, or declare them and bots queue sync")
-    for queue in queues:
-        echo(presenters.queue_line(queue))
+    print_listing(
+        queues,
+        as_json=as_json,
+        to_json=presenters.queue_as_json,
+        lines=presenters.queue_line,
+        empty="no work queues yet: bots queue create NAME, or declare them and bots queue sync",
+    )
 
 
 @app.command("show")
@@ -233,13 +240,13 @@ def queue_items(
     """List a queue's items (e.g. --status needs_human: what needs a person)."""
     with _opened("queue items", tenant) as (store, where, _):
         items = store.queues.list_items(where, queue, status=status or None, limit=limit)
-    if as_json:
-        print_json([presenters.item_as_json(item) for item in items])
-        return
-    if not items:
-        echo("no items" + (f" in status {', '.join(status)}" if status else ""))
-    for item in items:
-        echo(presenters.item_line(item))
+    print_listing(
+        items,
+        as_json=as_json,
+        to_json=presenters.item_as_json,
+        lines=presenters.item_line,
+        empty="no items" + (f" in status {', '.join(status)}" if status else ""),
+    )
 
 
 @app.command("item")

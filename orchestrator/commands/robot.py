@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from orchestrator import presenters
-from orchestrator.commands.shared import csv, echo, identity, print_json, settings
+from orchestrator.commands.shared import csv, identity, print_listing, settings
 
 app = typer.Typer(
     name="robot", help="Robots: workers that execute queued runs.", no_args_is_help=True
@@ -37,14 +37,13 @@ def robot_list(
             for state in robot_states(store, effective.orchestrator.lease_s)
             if who.tenant is None or who.tenant in state.record.tenants
         ]
-    if as_json:
-        print_json([presenters.robot_as_json(state) for state in states])
-        return
-    if not states:
-        echo("no robots registered yet")
-    for state in states:
-        for line in presenters.robot_lines(state):
-            echo(line)
+    print_listing(
+        states,
+        as_json=as_json,
+        to_json=presenters.robot_as_json,
+        lines=presenters.robot_lines,
+        empty="no robots registered yet",
+    )
 
 
 @app.command("start")

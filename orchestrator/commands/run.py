@@ -18,6 +18,7 @@ from orchestrator.commands.shared import (
     echo,
     permitted,
     print_json,
+    print_listing,
     settings,
 )
 from orchestrator.presenters import ItemProgress
@@ -290,13 +291,13 @@ def list_runs(
             status=RunStatus(status) if status else None,
             limit=limit,
         )
-    if as_json:
-        print_json([presenters.run_as_json(r) for r in runs])
-        return
-    if not runs:
-        echo("no runs yet")
-    for r in runs:
-        echo(presenters.run_line(r))
+    print_listing(
+        runs,
+        as_json=as_json,
+        to_json=presenters.run_as_json,
+        lines=presenters.run_line,
+        empty="no runs yet",
+    )
 
 
 @app.command()

@@ -7,7 +7,13 @@ from typing import Annotated
 import typer
 
 from orchestrator import presenters
-from orchestrator.commands.shared import TenantOption, echo, permitted, print_json, settings
+from orchestrator.commands.shared import (
+    TenantOption,
+    echo,
+    permitted,
+    print_listing,
+    settings,
+)
 
 app = typer.Typer(name="schedule", help="Schedules from the configuration.", no_args_is_help=True)
 
@@ -25,13 +31,13 @@ def schedule_list(
     with open_store(effective.database) as store:
         _, where = permitted(store, effective, "schedule list", tenant)
         infos = list_schedules(effective, store, where)
-    if as_json:
-        print_json([presenters.schedule_as_json(info) for info in infos])
-        return
-    if not infos:
-        echo("no schedules configured for this tenant")
-    for info in infos:
-        echo(presenters.schedule_line(info))
+    print_listing(
+        infos,
+        as_json=as_json,
+        to_json=presenters.schedule_as_json,
+        lines=presenters.schedule_line,
+        empty="no schedules configured for this tenant",
+    )
 
 
 @app.command("pause")

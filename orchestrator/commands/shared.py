@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -15,6 +16,7 @@ if TYPE_CHECKING:  # imported where used: the store is heavy for `bots --help`
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_ENVIRONMENT, EXIT_INTERNAL = 0, 1, 2, 3, 70
 EXIT_BUSY = 75  # EX_TEMPFAIL from sysexits.h
+T = TypeVar("T")
 
 TenantOption = Annotated[
     str | None, typer.Option("--tenant", help="The tenant (city); default: setting `tenant`.")
@@ -29,6 +31,31 @@ def echo(text: str = "", *, err: bool = False) -> None:
 def print_json(data: Any) -> None:
     """Print ``data`` as indented JSON, as every ``--json`` option does."""
     typer.echo(json_text(data))
+
+
+def print_listing(
+    records: Sequence[T],
+    *,
+    as_json: bool,
+    to_json: Callable[[T], Any],
+    lines: Callable[[T], str | Iterable[str]],
+    empty: str,
+) -> None:
+    """What a ``list`` command prints: a JSON array, or the lines of each record, or
+    ``empty`` when there is none::
+
+        print_listing(runs, as_json=as_json, to_json=presenters.run_as_json,
+                      lines=presenters.run_line, empty="no runs yet")
+    """
+    if as_json:
+        print_json([to_json(record) for record in records])
+        return
+    if not records:
+        echo(empty)
+    for record in records:
+        shown = lines(record)
+        for line in [shown] if isinstance(shown, str) else shown:
+            echo(line)
 
 
 def settings(**overrides: Any) -> Settings:
