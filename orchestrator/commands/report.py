@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from orchestrator.commands import report_figures
+from orchestrator.commands.report_figures import LangOption, ReportLanguage
 from orchestrator.commands.shared import TenantOption, echo, permitted, settings
 
 app = typer.Typer(
@@ -18,23 +18,13 @@ app = typer.Typer(
 )
 
 
-class Language(StrEnum):
-    """The languages of a report."""
-
-    DE = "de"
-    EN = "en"
-
-
-LangOption = Annotated[Language, typer.Option("--lang", help="Language of the report.")]
-
-
 @app.command("run")
 def report_run(
     run_id: Annotated[int, typer.Argument(help="Run id, as `bots history` lists it.")],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Directory to write the report into.")
     ] = Path("."),
-    lang: LangOption = Language.DE,
+    lang: LangOption = ReportLanguage.DE,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write a PDF (needs Chromium).")] = False,
     tenant: TenantOption = None,
 ) -> None:

@@ -23,10 +23,13 @@ if TYPE_CHECKING:
 
 
 class ReportLanguage(StrEnum):
-    """The languages of a report."""
+    """The languages of a report (``bots report run`` and ``period``)."""
 
     DE = "de"
     EN = "en"
+
+
+LangOption = Annotated[ReportLanguage, typer.Option("--lang", help="Language of the report.")]
 
 
 class KpiFormat(StrEnum):
@@ -50,9 +53,7 @@ def period(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Directory to write the report into.")
     ] = Path("."),
-    lang: Annotated[
-        ReportLanguage, typer.Option("--lang", help="Language of the report.")
-    ] = ReportLanguage.DE,
+    lang: LangOption = ReportLanguage.DE,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write a PDF (needs Chromium).")] = False,
     tenant: TenantOption = None,
 ) -> None:
