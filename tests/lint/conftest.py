@@ -7,11 +7,11 @@ manual_minutes_per_case): line 6 of the file is the first line of ``body``.
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from bot_files import WriteBot, bot_writer
 
 HEADER = """\
 id: {id}
@@ -20,8 +20,6 @@ version: 1.0.0
 owner: {{city: Gießen, fachamt: Ordnungsamt}}
 manual_minutes_per_case: 4
 """
-
-WriteBot = Callable[..., Path]
 
 
 @pytest.fixture
@@ -36,21 +34,5 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def write_bot(workdir: Path) -> WriteBot:
     """``write_bot("demo", body, files={"hooks.py": ...})`` -> Path("demo") (relative);
-    ``header=False`` writes ``body`` alone."""
-
-    def write(
-        name: str, body: str, *, files: dict[str, str] | None = None, header: bool = True
-    ) -> Path:
-        directory = Path(name)
-        directory.mkdir(parents=True, exist_ok=True)
-        text = textwrap.dedent(body)
-        if header:
-            text = HEADER.format(id=directory.name) + text
-        (directory / "bot.yaml").write_text(text, encoding="utf-8")
-        for relative, content in (files or {}).items():
-            target = directory / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(textwrap.dedent(content), encoding="utf-8")
-        return directory
-
-    return write
+    ``header=False`` writes ``body`` alone (see ``tests/bot_files.py``)."""
+    return bot_writer(HEADER)

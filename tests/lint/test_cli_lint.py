@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 from typer.testing import CliRunner, Result
@@ -13,7 +12,8 @@ from cli import app
 from orchestrator.lint import lint_paths
 from orchestrator.model import find_bots
 
-WriteBot = Callable[..., Path]
+from bot_files import WriteBot
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

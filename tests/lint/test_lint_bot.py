@@ -4,7 +4,6 @@ their rule ids and positions, and the SARIF written for them is valid SARIF 2.1.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,8 @@ from cli import app
 from orchestrator.lint import RULES, lint_bot
 from orchestrator.lint.sarif import to_sarif
 
-WriteBot = Callable[..., Path]
+from bot_files import WriteBot
+
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,6 @@ expect ``demo/bot.yaml:3:5: ...``.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,14 +14,14 @@ import pytest
 from orchestrator.errors import DefinitionError, Problem
 from orchestrator.model import load_bot
 
+from bot_files import WriteBot, bot_writer
+
 HEADER = """\
 id: {id}
 name: Demo
 version: 1.0.0
 owner: {{city: Gießen, fachamt: Ordnungsamt}}
 """
-
-WriteBot = Callable[..., Path]
 
 
 @pytest.fixture
@@ -36,29 +35,9 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def write_bot(workdir: Path) -> WriteBot:
-    """``write_bot("demo", body, files={"hooks.py": ...})`` -> Path("demo") (relative).
-
-    ``body`` is YAML after the four header lines (id, name, version, owner), so line 5 of
-    the file is the first line of ``body``; pass ``header=False`` to write ``body`` alone.
-    """
-
-    def write(
-        name: str, body: str, *, files: dict[str, str] | None = None, header: bool = True,
-        bot_id: str | None = None,
-    ) -> Path:  # fmt: skip
-        directory = Path(name)
-        directory.mkdir(parents=True, exist_ok=True)
-        text = textwrap.dedent(body)
-        if header:
-            text = HEADER.format(id=bot_id or directory.name) + text
-        (directory / "bot.yaml").write_text(text, encoding="utf-8")
-        for relative, content in (files or {}).items():
-            target = directory / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(textwrap.dedent(content), encoding="utf-8")
-        return directory
-
-    return write
+    """``write_bot("demo", body, files={"hooks.py": ...})`` -> Path("demo") (relative);
+    ``header=False`` writes ``body`` alone (see ``tests/bot_files.py``)."""
+    return bot_writer(HEADER)
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from orchestrator.model import bot_json_schema, load_bot, subflow_json_schema
 
-WriteBot = Callable[..., Path]
+from bot_files import WriteBot
+
 Problems = Callable[[Path], list[str]]
 
 LOGOUT = """\

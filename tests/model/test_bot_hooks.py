@@ -10,7 +10,8 @@ import pytest
 
 from orchestrator.model import HookNotFound, load_bot, resolve_hook, validate_paths
 
-WriteBot = Callable[..., Path]
+from bot_files import WriteBot
+
 Problems = Callable[[Path], list[str]]
 
 CALL = """\

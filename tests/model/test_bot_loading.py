@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from orchestrator.model import (
 )
 from orchestrator.model.schema import DOCS_DIR, SCHEMA_FILES, schema_text, subflow_json_schema
 
-WriteBot = Callable[..., Path]
+from bot_files import WriteBot
 
 VALID = """\
 targets: [civento]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from orchestrator.model import validate_paths
 
-WriteBot = Callable[..., Path]
+from bot_files import WriteBot
+
 Problems = Callable[[Path], list[str]]
 
 
