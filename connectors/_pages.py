@@ -9,6 +9,15 @@ functions over the browser session. Two things every one of them needs:
   (:class:`~connectors.base.BusinessRefusal`) is never retried.
 - :class:`Login`: the account an ``anmelden`` action used, kept in the connector's run state
   so a later action can log in again on its own.
+
+:class:`LoginPage` puts both together for a system with a login form: it logs in, knows its
+own page, and makes an action robust or a page visit safe from an expired session::
+
+    LOGIN = LoginPage(user="Benutzername", password="Passwort",
+                      landed=role("heading", "Posteingang"))
+    LOGIN.anmelden(ctx, benutzer, passwort)       # logs in (robustly) and remembers the account
+    LOGIN.robust(ctx, "vorgang_lesen", read)      # read(), again after a failure
+    LOGIN.visit(ctx, f"{ctx.target()}/posteingang")
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from connectors.base import ActionContext, BusinessRefusal, ConnectorError, LocatorSpec
 
@@ -98,6 +108,57 @@ def visit(
         ctx.log.info("session expired; logging in again", connector=ctx.connector)
         relogin(login)
         browser.goto(url, timeout=ctx.timeout())
+
+
+@dataclass(frozen=True)
+class LoginPage:
+    """A target system's login form at ``{target}{path}``: the labels of its fields, its
+    button, and what shows once logged in."""
+
+    user: str
+    password: str
+    landed: LocatorSpec
+    path: str = "/login"
+    button: str = "Anmelden"
+
+    def log_in(self, ctx: ActionContext, login: Login) -> None:
+        browser, timeout = tab(ctx), ctx.timeout
+        browser.goto(f"{ctx.target()}{self.path}", timeout=timeout())
+        browser.fill(label(self.user), login.user, timeout=timeout())
+        browser.fill(label(self.password), login.password, timeout=timeout())
+        browser.click(role("button", self.button), timeout=timeout())
+        browser.wait_for_element(self.landed, "visible", timeout=timeout())
+
+    def shown(self, ctx: ActionContext) -> bool:
+        """Whether the connector's tab shows this login page (the session expired): its path,
+        whatever the query or the host name the system redirected to."""
+        return urlsplit(tab(ctx).url).path == urlsplit(f"{ctx.target()}{self.path}").path
+
+    def anmelden(self, ctx: ActionContext, user: str, password: str) -> None:
+        """Log in with this account and remember it for logging in again."""
+        login = Login(user, password)
+        self.robust(ctx, "anmelden", lambda: self.log_in(ctx, login))
+        remember(ctx, login)
+
+    def robust(self, ctx: ActionContext, what: str, body: Callable[[], T]) -> T:
+        """``body()`` under :func:`attempts`, logging in again where the session expired."""
+        return attempts(
+            ctx,
+            what,
+            body,
+            relogin=lambda login: self.log_in(ctx, login),
+            on_login_page=lambda: self.shown(ctx),
+        )
+
+    def visit(self, ctx: ActionContext, url: str) -> None:
+        """Open ``url`` as :func:`visit` does, logging in again through this page."""
+        visit(
+            ctx,
+            tab(ctx),
+            url,
+            on_login_page=lambda: self.shown(ctx),
+            relogin=lambda login: self.log_in(ctx, login),
+        )
 
 
 def log_out(ctx: ActionContext, path: str) -> None:

@@ -20,12 +20,13 @@ run), and needs the bot's target ``civento`` (the URL up to ``/civento``).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors._pages import Login, attempts, label, log_out, remember, role, tab, test_id, visit
+from connectors._pages import LoginPage, label, log_out, role, tab, test_id
 from connectors.base import ActionContext, BusinessRefusal, ConnectorError, LocatorSpec
 from orchestrator.model.registry import Action, ConnectorSpec
 
@@ -67,42 +68,11 @@ class StatusArgs(_Args):
     )
 
 
-def _browser(ctx: ActionContext) -> Any:
-    return tab(ctx)
-
-
-def _visit(ctx: ActionContext, url: str) -> None:
-    visit(ctx, _browser(ctx), url, on_login_page=lambda: _on_login_page(ctx),
-          relogin=lambda login: _login(ctx, login))  # fmt: skip
-
-
-def _on_login_page(ctx: ActionContext) -> bool:
-    return "/civento/login" in _browser(ctx).url
-
-
-def _login(ctx: ActionContext, login: Login) -> None:
-    browser, timeout = _browser(ctx), ctx.timeout
-    browser.goto(f"{ctx.target()}/login", timeout=timeout())
-    browser.fill(label("Benutzername"), login.user, timeout=timeout())
-    browser.fill(label("Passwort"), login.password, timeout=timeout())
-    browser.click(role("button", "Anmelden"), timeout=timeout())
-    browser.wait_for_element(role("heading", "Posteingang"), "visible", timeout=timeout())
-
-
-def _robust(ctx: ActionContext, what: str, body: Any) -> Any:
-    return attempts(
-        ctx,
-        what,
-        body,
-        relogin=lambda login: _login(ctx, login),
-        on_login_page=lambda: _on_login_page(ctx),
-    )
+LOGIN = LoginPage(user="Benutzername", password="Passwort", landed=role("heading", "Posteingang"))
 
 
 def anmelden(ctx: ActionContext, benutzer: str, passwort: str) -> None:
-    login = Login(benutzer, passwort)
-    _robust(ctx, "anmelden", lambda: _login(ctx, login))
-    remember(ctx, login)
+    LOGIN.anmelden(ctx, benutzer, passwort)
 
 
 def abmelden(ctx: ActionContext) -> None:
@@ -116,7 +86,7 @@ def posteingang_lesen(
     """Every row of the Posteingang with these filters, all pages, as column -> text."""
     rows: list[dict[str, str]] = []
     for one in [status] if isinstance(status, str) else status:
-        rows += _robust(ctx, "posteingang_lesen", lambda one=one: _read_inbox(ctx, one, leistung))
+        rows += LOGIN.robust(ctx, "posteingang_lesen", partial(_read_inbox, ctx, one, leistung))
     return rows
 
 
@@ -143,11 +113,11 @@ def _read_inbox_pages(
     ctx: ActionContext, query: dict[str, str]
 ) -> tuple[list[dict[str, str]], bool]:
     """The rows of every page, and whether the number of hits stayed the same throughout."""
-    browser, timeout = _browser(ctx), ctx.timeout
+    browser, timeout = tab(ctx), ctx.timeout
     rows: list[dict[str, str]] = []
     page, pages, first = 1, 1, None
     while page <= pages:
-        _visit(ctx, f"{ctx.target()}/posteingang?{urlencode({**query, 'seite': page})}")
+        LOGIN.visit(ctx, f"{ctx.target()}/posteingang?{urlencode({**query, 'seite': page})}")
         count = int(browser.extract(test_id("trefferzahl"), "attribute", attribute="data-anzahl",
                                     timeout=timeout()) or 0)  # fmt: skip
         first = count if first is None else first
@@ -165,10 +135,10 @@ def _read_inbox_pages(
 def _open_vorgang(ctx: ActionContext, nummer: str, *, reuse: bool = False) -> str:
     """Open the Vorgang's page (``reuse``: unless the tab shows it already), wait until its
     data came; its status."""
-    browser, timeout = _browser(ctx), ctx.timeout
+    browser, timeout = tab(ctx), ctx.timeout
     url = f"{ctx.target()}/vorgang/{nummer}"
     if not (reuse and browser.url == url):
-        _visit(ctx, url)
+        LOGIN.visit(ctx, url)
     browser.wait_for_element(test_id("bitte-warten"), "hidden", timeout=timeout())
     status: str = browser.extract(test_id("vorgang-status"), "text", timeout=timeout()).strip()
     if status not in STATUS_ORDER:  # the data did not come (a failed load shows a message)
@@ -185,7 +155,7 @@ def vorgang_lesen(ctx: ActionContext, nummer: str) -> dict[str, Any]:
     """The Vorgang's status, its Aktenzeichen and every field of its steps (tabs)."""
 
     def read() -> dict[str, Any]:
-        browser, timeout = _browser(ctx), ctx.timeout
+        browser, timeout = tab(ctx), ctx.timeout
         status = _open_vorgang(ctx, nummer)
         felder: dict[str, str] = browser.extract(VORGANG, "fields", timeout=timeout())
         aktenzeichen = felder.pop("Aktenzeichen Fachverfahren", "")
@@ -193,7 +163,7 @@ def vorgang_lesen(ctx: ActionContext, nummer: str) -> dict[str, Any]:
             felder.pop(editable, None)
         return {"nummer": nummer, "status": status, "aktenzeichen": aktenzeichen, "felder": felder}
 
-    result: dict[str, Any] = _robust(ctx, "vorgang_lesen", read)
+    result: dict[str, Any] = LOGIN.robust(ctx, "vorgang_lesen", read)
     return result
 
 
@@ -211,7 +181,7 @@ def status_setzen(
     def move() -> str:
         nonlocal tries
         tries += 1
-        browser, timeout = _browser(ctx), ctx.timeout
+        browser, timeout = tab(ctx), ctx.timeout
         # The page vorgang_lesen left open is current: load it again only to try again.
         now = _open_vorgang(ctx, nummer, reuse=tries == 1)
         if now not in STATUS_ORDER or STATUS_ORDER.index(now) > STATUS_ORDER.index(status):
@@ -229,7 +199,7 @@ def status_setzen(
             now = step
         return now
 
-    reached: str = _robust(ctx, "status_setzen", move)
+    reached: str = LOGIN.robust(ctx, "status_setzen", move)
     return reached
 
 

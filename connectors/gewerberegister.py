@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors._pages import Login, attempts, label, log_out, remember, role, tab, visit
+from connectors._pages import LoginPage, log_out, role, tab
 from connectors.base import ActionContext, BusinessRefusal, LocatorSpec
 from orchestrator.model.registry import Action, ConnectorSpec
 
@@ -75,44 +75,16 @@ def _in_frame(**where: Any) -> LocatorSpec:
     return LocatorSpec(frame=FRAME, **where)
 
 
-def _browser(ctx: ActionContext) -> Any:
-    return tab(ctx)
-
-
-def _login(ctx: ActionContext, login: Login) -> None:
-    browser, timeout = _browser(ctx), ctx.timeout
-    browser.goto(f"{ctx.target()}/login", timeout=timeout())
-    browser.fill(label("Kennung"), login.user, timeout=timeout())
-    browser.fill(label("Kennwort"), login.password, timeout=timeout())
-    browser.click(role("button", "Anmelden"), timeout=timeout())
-    browser.wait_for_element(role("link", "Neuanmeldung"), "visible", timeout=timeout())
-
-
-def _robust(ctx: ActionContext, what: str, body: Any) -> Any:
-    return attempts(
-        ctx,
-        what,
-        body,
-        relogin=lambda login: _login(ctx, login),
-        on_login_page=lambda: "/gewerberegister/login" in _browser(ctx).url,
-    )
+LOGIN = LoginPage(user="Kennung", password="Kennwort", landed=role("link", "Neuanmeldung"))
 
 
 def _open(ctx: ActionContext, page: str) -> None:
     """The frame page with ``page`` in the work area (a fresh load: an empty form)."""
-    visit(
-        ctx,
-        _browser(ctx),
-        f"{ctx.target()}/?seite=/gewerberegister/{page}",
-        on_login_page=lambda: "/gewerberegister/login" in _browser(ctx).url,
-        relogin=lambda login: _login(ctx, login),
-    )
+    LOGIN.visit(ctx, f"{ctx.target()}/?seite=/gewerberegister/{page}")
 
 
 def anmelden(ctx: ActionContext, kennung: str, kennwort: str) -> None:
-    login = Login(kennung, kennwort)
-    _robust(ctx, "anmelden", lambda: _login(ctx, login))
-    remember(ctx, login)
+    LOGIN.anmelden(ctx, kennung, kennwort)
 
 
 def abmelden(ctx: ActionContext) -> None:
@@ -124,7 +96,7 @@ def suchen(ctx: ActionContext, bezugszeichen: str) -> str:
     """The Aktenzeichen of the entry with this Bezugszeichen, "" when there is none."""
 
     def search() -> str:
-        browser, timeout = _browser(ctx), ctx.timeout
+        browser, timeout = tab(ctx), ctx.timeout
         _open(ctx, "suche")
         browser.fill(_in_frame(label="Bezugszeichen"), bezugszeichen, timeout=timeout())
         browser.click(_in_frame(role="button", name="Suchen"), timeout=timeout())
@@ -137,7 +109,7 @@ def suchen(ctx: ActionContext, bezugszeichen: str) -> str:
         )
         return found.strip()
 
-    result: str = _robust(ctx, "suchen", search)
+    result: str = LOGIN.robust(ctx, "suchen", search)
     return result
 
 
@@ -150,7 +122,7 @@ def eintrag_anlegen(ctx: ActionContext, eintrag: dict[str, str]) -> str:
         )
 
     def create() -> str:
-        browser, timeout = _browser(ctx), ctx.timeout
+        browser, timeout = tab(ctx), ctx.timeout
         _open(ctx, "neu")
         for key, text in FIELDS.items():
             value = eintrag.get(key)
@@ -188,7 +160,7 @@ def eintrag_anlegen(ctx: ActionContext, eintrag: dict[str, str]) -> str:
         aktenzeichen: str = browser.extract(_in_frame(test_id=answer), "text", timeout=timeout())
         return aktenzeichen.strip()
 
-    result: str = _robust(ctx, "eintrag_anlegen", create)
+    result: str = LOGIN.robust(ctx, "eintrag_anlegen", create)
     return result
 
 
