@@ -174,6 +174,12 @@ class SandboxSettings(BaseModel):
         "Sandbox-Training-1",
         description="Password of the sandbox's bot accounts (a training value, not a secret).",
     )
+    data_attributes: bool = Field(
+        True,
+        description="Serve the pages with their data-* attributes (data-testid, data-anzahl, "
+        "...). false: without any, as a real Civento serves them, so that locators must go by "
+        "role, label and text (training; JSON, CSV and PDF answers are the same either way).",
+    )
 
 
 class Settings(BaseSettings):

@@ -1,5 +1,6 @@
 /* A select2-style dropdown: the real <select> is hidden, a span opens a search box and a list.
-   As in select2, the list is attached to <body>, not next to the field. */
+   As in select2, the list is attached to <body>, not next to the field. Without testId
+   (a page served without data-* attributes) it sets no data-testid either. */
 (function () {
   "use strict";
   function attach(select, labelId, testId, placeholder) {
@@ -12,7 +13,7 @@
     box.setAttribute("aria-labelledby", labelId);
     box.setAttribute("aria-expanded", "false");
     box.setAttribute("aria-haspopup", "listbox");
-    box.setAttribute("data-testid", testId);
+    if (testId) box.setAttribute("data-testid", testId);
     box.tabIndex = 0;
     var rendered = document.createElement("span");
     rendered.className = "select2-selection__rendered";
@@ -62,7 +63,7 @@
       var rect = box.getBoundingClientRect();
       dropdown = document.createElement("span");
       dropdown.className = "select2-dropdown";
-      dropdown.setAttribute("data-testid", "select2-dropdown");
+      if (testId) dropdown.setAttribute("data-testid", "select2-dropdown");
       dropdown.style.left = rect.left + window.scrollX + "px";
       dropdown.style.top = rect.bottom + window.scrollY + "px";
       dropdown.style.minWidth = rect.width + "px";

@@ -1,21 +1,27 @@
 /* The Vorgang page as a GWT client builds it: data comes by fetch after the page has loaded,
-   the form is built with fresh generated ids each time, "Bitte warten" covers the page meanwhile. */
+   the form is built with fresh generated ids each time, "Bitte warten" covers the page meanwhile.
+   The script finds its elements by class, role and URL, never by data-* attribute: served with
+   the setting data_attributes: false the page has none, and then the script adds none either. */
 (function () {
   "use strict";
-  var root = document.querySelector("[data-nummer]");
-  var nummer = root.getAttribute("data-nummer");
+  var withDataAttributes = document.querySelector("[data-testid]") !== null;
+  var root = document.querySelector("section.vorgang");
+  var nummer = decodeURIComponent(window.location.pathname.split("/").pop());
   var api = "/civento/api/vorgang/" + encodeURIComponent(nummer);
-  var overlay = document.querySelector("[data-testid=bitte-warten]");
-  var alertBox = document.querySelector("[data-testid=fehlermeldung]");
-  var message = document.querySelector("[data-testid=meldung]");
-  var editor = document.querySelector("[data-testid=bearbeitung]");
+  var overlay = document.querySelector(".overlay[role=progressbar]");
+  var alertBox = root.querySelector("p.fehler[role=alert]");
+  var message = root.querySelector("p.erfolg[role=status]");
+  var editor = root.querySelector("section.bearbeitung");
+  var fieldErrors = {};
   var lateTimer = null;
 
   function uid() { return "gwt-uid-" + Math.floor(100000 + Math.random() * 900000); }
   function busy(on) { overlay.hidden = !on; overlay.setAttribute("aria-busy", String(on)); }
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (withDataAttributes || k.indexOf("data-") !== 0) node.setAttribute(k, attrs[k]);
+    });
     if (text !== undefined) node.textContent = text;
     return node;
   }
@@ -32,7 +38,7 @@
         t.setAttribute("aria-selected", String(t === tab));
       });
       document.querySelectorAll("[role=tabpanel]").forEach(function (p) {
-        p.hidden = p.getAttribute("data-panel") !== tab.getAttribute("data-panel");
+        p.hidden = p.getAttribute("aria-labelledby") !== tab.id;
       });
     });
   });
@@ -48,8 +54,9 @@
   }
 
   function renderData(d) {
-    var p1 = document.querySelector("[role=tabpanel][data-panel=antragsteller]");
-    var p2 = document.querySelector("[role=tabpanel][data-panel=daten]");
+    var panels = root.querySelectorAll("[role=tabpanel]");
+    var p1 = panels[0];
+    var p2 = panels[1];
     p1.replaceChildren(el("h2", {}, "Antragsteller"));
     p2.replaceChildren(el("h2", {}, d.betrieb ? "Gewerbedaten" : "Angaben"));
     readonlyField(p1, "Anrede", d.anrede);
@@ -72,8 +79,8 @@
       readonlyField(p2, "Ort", d.ort);
       readonlyField(p2, "Angaben", d.taetigkeit);
     }
-    document.querySelector("[data-testid=vorgang-status]").textContent = d.status;
-    var log = document.querySelector("[data-testid=verlauf]");
+    root.querySelector(".unterzeile .status").textContent = d.status;
+    var log = root.querySelector("section.verlauf ol");
     log.replaceChildren();
     d.verlauf.forEach(function (v) { log.appendChild(el("li", {}, v.zeit + " " + v.benutzer + ": " + v.eintrag)); });
     renderEditor(d);
@@ -87,7 +94,8 @@
     var input = el(multiline ? "textarea" : "input", { id: id, name: name, "aria-describedby": errId });
     input.value = value || "";
     wrap.appendChild(input);
-    wrap.appendChild(el("span", { id: errId, "class": "feld-fehler", "data-fehler-fuer": name }));
+    fieldErrors[name] = el("span", { id: errId, "class": "feld-fehler", "data-fehler-fuer": name });
+    wrap.appendChild(fieldErrors[name]);
     parent.appendChild(wrap);
     return input;
   }
@@ -106,9 +114,11 @@
       if (s !== d.status) select.appendChild(el("option", { value: s }, s));
     });
     wrap.appendChild(select);
-    wrap.appendChild(el("span", { "class": "feld-fehler", "data-fehler-fuer": "status" }));
+    fieldErrors.status = el("span", { "class": "feld-fehler", "data-fehler-fuer": "status" });
+    wrap.appendChild(fieldErrors.status);
     editor.appendChild(wrap);
-    window.Select2Lite.attach(select, labelId, "status-auswahl", "– Status wählen –");
+    window.Select2Lite.attach(
+      select, labelId, withDataAttributes ? "status-auswahl" : null, "– Status wählen –");
     var actions = el("div", { "class": "aktionen" });
     editor.appendChild(actions);
     // Late element: the save button arrives after late_elements_ms (as with lazy GWT widgets).
@@ -125,7 +135,7 @@
   function showFieldErrors(errors) {
     var texts = [];
     Object.keys(errors).forEach(function (field) {
-      var span = editor.querySelector("[data-fehler-fuer=" + field + "]");
+      var span = fieldErrors[field];
       if (span) span.textContent = errors[field];
       var input = editor.querySelector("[name=" + field + "]");
       if (input && field !== "status") input.setAttribute("aria-invalid", "true");
