@@ -21,7 +21,7 @@ from orchestrator.engine.secrets import MappingSecretProvider
 from orchestrator.model import load_bot
 from orchestrator.results import RunStatus, StepStatus
 from orchestrator.settings import SandboxSettings, Settings, load_settings
-from orchestrator.store import RunStore, open_store
+from orchestrator.store import RunStore
 from sandbox.server import RunningSandbox, running_sandbox
 
 pytestmark = pytest.mark.browser
@@ -115,13 +115,6 @@ def settings(tmp_path: Path, plain_sandbox: RunningSandbox) -> Settings:
         step_timeout_s=30.0,
         trace="on_failure",
     )
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[RunStore]:
-    """A fresh SQLite run history in the data dir."""
-    with open_store(settings.database) as opened:
-        yield opened
 
 
 def test_the_served_pages_have_no_data_attribute(plain_sandbox: RunningSandbox) -> None:
