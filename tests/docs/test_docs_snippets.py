@@ -1,63 +1,67 @@
 """Every YAML and shell snippet of README.md and docs/*.md works, as Typer's tests/test_tutorial.
 
-Each document gets a throw-away project: a copy of ``bots/`` (the example bots and their
-hooks) plus the files its YAML blocks name in their first line (see ``_snippets.py``). Then:
+Each block is checked in its document's throw-away project (``_doc_session.py``: a copy of the
+checkout's bots, catalog and overlays, with the document's diffs and, for a shell block that
+continues, its earlier shell blocks applied). Then:
 
 - a **YAML block** is validated as what it is: a whole bot (``id`` and ``steps``) as
   ``bots/ID/bot.yaml``; a sub-flow (``steps`` without ``id``) as a flow file a minimal bot
-  includes; a step, a list of steps, a ``finally`` section or a list of locators inside a
-  minimal bot (which declares the targets, secrets and parameters the snippet names, and sets
-  the variables it uses but does not make: a fragment comes from a larger bot); a settings
-  file (``tenants``, ``connectors``, ...) through ``BOTS_CONFIG``. A block marked
-  ``<!-- snippet: invalid -->`` must fail, with each line of the ```text block after it;
-- a **shell block** runs its ``bots ...`` lines with ``CliRunner`` against ``cli.app`` in an
-  isolated data directory, with the ``export`` lines of the document so far, from the
-  project's directory; a block that runs a bot gets the sandbox (on a free port, its targets
-  in ``BOTS_TARGETS__*``). Every command must exit 0. Lines that are not ``bots`` commands,
-  and ``bots`` commands that run until stopped, need the block marked
-  ``<!-- snippet: not-run: REASON -->``; a marked block must hold such a line.
+  includes; a step, a list of steps, a ``finally`` section, a list of locators or other keys
+  of a bot (``data_categories``) inside a minimal bot (which declares the targets, secrets and
+  parameters the snippet names, and sets the variables it uses but does not make: a fragment
+  comes from a larger bot); a settings file (``tenants``, ``connectors``, ...) through
+  ``BOTS_CONFIG``; the bot catalog (``catalog_version``) as ``bots validate --catalog`` checks
+  it; a city overlay (``bot`` and ``version``) against the bot's files in the project. A block
+  marked ``<!-- snippet: invalid -->`` must fail, with each line of the ```text block after
+  it; one marked ``written: PATH`` is checked by the shell block above it instead;
+- a **shell block** runs (``_doc_session.run_shell``): every command exits 0 or the code its
+  ``exits`` mark gives, and the ``output`` and ``written`` blocks after it agree with what it
+  printed and wrote. Lines that are not ``bots`` commands, and ``bots`` commands that run
+  until stopped, need the block marked ``<!-- snippet: not-run: REASON -->``; a marked block
+  must hold such a line.
 
-Blocks in other languages (``text``, ``python``, ``cron``, ``toml``, diagrams) are shown, not
-run. The sandbox is seeded with 3 new Gewerbeanmeldungen (``BOTS_SANDBOX__CASES``) so the bot
-runs stay short.
+The other languages are checked by ``test_docs_blocks.py``. The sandbox is seeded with 3 new
+Gewerbeanmeldungen (``BOTS_SANDBOX__CASES``) so the bot runs stay short.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _doc_session import bots_beside, load_yaml, run_and_check
 from _snippets import (
     DOCS,
     MARKS,
+    PYTHON,
     ROOT,
     SHELL,
     YAML,
     Block,
     all_blocks,
-    blocks,
     commands,
     expected_output,
-    needs_sandbox,
+    runs_bots,
 )
 from pydantic import BaseModel
-from ruamel.yaml import YAML as YamlParser
-from typer.testing import CliRunner
 
-from cli import app
+from orchestrator.catalog.files import directory_files
+from orchestrator.catalog.loading import check_catalog
+from orchestrator.catalog.overlays import (
+    bot_facts,
+    check_overlays,
+    overlay_problems,
+    read_overlay,
+)
 from orchestrator.model import validate_paths
+from orchestrator.model.bot import BotDefinition
 from orchestrator.model.registry import installed
 from orchestrator.model.steps import step_kinds
 from orchestrator.settings import Settings, load_settings
-from sandbox.server import running_sandbox
 
 BLOCKS = all_blocks()
 OWNER = {"city": "Gießen", "fachamt": "Ordnungsamt"}
@@ -66,62 +70,16 @@ LOCATOR_KEYS = frozenset({"test_id", "role", "label", "placeholder", "text", "cs
 NOTIZ = ROOT / "tests" / "fixtures" / "notiz_connector" / "kb_notiz" / "__init__.py"
 
 
-def _params(kind: set[str], *, slow: bool = False) -> list[Any]:
-    chosen = [b for b in BLOCKS if b.lang in kind and not b.not_run]
+def _params(kind: set[str] | frozenset[str], *, slow: bool = False) -> list[Any]:
+    chosen = [b for b in BLOCKS if b.lang in kind and not b.not_run and b.marked("written") is None]
     return [
         pytest.param(
             b,
             id=b.id,
-            marks=[pytest.mark.slow, pytest.mark.browser] if slow and needs_sandbox(b) else [],
+            marks=[pytest.mark.slow, pytest.mark.browser] if slow and runs_bots(b) else [],
         )
         for b in chosen
     ]
-
-
-# --------------------------------------------------------------------------- the project
-
-
-def _load(text: str) -> Any:
-    return YamlParser(typ="safe", pure=True).load(text)
-
-
-def _project(tmp_path: Path, doc: Path) -> Path:
-    """A copy of ``bots/`` with the files the document's YAML blocks name or define."""
-    project = tmp_path / "project"
-    shutil.copytree(
-        ROOT / "bots", project / "bots", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-    )
-    for block in blocks(doc):
-        if block.lang not in YAML or block.invalid:
-            continue
-        target = block.file
-        if target is None:
-            try:
-                data = _load(block.text)
-            except Exception:  # its own test reports it
-                continue
-            if not (isinstance(data, dict) and "id" in data and "steps" in data):
-                continue
-            target = f"bots/{data['id']}/bot.yaml"
-        path = project / target
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(block.text, encoding="utf-8")
-    return project
-
-
-@pytest.fixture
-def enter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """``enter(block)``: make the block's project and work in it, as a reader would."""
-
-    def go(block: Block) -> Path:
-        project = _project(tmp_path, block.doc)
-        monkeypatch.chdir(project)
-        monkeypatch.setenv("BOTS_BOT_DIRS", json.dumps([str(project / "bots")]))
-        monkeypatch.setenv("BOTS_SANDBOX__PORT", "0")
-        monkeypatch.setenv("BOTS_SANDBOX__CASES", "3")
-        return project
-
-    yield go
 
 
 # --------------------------------------------------------------------------- YAML blocks
@@ -235,10 +193,39 @@ def _check_subflow(block: Block, project: Path, data: dict[str, Any]) -> list[st
     return _check_wrapped(block, project, _wrapper(block, [include]))
 
 
+def _is_bot_fragment(data: dict[str, Any]) -> bool:
+    """Keys of a bot other than its steps (``data_categories: [...]``), no settings."""
+    keys = set(data)
+    bot_keys = set(BotDefinition.model_fields) - {"steps", "finally"}
+    return bool(keys) and keys <= bot_keys and not keys <= set(Settings.model_fields)
+
+
+def _check_catalog(block: Block, project: Path) -> list[str]:
+    """The catalog file as ``bots validate --catalog`` checks it, in the project's place."""
+    path = project / "bot_catalog.yaml"
+    path.write_text(block.text, encoding="utf-8")
+    problems = [*check_catalog(path), *check_overlays(path)]
+    return [str(p) for p in problems if p.severity == "error"]
+
+
+def _check_overlay(block: Block, project: Path) -> list[str]:
+    """A city overlay, checked against the files of its bot in the project."""
+    data = load_yaml(block.text)
+    directory = project / "bots" / str(data["bot"])
+    if not directory.is_dir():
+        return [f"the overlay is for {data['bot']!r}, which is no bot of the project"]
+    path = project / "overlays" / "snippet" / f"{data['bot']}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(block.text, encoding="utf-8")
+    facts = bot_facts(directory_files(directory))
+    problems = overlay_problems(read_overlay(path), facts, tenant="snippet", version=facts.version)
+    return [str(p) for p in problems if p.severity == "error"]
+
+
 def yaml_problems(block: Block, project: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The errors of a YAML block, validated as what it is (see the module docstring)."""
     try:
-        data = _load(block.text)
+        data = load_yaml(block.text)
     except Exception as exc:
         return [f"not YAML: {exc}"]
     if isinstance(data, dict) and "id" in data and "steps" in data:
@@ -250,6 +237,13 @@ def yaml_problems(block: Block, project: Path, monkeypatch: pytest.MonkeyPatch) 
         return _check_subflow(block, project, data)
     if isinstance(data, dict) and set(data) <= {"steps", "finally"} and "finally" in data:
         return _check_wrapped(block, project, _wrapper(block, [{"pause": 0.1}], data["finally"]))
+    if isinstance(data, dict) and "catalog_version" in data:
+        return _check_catalog(block, project)
+    if isinstance(data, dict) and {"bot", "version"} <= set(data) and "id" not in data:
+        return _check_overlay(block, project)
+    if isinstance(data, dict) and _is_bot_fragment(data):
+        bot = _wrapper(block, [{"pause": 0.1}])
+        return _check_wrapped(block, project, {**bot, **data})
     if isinstance(data, dict) and not set(data) <= set(Settings.model_fields):
         data = [data]  # one step
     if isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
@@ -259,8 +253,8 @@ def yaml_problems(block: Block, project: Path, monkeypatch: pytest.MonkeyPatch) 
     if isinstance(data, dict) and set(data) <= set(Settings.model_fields):
         return _check_settings(block, project, monkeypatch)
     return [
-        "neither a bot, a sub-flow, steps, locators nor a settings file: make it one of them, "
-        "or show it as ```text"
+        "neither a bot, a sub-flow, steps, locators, a settings file, the catalog nor an "
+        "overlay: make it one of them, or show it as ```text"
     ]
 
 
@@ -286,115 +280,88 @@ def test_yaml_snippet_validates(block: Block, enter: Any, monkeypatch: pytest.Mo
     )
 
 
-def _bots_beside(block: Block, args: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
-    """``bots ARGS`` in a separate process with the block's ``installed`` folder on the path
-    (this process's registry must not see a package the project does not ship)."""
-    assert block.installed is not None
-    path = os.pathsep.join([str(ROOT), str(block.installed)])
-    return subprocess.run(
-        [sys.executable, "-c", "import cli; cli.main()", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": path},
-        timeout=300,
-    )
-
-
 def _installed_problems(block: Block, project: Path) -> list[str]:
-    data = _load(block.text)
+    data = load_yaml(block.text)
     assert isinstance(data, dict) and "id" in data, f"{block.id}: installed: only whole bots"
     path = project / "bots" / str(data["id"]) / "bot.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(block.text, encoding="utf-8")
-    result = _bots_beside(block, ("validate", f"bots/{data['id']}"))
+    result = bots_beside(block, ("validate", f"bots/{data['id']}"))
     return [] if result.returncode == 0 else (result.stderr + result.stdout).splitlines()
 
 
 # --------------------------------------------------------------------------- shell blocks
 
 
-def _exports_before(block: Block) -> dict[str, str]:
-    """The ``export`` lines of the document's shell blocks up to and including ``block``."""
-    env: dict[str, str] = {}
-    for earlier in blocks(block.doc):
-        if earlier.lang in SHELL and earlier.line <= block.line:
-            for command in commands(earlier):
-                env.update(command.env)
-    return env
-
-
 @pytest.mark.parametrize("block", _params(SHELL, slow=True))
 def test_shell_snippet_runs(block: Block, enter: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     project = enter(block)
-    lines = commands(block)
-    unrunnable = [f"{c.line}: {c.problem}" for c in lines if c.problem]
-    assert unrunnable == [], (
-        f"{block.id}: mark the block <!-- snippet: not-run: REASON --> or make it runnable:\n"
-        + "\n".join(unrunnable)
-    )
-    for name, value in _exports_before(block).items():
-        monkeypatch.setenv(name, value)
-    with _targets(block, monkeypatch):
-        for command in lines:
-            for name, value in command.env:
-                monkeypatch.setenv(name, value)
-            if not command.args:
-                continue
-            if block.installed is not None:
-                done = _bots_beside(block, command.args)
-                assert done.returncode == 0, f"{block.id}: `{command.line}`: {done.stderr}"
-                continue
-            result = CliRunner().invoke(app, list(command.args))
-            assert result.exit_code == 0, (
-                f"{block.id}: `{command.line}` exited {result.exit_code}\n"
-                f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}\n{result.exception!r}"
-            )
-            if command.stdout_to:
-                (project / command.stdout_to).write_text(result.stdout, encoding="utf-8")
-
-
-class _targets:
-    """The sandbox, serving while a block that runs bots runs, its URLs as the targets."""
-
-    def __init__(self, block: Block, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.wanted, self.monkeypatch = needs_sandbox(block), monkeypatch
-        self._running: Any = None
-
-    def __enter__(self) -> None:
-        if not self.wanted:
-            return
-        settings = load_settings()
-        self._running = running_sandbox(settings.sandbox_dir, settings.sandbox)
-        sandbox = self._running.__enter__()
-        self.monkeypatch.setenv("BOTS_TARGETS__CIVENTO", sandbox.civento_url)
-        self.monkeypatch.setenv("BOTS_TARGETS__GEWERBEREGISTER", sandbox.gewerberegister_url)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._running is not None:
-            self._running.__exit__(*exc)
+    problems = run_and_check(block, project, monkeypatch)
+    assert problems == [], "\n\n".join(problems)
 
 
 # --------------------------------------------------------------------------- the marks
 
 
-@pytest.mark.parametrize("block", [pytest.param(b, id=b.id) for b in BLOCKS if b.mark])
+def _mark_problems(block: Block) -> list[str]:
+    """What is wrong with the block's marks (see ``_snippets.py``)."""
+    problems = []
+    for mark in block.marks:
+        word = mark.split(":")[0].strip()
+        if word not in MARKS:
+            problems.append(f"unknown mark {mark!r} (known: {', '.join(MARKS)})")
+    shell = _shell_before(block)
+    right_after = shell is not None and shell[1] == 0
+    runs = shell is not None and not shell[0].not_run
+    rules = {
+        "invalid": (block.lang in YAML, "only YAML blocks can be marked invalid"),
+        "not-run": (block.lang in SHELL, "only shell blocks are run, no need to mark"),
+        "exits": (block.lang in SHELL, "only shell blocks have exit codes"),
+        "continues": (block.lang in SHELL, "only shell blocks continue the ones above"),
+        "installed": (block.lang in YAML | SHELL, "only YAML and shell blocks are checked"),
+        "output": (
+            block.lang == "text" and right_after and runs,
+            "an output is a ```text block right after a shell block that runs",
+        ),
+        "written": (runs, "a written file comes after a shell block that runs"),
+        "excerpt": (
+            block.lang in PYTHON | YAML | {"toml"},
+            "only python, toml and yaml blocks are excerpts",
+        ),
+        "format": (block.lang in {"json", "csv"}, "only json and csv blocks have a format"),
+    }
+    for word, (fits, why) in rules.items():
+        if block.marked(word) is not None and not fits:
+            problems.append(why)
+    for word in ("not-run", "written", "excerpt", "format", "installed"):
+        if block.marked(word) == "":
+            problems.append(f"{word}: give its value (see _snippets.py)")
+    if block.not_run and not any(c.problem for c in commands(block)):
+        problems.append("every line of it could run in a test: remove the not-run mark")
+    if block.marked("exits") is not None and not (block.marked("exits") or "").isdigit():
+        problems.append("exits: N, a number")
+    if block.installed is not None and not list(
+        block.installed.glob("*.dist-info/entry_points.txt")
+    ):
+        problems.append(f"{block.installed} holds no installed package")
+    if block.excerpt is not None and not block.excerpt.is_file():
+        problems.append(f"{block.excerpt} is no file of the repository")
+    return problems
+
+
+def _shell_before(block: Block) -> tuple[Block, int] | None:
+    """The nearest shell block above ``block`` and how many blocks lie between, if any."""
+    earlier = [b for b in BLOCKS if b.doc == block.doc and b.line < block.line]
+    for between, before in enumerate(reversed(earlier)):
+        if before.lang in SHELL:
+            return before, between
+    return None
+
+
+@pytest.mark.parametrize("block", [pytest.param(b, id=b.id) for b in BLOCKS if b.marks])
 def test_marks_are_known_and_honest(block: Block) -> None:
-    assert block.mark is not None
-    word = block.mark.split(":")[0].strip()
-    assert word in MARKS, f"{block.id}: unknown mark {block.mark!r} (known: {', '.join(MARKS)})"
-    if block.invalid:
-        assert block.lang in YAML, f"{block.id}: only YAML blocks can be marked invalid"
-    if block.not_run:
-        reason = block.mark.partition(":")[2].strip()
-        assert reason, f"{block.id}: say why the block cannot run: not-run: REASON"
-        assert block.lang in SHELL, f"{block.id}: only shell blocks are run, no need to mark"
-        assert any(c.problem for c in commands(block)), (
-            f"{block.id}: every line of it could run in a test: remove the not-run mark"
-        )
-    if block.installed is not None:
-        assert block.lang in YAML | SHELL, f"{block.id}: only YAML and shell blocks are checked"
-        entry_points = list(block.installed.glob("*.dist-info/entry_points.txt"))
-        assert entry_points, f"{block.id}: {block.installed} holds no installed package"
+    problems = _mark_problems(block)
+    assert problems == [], f"{block.id}: " + "\n".join(problems)
 
 
 def test_every_document_is_read() -> None:
