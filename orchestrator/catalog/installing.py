@@ -35,6 +35,7 @@ from orchestrator.catalog.editing import CatalogEdit, edit_catalog
 from orchestrator.catalog.files import bundle_path, directory_files, version_files
 from orchestrator.catalog.keys import trusted_keys
 from orchestrator.catalog.loading import CatalogFile, open_catalog
+from orchestrator.catalog.model import Installation
 from orchestrator.catalog.needs import missing_needs
 from orchestrator.catalog.overlays import (
     bot_facts,
@@ -97,6 +98,7 @@ class _Source:
     files: Mapping[str, bytes]
     target: Path
     bundle: Bundle | None = None
+    into: Path | None = None  # the folder given to --into, recorded with the installation
 
 
 def trust_of(settings: Settings, tenant: str) -> tuple[dict[str, Ed25519PublicKey], Limits]:
@@ -180,6 +182,8 @@ def upgrade(
         )
     if current.version == to:
         raise InputError(f"{tenant} runs {bot_id} {to} already")
+    if into is None and current.into is not None:  # where the city installed it
+        into = catalog.base / current.into
     if bundle_file is not None:
         source = _from_bundle_file(settings, catalog, bundle_file, tenant, into)
         if (source.bot, source.version) != (bot_id, to):
@@ -230,7 +234,7 @@ def _from_catalog(
             f"({copy.version}): give --into DIR, a bot directory for the robots of {tenant}"
         )
     target = Path(into) / bot_id if into is not None else copy.directory
-    return _Source(bot_id, version, bundle.files, target, bundle)
+    return _Source(bot_id, version, bundle.files, target, bundle, into)
 
 
 def _from_bundle_file(
@@ -253,7 +257,7 @@ def _from_bundle_file(
         target = catalog.bot_dir(bundle.bot)
     else:
         target = settings.bot_dirs[0] / bundle.bot
-    return _Source(bundle.bot, bundle.version, bundle.files, target, bundle)
+    return _Source(bundle.bot, bundle.version, bundle.files, target, bundle, into)
 
 
 def verify_needs(bundle: Bundle, missing: list[str]) -> Bundle:
@@ -372,6 +376,8 @@ def _stage_record(catalog: CatalogFile, source: _Source, tenant: str, overlay: s
             assert bundle is not None
             bots[source.bot]["versions"].append(_new_version(bundle))
         record = CommentedMap([("version", source.version), ("overlay", overlay)])
+        if source.into is not None:
+            record["into"] = _catalog_relative(catalog, source.into)
         record.fa.set_flow_style()
         installations = bots[source.bot].setdefault("installations", CommentedMap())
         installations[tenant] = record
@@ -426,16 +432,35 @@ def _others_left_behind(
     if files != "replaced":
         return []
     entry = catalog.catalog.bots.get(source.bot)
+    replaced = source.target.resolve()
     others = {
         city: installed.version
         for city, installed in (entry.installations.items() if entry is not None else [])
-        if city != tenant and installed.version != source.version
+        if city != tenant
+        and installed.version != source.version
+        and installed_dir(catalog, source.bot, installed).resolve() == replaced
     }
     return [
         f"{city} still has {source.bot} {version} installed: its runs are refused until "
         f"`bots catalog upgrade {source.bot} --tenant {city} --to {source.version}`"
         for city, version in sorted(others.items())
     ]
+
+
+def installed_dir(catalog: CatalogFile, bot_id: str, installation: Installation) -> Path:
+    """Where a city's robots find its installed files of ``bot_id``."""
+    if installation.into is not None:
+        return catalog.base / installation.into / bot_id
+    return catalog.bot_dir(bot_id)
+
+
+def _catalog_relative(catalog: CatalogFile, folder: Path) -> str:
+    """``folder`` relative to the catalog file's directory when inside it, else absolute."""
+    absolute = Path(folder).resolve()
+    try:
+        return absolute.relative_to(catalog.base.resolve()).as_posix()
+    except ValueError:
+        return str(absolute)
 
 
 def _bot_dir_notes(settings: Settings, directory: Path) -> list[str]:

@@ -109,8 +109,16 @@ def bot_lines(catalog: CatalogFile, bot_id: str) -> list[str]:
         lines.append("installations: none")
         return lines
     lines.append("installations:")
-    rows = [["CITY", "VERSION", "OVERLAY"]]
-    rows += [[tenant, i["version"], i["overlay"]] for tenant, i in installations.items()]
+    rows = [["CITY", "VERSION", "OVERLAY", "FILES"]]
+    rows += [
+        [
+            tenant,
+            i["version"],
+            i["overlay"],
+            f"{i['into']}/{data['bot']}" if i["into"] else data["path"],
+        ]
+        for tenant, i in installations.items()
+    ]
     return lines + table(rows, indent="  ")
 
 

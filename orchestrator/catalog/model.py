@@ -153,6 +153,12 @@ class Installation(BaseModel):
         "secret names, parameter values, queue names, schedules "
         "(e.g. overlays/giessen/gewerbe-uebertragung.yaml)."
     )
+    into: str | None = Field(
+        None,
+        description="The folder `install --into` put the bot's files in (relative to the "
+        "catalog file, or absolute): the city's robots run INTO/BOT, and `upgrade` replaces the "
+        "files there. Without it the city runs the bot's own path.",
+    )
 
 
 class CatalogBot(BaseModel):

@@ -49,9 +49,9 @@ def test_show_tells_versions_installations_requirements_and_effort(project: Proj
         "  VERSION  PUBLISHED   MATURITY  DIGEST" + " " * 58 + "  SUCCESSOR",
         f"  1.2.0    2026-11-30  pilot     {digest}",
         "installations:",
-        "  CITY     VERSION  OVERLAY",
-        "  giessen  1.2.0    overlays/giessen/gewerbe-uebertragung.yaml",
-        "  marburg  1.2.0    overlays/marburg/gewerbe-uebertragung.yaml",
+        "  CITY     VERSION  OVERLAY                                     FILES",
+        "  giessen  1.2.0    overlays/giessen/gewerbe-uebertragung.yaml  bots/gewerbe-uebertragung",
+        "  marburg  1.2.0    overlays/marburg/gewerbe-uebertragung.yaml  bots/gewerbe-uebertragung",
     ]
     shown = json.loads(bots("catalog", "show", "gewerbe-uebertragung", "--json").stdout)
     assert shown["versions"] == [

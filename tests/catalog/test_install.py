@@ -438,6 +438,37 @@ def test_installing_an_older_version_needs_a_directory_of_its_own(
     assert isinstance(notes, list) and any("not among the bot directories" in n for n in notes)
 
 
+def test_an_upgrade_replaces_the_files_where_the_city_installed_them(
+    project: Project, keys: Keys, tmp_path: Path
+) -> None:
+    """Kassel installed 1.0.0 with --into; its upgrade to the working copy's 1.1.0 goes there
+    again without naming the folder, and the cities running the bot's own path are not told
+    their files were replaced."""
+    dispatcher(project, keys)
+    bot_yaml = project.root / "bots" / DISPATCHER / "bot.yaml"
+    bot_yaml.write_text(bot_yaml.read_text().replace("version: 1.0.0", "version: 1.1.0"))
+    publish(project, keys, DISPATCHER)
+    install(f"{DISPATCHER}@1.0.0", "--tenant", "kassel", "--into", str(tmp_path / "kassel"))
+    entry = open_catalog(project.catalog).entry(DISPATCHER)
+    assert entry.installations["kassel"].into == str((tmp_path / "kassel").resolve())
+    assert entry.installations["giessen"].into is None
+
+    result = bots("catalog", "upgrade", DISPATCHER, "--tenant", "kassel", "--to", "1.1.0", "--json")
+
+    assert result.exit_code == 0, result.output
+    done = json.loads(result.stdout)
+    assert Path(str(done["directory"])) == tmp_path / "kassel" / DISPATCHER
+    assert not any("still has" in note for note in done["notes"])
+    installed = (tmp_path / "kassel" / DISPATCHER / "bot.yaml").read_text(encoding="utf-8")
+    assert "version: 1.1.0" in installed
+    assert bot_yaml.read_bytes() == (tmp_path / "kassel" / DISPATCHER / "bot.yaml").read_bytes()
+    entry = open_catalog(project.catalog).entry(DISPATCHER)
+    assert entry.installations["kassel"].version == "1.1.0"
+    assert entry.installations["kassel"].into == str((tmp_path / "kassel").resolve())
+    shown = bots("catalog", "show", DISPATCHER)
+    assert f"kassel/{DISPATCHER}" in shown.output
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 def test_two_cities_export_their_posteingang_from_their_own_civento(
