@@ -22,6 +22,7 @@ own page, and makes an action robust or a page visit safe from an expired sessio
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -183,8 +184,18 @@ def tab(ctx: ActionContext) -> Any:
     return browser
 
 
-def test_id(value: str, **options: Any) -> LocatorSpec:
-    return LocatorSpec(test_id=value, **options)
+def number_in(text: str, pattern: re.Pattern[str], what: str) -> int:
+    """The number ``pattern`` finds (its first group) in a text the page shows, with its
+    whitespace made single spaces; no match is a :class:`ConnectorError` (tried again),
+    never a silent 0. Example::
+
+        number_in("23 Vorgänge, Seite 1 von 3", re.compile(r"(\\d+) Vorgänge"), "hits")  # 23
+    """
+    shown = " ".join(text.split())
+    found = pattern.search(shown)
+    if found is None:
+        raise ConnectorError(f"{what} is not shown as expected: {shown!r}")
+    return int(found[1])
 
 
 def role(kind: str, name: str, **options: Any) -> LocatorSpec:

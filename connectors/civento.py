@@ -20,18 +20,34 @@ run), and needs the bot's target ``civento`` (the URL up to ``/civento``).
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors._pages import LoginPage, label, log_out, role, tab, test_id
+from connectors._pages import LoginPage, label, log_out, number_in, role, tab
 from connectors.base import ActionContext, BusinessRefusal, ConnectorError, LocatorSpec
 from orchestrator.model.registry import Action, ConnectorSpec
 
+# Elements are found as a clerk finds them (roles, names, visible texts), never by helper
+# attributes: a real Civento has no data-testid, and the sandbox can serve its pages without.
+#: Above the Posteingang: "23 Vorgänge, Seite 1 von 3" (or "0 Vorgänge").
+HITS = LocatorSpec(role="status", has_text="Vorgänge")
+HITS_TEXT = re.compile(r"(\d+)\s+Vorgänge")
+#: Below it: "Zurück Seite 1 von 3 Weiter".
+PAGES = role("navigation", "Seitennavigation")
+PAGES_TEXT = re.compile(r"Seite\s+\d+\s+von\s+(\d+)")
+#: What covers the Vorgang page until its data came.
+BUSY = role("progressbar", "Bitte warten")
+#: The line below the Vorgang's heading: "Gewerbeanmeldung · Eingang 2026-03-01 · Status Neu".
+STATUS_LINE = LocatorSpec(text="· Status")
+STATUS_TEXT = re.compile(r"·\s*Status\s+(.*)$")
 #: The Vorgang page's content: its steps' fields and the editing section.
-VORGANG = LocatorSpec(css="[data-nummer]")
+VORGANG = LocatorSpec(role="main")
+#: What the Vorgang page says when its data did not come ("Bitte laden Sie die Seite neu").
+ALERT = LocatorSpec(role="alert")
 #: Civento's status order: a Vorgang moves one step at a time.
 STATUS_ORDER = ("Neu", "In Bearbeitung", "Übertragen", "Abgeschlossen")
 
@@ -118,15 +134,15 @@ def _read_inbox_pages(
     page, pages, first = 1, 1, None
     while page <= pages:
         LOGIN.visit(ctx, f"{ctx.target()}/posteingang?{urlencode({**query, 'seite': page})}")
-        count = int(browser.extract(test_id("trefferzahl"), "attribute", attribute="data-anzahl",
-                                    timeout=timeout()) or 0)  # fmt: skip
+        hits = browser.extract(HITS, "text", timeout=timeout())
+        count = number_in(hits, HITS_TEXT, "civento: the number of hits")
         first = count if first is None else first
         if count != first:
             return rows, False
         if count == 0:
             return [], True
-        pages = int(browser.extract(test_id("seitennavigation"), "attribute",
-                                    attribute="data-seiten", timeout=timeout()) or 1)  # fmt: skip
+        paging = browser.extract(PAGES, "text", timeout=timeout())
+        pages = number_in(paging, PAGES_TEXT, "civento: the number of pages")
         rows += browser.extract(role("table", "Posteingang"), "table", timeout=timeout())
         page += 1
     return rows, True
@@ -139,10 +155,12 @@ def _open_vorgang(ctx: ActionContext, nummer: str, *, reuse: bool = False) -> st
     url = f"{ctx.target()}/vorgang/{nummer}"
     if not (reuse and browser.url == url):
         LOGIN.visit(ctx, url)
-    browser.wait_for_element(test_id("bitte-warten"), "hidden", timeout=timeout())
-    status: str = browser.extract(test_id("vorgang-status"), "text", timeout=timeout()).strip()
+    browser.wait_for_element(BUSY, "hidden", timeout=timeout())
+    line = " ".join(browser.extract(STATUS_LINE, "text", timeout=timeout()).split())
+    found = STATUS_TEXT.search(line)
+    status = found[1].strip() if found else line
     if status not in STATUS_ORDER:  # the data did not come (a failed load shows a message)
-        shown = browser.extract(test_id("fehlermeldung"), "texts", timeout=timeout())
+        shown = browser.extract(ALERT, "texts", timeout=timeout())
         problem = " ".join(text.strip() for text in shown if text.strip())
         raise ConnectorError(
             f"civento: Vorgang {nummer} not loaded (status {status!r}){': ' if problem else ''}"

@@ -21,12 +21,14 @@ logs in again after an expired session.
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors._pages import LoginPage, log_out, role, tab
-from connectors.base import ActionContext, BusinessRefusal, LocatorSpec
+from connectors._pages import LoginPage, log_out, number_in, role, tab
+from connectors.base import ActionContext, BusinessRefusal, ConnectorError, LocatorSpec
 from orchestrator.model.registry import Action, ConnectorSpec
 
 FRAME = "iframe[name=arbeitsbereich]"
@@ -75,6 +77,32 @@ def _in_frame(**where: Any) -> LocatorSpec:
     return LocatorSpec(frame=FRAME, **where)
 
 
+# Elements are found as a clerk finds them (roles, names, visible texts), never by helper
+# attributes: a real register has no data-testid, and the sandbox can serve its pages without.
+#: Below the search form: "3 Treffer".
+HITS = _in_frame(role="status", has_text="Treffer")
+HITS_TEXT = re.compile(r"(\d+)\s+Treffer")
+RESULTS = _in_frame(role="table", name="Suchergebnis")
+#: The register's three answers to "Eintragen", the first that shows counts: the new
+#: entry's page, headed "Eintrag GEW-06531-2026-00001"; "Ein gleichlautender Eintrag besteht
+#: bereits unter dem Aktenzeichen GEW-…" (a link); or the form again, "Eingaben unvollständig
+#: oder fehlerhaft: ...".
+CREATED = _in_frame(role="heading", name="Eintrag")
+CREATED_TEXT = re.compile(r"Eintrag\s+(\S+)")
+DUPLICATE, INVALID = "besteht bereits", "Eingaben unvollständig"
+ANSWER = replace(
+    CREATED,
+    fallbacks=(
+        _in_frame(role="alert", has_text=DUPLICATE),
+        _in_frame(role="alert", has_text=INVALID),
+    ),
+)
+EXISTING = _in_frame(role="link", within=LocatorSpec(role="alert", has_text=DUPLICATE))
+#: What the register says about each field it refused: the message each invalid field names
+#: as its description (``aria-describedby``), as a screen reader reads it out with the field.
+FIELD_ERRORS = _in_frame(xpath="//*[@id = //*[@aria-invalid='true']/@aria-describedby]")
+
+
 LOGIN = LoginPage(user="Kennung", password="Kennwort", landed=role("link", "Neuanmeldung"))
 
 
@@ -100,14 +128,11 @@ def suchen(ctx: ActionContext, bezugszeichen: str) -> str:
         _open(ctx, "suche")
         browser.fill(_in_frame(label="Bezugszeichen"), bezugszeichen, timeout=timeout())
         browser.click(_in_frame(role="button", name="Suchen"), timeout=timeout())
-        hits = browser.extract(_in_frame(test_id="suchstatus"), "attribute",
-                               attribute="data-treffer", timeout=timeout())  # fmt: skip
-        if not int(hits or 0):
+        hits = browser.extract(HITS, "text", timeout=timeout())
+        if not number_in(hits, HITS_TEXT, "gewerberegister: the number of hits"):
             return ""
-        found: str = browser.extract(
-            _in_frame(test_id="treffer-aktenzeichen", nth=0), "text", timeout=timeout()
-        )
-        return found.strip()
+        rows = browser.extract(RESULTS, "table", timeout=timeout())
+        return str(rows[0].get("Aktenzeichen", "")).strip() if rows else ""
 
     result: str = LOGIN.robust(ctx, "suchen", search)
     return result
@@ -135,30 +160,21 @@ def eintrag_anlegen(ctx: ActionContext, eintrag: dict[str, str]) -> str:
                 browser.fill(where, value, timeout=timeout())
         browser.click(_in_frame(role="button", name="Eintragen"), timeout=timeout())
         # One of three answers: created, already there, refused; the first that shows.
-        answer = browser.extract(
-            LocatorSpec(
-                test_id="aktenzeichen",
-                frame=FRAME,
-                fallbacks=(
-                    _in_frame(test_id="vorhandenes-aktenzeichen"),
-                    _in_frame(test_id="formularfehler"),
-                ),
-            ),
-            "attribute",
-            attribute="data-testid",
-            timeout=timeout(),
-        )
-        if answer == "formularfehler":
-            problems = browser.extract(
-                _in_frame(css="[data-testid^=fehler-]"), "texts", timeout=timeout()
-            )
+        answer = " ".join(browser.extract(ANSWER, "text", timeout=timeout()).split())
+        if INVALID.casefold() in answer.casefold():
+            problems = browser.extract(FIELD_ERRORS, "texts", timeout=timeout())
             reasons = " ".join(text.strip() for text in problems if text.strip())
             raise BusinessRefusal(
                 f"Gewerberegister lehnt {eintrag.get('bezugszeichen') or 'den Eintrag'} ab: "
                 f"{reasons or 'Eingaben unvollständig oder fehlerhaft'}"
             )
-        aktenzeichen: str = browser.extract(_in_frame(test_id=answer), "text", timeout=timeout())
-        return aktenzeichen.strip()
+        if DUPLICATE.casefold() in answer.casefold():
+            existing: str = browser.extract(EXISTING, "text", timeout=timeout())
+            return existing.strip()
+        created = CREATED_TEXT.fullmatch(answer)
+        if created is None:
+            raise ConnectorError(f"gewerberegister: no Aktenzeichen in the answer {answer!r}")
+        return created[1]
 
     result: str = LOGIN.robust(ctx, "eintrag_anlegen", create)
     return result
