@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -121,6 +121,9 @@ class LoginPage:
     landed: LocatorSpec
     path: str = "/login"
     button: str = "Anmelden"
+    #: The system's own page when it is down (its 503 page): a failure at once, tried again,
+    #: instead of waiting out the timeout for ``landed``.
+    unavailable: LocatorSpec | None = None
 
     def log_in(self, ctx: ActionContext, login: Login) -> None:
         browser, timeout = tab(ctx), ctx.timeout
@@ -128,7 +131,13 @@ class LoginPage:
         browser.fill(label(self.user), login.user, timeout=timeout())
         browser.fill(label(self.password), login.password, timeout=timeout())
         browser.click(role("button", self.button), timeout=timeout())
-        browser.wait_for_element(self.landed, "visible", timeout=timeout())
+        if self.unavailable is None:
+            browser.wait_for_element(self.landed, "visible", timeout=timeout())
+            return
+        either = replace(self.landed, fallbacks=(self.unavailable,))
+        browser.wait_for_element(either, "visible", timeout=timeout())
+        if browser.count(self.unavailable, timeout=timeout()):
+            raise ConnectorError(f"{ctx.connector}: the system is not available after logging in")
 
     def shown(self, ctx: ActionContext) -> bool:
         """Whether the connector's tab shows this login page (the session expired): its path,

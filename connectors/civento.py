@@ -46,7 +46,8 @@ STATUS_LINE = LocatorSpec(text="· Status")
 STATUS_TEXT = re.compile(r"·\s*Status\s+(.*)$")
 #: The Vorgang page's content: its steps' fields and the editing section.
 VORGANG = LocatorSpec(role="main")
-#: What the Vorgang page says when its data did not come ("Bitte laden Sie die Seite neu").
+#: What the Vorgang page says when its data did not come ("Bitte laden Sie die Seite neu") or
+#: a save failed ("Speichern fehlgeschlagen (HTTP 503)"); hidden, and so not matched, until then.
 ALERT = LocatorSpec(role="alert")
 #: Civento's status order: a Vorgang moves one step at a time.
 STATUS_ORDER = ("Neu", "In Bearbeitung", "Übertragen", "Abgeschlossen")
@@ -84,7 +85,12 @@ class StatusArgs(_Args):
     )
 
 
-LOGIN = LoginPage(user="Benutzername", password="Passwort", landed=role("heading", "Posteingang"))
+LOGIN = LoginPage(
+    user="Benutzername",
+    password="Passwort",
+    landed=role("heading", "Posteingang"),
+    unavailable=role("heading", "nicht verfügbar"),  # its 503 page
+)
 
 
 def anmelden(ctx: ActionContext, benutzer: str, passwort: str) -> None:
@@ -213,7 +219,12 @@ def status_setzen(
             browser.click(role("combobox", "Neuer Status"), timeout=timeout())
             browser.click(role("option", step), timeout=timeout())
             browser.click(role("button", "Speichern"), timeout=timeout())
-            browser.wait_for_text(f"Gespeichert. Status: {step}", timeout=timeout())
+            # Saved, or the page says why not (a 503, no connection): then at once, not
+            # after a timeout; the next try reads the status the Vorgang reached.
+            saved = LocatorSpec(text=f"Gespeichert. Status: {step}", fallbacks=(ALERT,))
+            answer = " ".join(browser.extract(saved, "text", timeout=timeout()).split())
+            if not answer.startswith("Gespeichert"):
+                raise ConnectorError(f"civento: Vorgang {nummer} not saved: {answer}")
             now = step
         return now
 

@@ -90,6 +90,11 @@ RESULTS = _in_frame(role="table", name="Suchergebnis")
 CREATED = _in_frame(role="heading", name="Eintrag")
 CREATED_TEXT = re.compile(r"Eintrag\s+(\S+)")
 DUPLICATE, INVALID = "besteht bereits", "Eingaben unvollständig"
+#: The register's own page when it is down or overloaded ("Service vorübergehend nicht
+#: verfügbar"), in the work area or instead of an answer: seen at once and tried again,
+#: rather than waiting out a timeout for a form or an answer that is not there.
+UNAVAILABLE = "nicht verfügbar"
+DOWN = _in_frame(role="heading", name=UNAVAILABLE)
 ANSWER = replace(
     CREATED,
     fallbacks=(
@@ -97,18 +102,44 @@ ANSWER = replace(
         _in_frame(role="alert", has_text=INVALID),
     ),
 )
+#: The work area's first heading, and what it says on each page an action opens.
+WORK_AREA = _in_frame(role="heading", nth=0)
+HEADINGS = {"suche": "Suche im Gewerberegister", "neu": "Neuanmeldung eines Gewerbes"}
 EXISTING = _in_frame(role="link", within=LocatorSpec(role="alert", has_text=DUPLICATE))
 #: What the register says about each field it refused: the message each invalid field names
 #: as its description (``aria-describedby``), as a screen reader reads it out with the field.
 FIELD_ERRORS = _in_frame(xpath="//*[@id = //*[@aria-invalid='true']/@aria-describedby]")
 
 
-LOGIN = LoginPage(user="Kennung", password="Kennwort", landed=role("link", "Neuanmeldung"))
+LOGIN = LoginPage(
+    user="Kennung",
+    password="Kennwort",
+    landed=role("link", "Neuanmeldung"),
+    unavailable=role("heading", UNAVAILABLE),
+)
 
 
 def _open(ctx: ActionContext, page: str) -> None:
-    """The frame page with ``page`` in the work area (a fresh load: an empty form)."""
+    """The frame page with ``page`` in the work area (a fresh load: an empty form).
+
+    The frame page can come while the work area does not (the register answered its request
+    with an error page): that is a failure at once, tried again, not a missing form later.
+    """
     LOGIN.visit(ctx, f"{ctx.target()}/?seite=/gewerberegister/{page}")
+    shown = " ".join(tab(ctx).extract(WORK_AREA, "text", timeout=ctx.timeout()).split())
+    if shown != HEADINGS[page]:
+        raise ConnectorError(f"gewerberegister: the work area shows {shown!r}, not {page!r}")
+
+
+def _answer(ctx: ActionContext, expected: LocatorSpec) -> str:
+    """The text of what the work area answers with: ``expected`` (or one of its fallbacks),
+    or the register's page saying it is down, which fails at once (nothing was done: the
+    request was answered before it reached the register), to be tried again."""
+    either = replace(expected, fallbacks=(*expected.fallbacks, DOWN))
+    answer = " ".join(tab(ctx).extract(either, "text", timeout=ctx.timeout()).split())
+    if UNAVAILABLE.casefold() in answer.casefold():
+        raise ConnectorError(f"gewerberegister: the register answered {answer!r}")
+    return answer
 
 
 def anmelden(ctx: ActionContext, kennung: str, kennwort: str) -> None:
@@ -128,8 +159,7 @@ def suchen(ctx: ActionContext, bezugszeichen: str) -> str:
         _open(ctx, "suche")
         browser.fill(_in_frame(label="Bezugszeichen"), bezugszeichen, timeout=timeout())
         browser.click(_in_frame(role="button", name="Suchen"), timeout=timeout())
-        hits = browser.extract(HITS, "text", timeout=timeout())
-        if not number_in(hits, HITS_TEXT, "gewerberegister: the number of hits"):
+        if not number_in(_answer(ctx, HITS), HITS_TEXT, "gewerberegister: the number of hits"):
             return ""
         rows = browser.extract(RESULTS, "table", timeout=timeout())
         return str(rows[0].get("Aktenzeichen", "")).strip() if rows else ""
@@ -160,7 +190,7 @@ def eintrag_anlegen(ctx: ActionContext, eintrag: dict[str, str]) -> str:
                 browser.fill(where, value, timeout=timeout())
         browser.click(_in_frame(role="button", name="Eintragen"), timeout=timeout())
         # One of three answers: created, already there, refused; the first that shows.
-        answer = " ".join(browser.extract(ANSWER, "text", timeout=timeout()).split())
+        answer = _answer(ctx, ANSWER)
         if INVALID.casefold() in answer.casefold():
             problems = browser.extract(FIELD_ERRORS, "texts", timeout=timeout())
             reasons = " ".join(text.strip() for text in problems if text.strip())
