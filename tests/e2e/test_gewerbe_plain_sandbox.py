@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _transfers import assert_transferred_once
 
 from orchestrator.engine import run_bot
 from orchestrator.engine.secrets import MappingSecretProvider
@@ -57,20 +58,6 @@ def new_gewerbe(sandbox_dir: Path) -> list[str]:
         for v in read_state(sandbox_dir)["vorgaenge"]
         if v["status"] == "Neu" and v["leistung"] == "Gewerbeanmeldung"
     )
-
-
-def assert_transferred_once(state: dict[str, Any], numbers: set[str]) -> None:
-    """Each case is "Übertragen" with the Aktenzeichen of its one register entry."""
-    assert numbers
-    assert state["duplicates"] == []
-    by_reference: dict[str, list[str]] = {}
-    for entry in state["register"]:
-        if entry["bezugszeichen"]:
-            by_reference.setdefault(entry["bezugszeichen"], []).append(entry["aktenzeichen"])
-    for vorgang in state["vorgaenge"]:
-        if vorgang["nummer"] in numbers:
-            assert vorgang["status"] == "Übertragen", vorgang
-            assert by_reference.get(vorgang["nummer"]) == [vorgang["aktenzeichen"]], vorgang
 
 
 def test_transfer_without_data_attributes_and_again_without_duplicates(

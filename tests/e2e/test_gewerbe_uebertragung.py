@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from _commands import bots
+from _transfers import assert_transferred_once
 
 from orchestrator.settings import load_settings
 from sandbox.seed import seed
@@ -17,22 +18,6 @@ from sandbox.state import read_state
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CASES = 4
-
-
-def new_gewerbe(state: dict[str, Any], numbers: set[str]) -> list[dict[str, Any]]:
-    return [v for v in state["vorgaenge"] if v["nummer"] in numbers]
-
-
-def assert_transferred_once(state: dict[str, Any], numbers: set[str]) -> None:
-    assert numbers
-    assert state["duplicates"] == []
-    by_reference: dict[str, list[str]] = {}
-    for entry in state["register"]:
-        if entry["bezugszeichen"]:
-            by_reference.setdefault(entry["bezugszeichen"], []).append(entry["aktenzeichen"])
-    for vorgang in new_gewerbe(state, numbers):
-        assert vorgang["status"] == "Übertragen", vorgang
-        assert by_reference.get(vorgang["nummer"]) == [vorgang["aktenzeichen"]], vorgang
 
 
 def seeded_new_numbers(sandbox_dir: Path, settings: Any) -> set[str]:
