@@ -139,15 +139,45 @@ class Connector(ABC):
     """A session with one target system: open it, use it, close it.
 
     Subclasses set ``name`` and implement :meth:`open` and :meth:`close`; ``close`` must be
-    safe to call twice and after a failed ``open``.
+    safe to call twice and after a failed ``open``. The engine meets every session through
+    this interface alone, the browser's included:
+
+    * :meth:`capture_evidence` when a failure chain begins and when a failed run ends;
+    * :meth:`secrets_learnt` before evidence is written and before the session closes (the
+      credentials it learnt, masked in every file of the run);
+    * :meth:`fork` for each parallel worker (``for_each_item`` with ``parallel``);
+    * :meth:`finish` when the run ends (files the session leaves, e.g. a trace);
+    * :meth:`close`, always, in the thread that opened the session.
     """
 
     name: str = "connector"
+    #: The kinds :meth:`capture_evidence` writes when all goes well; the run's log names
+    #: each one that could not be captured.
+    evidence_kinds: tuple[str, ...] = ()
 
     def capture_evidence(self, directory: Path, stem: str) -> dict[str, Path]:
         """Save what shows the session's state now (a screenshot, the page, the URL) as
         ``directory/stem.*``; returns kind -> file (kinds: ``screenshot``, ``html``, ``url``,
-        ``log``). Never raises; the default captures nothing."""
+        ``log``). Never raises; the default captures nothing. The engine scrubs the files of
+        every secret it knows before they enter the run directory."""
+        return {}
+
+    def secrets_learnt(self) -> set[str]:
+        """Credentials the session learnt during the run (session cookies, tokens), to be
+        masked in the run's files and log. Never raises; the default learnt none."""
+        return set()
+
+    def fork(self) -> Connector | None:
+        """A session for a parallel worker, not opened yet: the worker opens it and closes it
+        in its own thread. ``self`` when one session serves every worker (it is safe across
+        threads; the run closes it); None (the default) when workers cannot use it."""
+        return None
+
+    def finish(self, scratch: Path, *, failed: bool) -> dict[str, Path]:
+        """Files the session leaves when the run ends (kind -> file, e.g. ``trace``), written
+        into ``scratch``, outside the run directory: the engine keeps scrubbed copies of them
+        under the same names. Called once, before :meth:`close`; never raises; the default
+        leaves none."""
         return {}
 
     @abstractmethod

@@ -1,10 +1,12 @@
 """An X display for headed browsers and desktop programs on servers without a screen.
 
 Xvfb alone is not enough: without a window manager, focus never moves and typed keys are
-lost. So :func:`virtual_display` starts Xvfb *and* openbox, and sets ``DISPLAY`` while active::
+lost. So :func:`virtual_display` starts Xvfb *and* openbox and yields the display's name,
+which the run hands to the sessions that show windows. It never sets the process's
+``DISPLAY``: a robot runs several runs at once, each with a display of its own::
 
     with virtual_display() as display:   # ":99"
-        ...  # launch a headed browser
+        BrowserSession(chromium, headless=False, display=display).open()
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def _free_display_number() -> int:
 
 @contextmanager
 def virtual_display(width: int = 1600, height: int = 1000) -> Iterator[str]:
-    """Start Xvfb plus openbox, set DISPLAY, and stop both afterwards."""
+    """Start Xvfb plus openbox on a free display, yield its name, and stop both afterwards."""
     missing = [tool for tool in ("Xvfb", "openbox") if shutil.which(tool) is None]
     if missing:
         raise DisplayUnavailable(
@@ -57,16 +59,17 @@ def virtual_display(width: int = 1600, height: int = 1000) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     wm: subprocess.Popen[bytes] | None = None
-    previous = os.environ.get("DISPLAY")
     try:
         deadline = time.monotonic() + 10
         while not Path(f"/tmp/.X11-unix/X{number}").exists():
             if xvfb.poll() is not None or time.monotonic() > deadline:
                 raise DisplayUnavailable(f"Xvfb did not start on {display}")
             time.sleep(0.05)
-        os.environ["DISPLAY"] = display
         wm = subprocess.Popen(
-            ["openbox"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ
+            ["openbox"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "DISPLAY": display},
         )
         time.sleep(0.3)  # openbox takes focus management a moment after start
         yield display
@@ -78,7 +81,3 @@ def virtual_display(width: int = 1600, height: int = 1000) -> Iterator[str]:
                     proc.wait(timeout=5)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-        if previous is None:
-            os.environ.pop("DISPLAY", None)
-        else:
-            os.environ["DISPLAY"] = previous

@@ -24,10 +24,22 @@ class BrowserSettings(BaseModel):
 
 
 def _session(env: SessionEnv) -> Connector:
+    """The run's browser: Chromium from this connector's settings (else the run's top-level
+    ``chromium``), on the run's display, tracing as the run's trace mode says."""
     from connectors.browser.session import BrowserSession
 
-    chromium = getattr(env.settings, "chromium", None) or "/usr/lib/chromium/chromium"
-    return BrowserSession(chromium, headless=env.headless, timeout_s=env.timeout_s)
+    chromium = (
+        getattr(env.settings, "chromium", None)
+        or getattr(env.run_settings, "chromium", None)
+        or "/usr/lib/chromium/chromium"
+    )
+    return BrowserSession(
+        chromium,
+        headless=env.headless,
+        timeout_s=env.timeout_s,
+        trace=env.trace,
+        display=env.display,
+    )
 
 
 INTO = ("into",)
@@ -52,4 +64,6 @@ CONNECTOR = ConnectorSpec(
     ),
     session=_session,
     settings=BrowserSettings,
+    display=True,
+    main_evidence=True,
 )

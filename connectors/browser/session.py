@@ -18,6 +18,7 @@ import Playwright.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +39,7 @@ from connectors.base import (
 from connectors.browser import errors, locators
 from connectors.browser.chromium import CHROMIUM_ARGS
 from connectors.browser.errors import MAX_CANDIDATES, first_line
+from connectors.browser.evidence import BrowserEvidence
 from connectors.browser.scripts import FIELDS_JS, TABLE_JS
 
 __all__ = ["CHROMIUM_ARGS", "MAX_CANDIDATES", "SETTLE_S", "BrowserSession"]
@@ -47,17 +49,20 @@ SETTLE_S = 2.0
 T = TypeVar("T")
 
 
-class BrowserSession(Connector):
+class BrowserSession(BrowserEvidence, Connector):
     """One Chromium browser with one context and one page.
 
     Args:
         executable: Path of the Chromium binary (Debian: ``/usr/lib/chromium/chromium``).
         headless: Run without a window; headed needs a display (see :mod:`connectors.display`).
         timeout_s: Default timeout of every action and wait, in seconds.
-        trace: Record a Playwright trace (screenshots and DOM snapshots) from the start;
-            :meth:`stop_trace` saves it.
+        trace: Record a Playwright trace (screenshots and DOM snapshots) from the start:
+            ``never``, ``on_failure`` or ``always`` (whether :meth:`finish` keeps it; True
+            means ``always``); :meth:`stop_trace` saves it.
         locale: Browser language and formats (``Accept-Language``, dates, numbers).
         timezone: Time zone the pages see.
+        display: The X display of a headed browser (the run's, see
+            :class:`~orchestrator.model.registry.SessionEnv`); None: the process's ``DISPLAY``.
     """
 
     name = "browser"
@@ -68,16 +73,18 @@ class BrowserSession(Connector):
         *,
         headless: bool = True,
         timeout_s: float = 30.0,
-        trace: bool = False,
+        trace: bool | str = False,
         locale: str = "de-DE",
         timezone: str = "Europe/Berlin",
+        display: str | None = None,
     ) -> None:
         self.executable = Path(executable)
+        self.display = display
         self.locale = locale
         self.timezone = timezone
         self.headless = headless
         self.timeout_s = timeout_s
-        self.trace = trace
+        self.trace = trace if isinstance(trace, str) else ("always" if trace else "never")
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
         self._context: BrowserContext | None = None
@@ -90,20 +97,26 @@ class BrowserSession(Connector):
     def open(self) -> None:
         """Launch Chromium, create the context (downloads accepted) and the page."""
         if not self.executable.exists():
-            raise ConnectorError(f"Chromium not found at {self.executable}")
+            raise ConnectorError(
+                f"Chromium not found at {self.executable}; fix: apt-get install -y chromium, "
+                "or set BOTS_CHROMIUM"
+            )
         try:
             self._playwright = sync_playwright().start()
             self._browser = self._playwright.chromium.launch(
                 executable_path=str(self.executable),
                 headless=self.headless,
                 args=list(CHROMIUM_ARGS),
+                # the run's display, for this browser only: other runs of the process have
+                # their own
+                env={**os.environ, "DISPLAY": self.display} if self.display else None,
             )
             self._context = self._browser.new_context(
                 accept_downloads=True, locale=self.locale, timezone_id=self.timezone
             )
             self._context.set_default_timeout(self.timeout_s * 1000)
             self._context.set_default_navigation_timeout(self.timeout_s * 1000)
-            if self.trace:
+            if self.trace != "never":
                 self._context.tracing.start(screenshots=True, snapshots=True, sources=False)
                 self._tracing = True
             self._page = self._context.new_page()
@@ -111,23 +124,21 @@ class BrowserSession(Connector):
         except PlaywrightError as exc:
             self.close()
             raise ConnectorError(
-                f"Chromium at {self.executable} did not start: {first_line(exc)}"
+                f"Chromium at {self.executable} did not start: {first_line(exc)}; fix: "
+                "apt-get install -y chromium, or set BOTS_CHROMIUM"
             ) from None
 
-    def stop_trace(self, path: Path | None) -> Path | None:
-        """Stop tracing; save the trace zip to ``path`` (None: discard it). Returns the path."""
-        if not self._tracing or self._context is None:
-            return None
-        self._tracing = False
-        try:
-            if path is None:
-                self._context.tracing.stop()
-                return None
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._context.tracing.stop(path=str(path))
-        except PlaywrightError as exc:
-            raise ConnectorError(f"cannot save the trace: {first_line(exc)}") from None
-        return path if path.exists() else None
+    def fork(self) -> BrowserSession:
+        """A browser of its own for a parallel worker, as this one is configured but without
+        a trace (the run's trace is this browser's)."""
+        return BrowserSession(
+            self.executable,
+            headless=self.headless,
+            timeout_s=self.timeout_s,
+            locale=self.locale,
+            timezone=self.timezone,
+            display=self.display,
+        )
 
     def close(self) -> None:
         """Close page, context, browser and Playwright; safe to call more than once."""
@@ -418,62 +429,3 @@ class BrowserSession(Connector):
             raise ConnectorError(f"cannot upload {', '.join(missing)}: no such file")
         paths = [str(f) for f in files]
         self._act(spec, "upload to", lambda el, ms: el.set_input_files(paths, timeout=ms), timeout)
-
-    def html(self) -> str:
-        """The current page's HTML, followed by that of each frame in it.
-
-        A Fachverfahren that works in frames shows its messages inside them, where the top
-        page's HTML does not reach: each frame follows as a comment naming it, then its HTML.
-        """
-        try:
-            parts = [self.page.content()]
-        except PlaywrightError as exc:
-            raise ConnectorError(f"cannot read the page: {first_line(exc)}") from None
-        for frame in self.page.frames[1:]:
-            label = f"frame name={frame.name!r} url={frame.url!r}".replace("--", "- -")
-            try:
-                parts.append(f"\n<!-- {label} -->\n{frame.content()}")
-            except PlaywrightError as exc:  # detached meanwhile: the rest still helps
-                parts.append(f"\n<!-- {label}: not readable ({first_line(exc)}) -->\n")
-        return "".join(parts)
-
-    def capture_evidence(self, directory: Path, stem: str) -> dict[str, Path]:
-        """Save the page as ``stem-url.txt``, ``stem.png`` and ``stem.html`` in ``directory``.
-
-        Returns kind (``url``, ``screenshot``, ``html``) -> file for the files written, in that
-        order, up to the first that fails; nothing raises and nothing is redacted. Not open:
-        nothing is captured.
-        """
-        files: dict[str, Path] = {}
-        if not self.is_open:
-            return files
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            url = directory / f"{stem}-url.txt"
-            url.write_text(self.url + "\n", encoding="utf-8")
-            files["url"] = url
-            files["screenshot"] = self.screenshot(directory / f"{stem}.png")
-            # Only once painted: reading the HTML has no timeout, a hung page would hang it.
-            html = directory / f"{stem}.html"
-            html.write_text(self.html(), encoding="utf-8")
-            files["html"] = html
-        except Exception:  # evidence is best effort: it must not hide the failure it shows
-            pass
-        return files
-
-    @property
-    def url(self) -> str:
-        """The current page's URL."""
-        return self.page.url
-
-    def cookie_values(self) -> list[str]:
-        """The values of all cookies the browser context holds (session cookies, CSRF cookies).
-
-        For redaction: the engine masks them in the run's artifacts. Not open: no cookies.
-        """
-        if self._context is None:
-            return []
-        try:
-            return [cookie["value"] for cookie in self._context.cookies() if cookie.get("value")]
-        except PlaywrightError as exc:
-            raise ConnectorError(f"cannot read the cookies: {first_line(exc)}") from None

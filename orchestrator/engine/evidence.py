@@ -1,35 +1,41 @@
-"""Evidence of a failure: the page's URL, screenshot and HTML, captured into the run directory.
+"""Evidence of a failure, captured from any session into the run directory, scrubbed.
 
 The interpreter captures when a failure chain starts (before ``on_error`` or another retry
 attempt changes the page); the runner keeps the capture as the run's failure evidence, or
-deletes it when the failure was handled. Nothing written here holds a credential the run knows
-of: the browser's cookies and the page's CSRF tokens are added to the run's redactor before
-any file is written, so even a file left behind by a killed process has none::
+deletes it when the failure was handled. A session writes its evidence
+(:meth:`connectors.base.Connector.capture_evidence`) into a scratch folder outside the run
+directory; the credentials it learnt (its cookies) and those in the files (tokens in a URL or
+a page) are added to the run's redactor, and only then are the scrubbed files written into
+the run directory, so even a file left behind by a killed process holds none::
 
-    pages = PageCapture(run_dir, redactor, log)
-    files = pages.capture(browser, "failure", timeout=5)
-    # {ArtifactKind.URL: run_dir / "failure-url.txt", ArtifactKind.SCREENSHOT: ..., HTML: ...}
+    capture = EvidenceCapture(run_dir, redactor, log)
+    files = capture.capture(session, "failure")
+    # {run_dir / "failure-url.txt": ArtifactKind.URL, run_dir / "failure.png": ..., ...}
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from orchestrator.engine.credentials import harvest_cookies, harvest_html, harvest_url
+from connectors.base import Connector
+from orchestrator.engine.artifacts import scrub_bytes
+from orchestrator.engine.credentials import harvest, harvest_url, worth_redacting
 from orchestrator.engine.secrets import Redactor
 from orchestrator.results import ArtifactKind
 
-if TYPE_CHECKING:
-    from connectors.browser import BrowserSession
+#: Files by path with their kind, as a capture returns them.
+Evidence = dict[Path, ArtifactKind]
 
 
-class PageCapture:
-    """Captures the open page as ``<stem>-url.txt``, ``<stem>.png`` and ``<stem>.html``.
+class EvidenceCapture:
+    """Captures a session's evidence as ``<stem>*`` files of the run directory.
 
     Args:
-        run_dir: Where the files go.
-        redactor: The run's redactor; secrets, cookie values and tokens are masked in the text.
+        run_dir: Where the files go (``stem`` may name a folder in it: ``worker-2/failure``).
+        redactor: The run's redactor; secrets, cookie values and tokens are masked.
         log: The run's logger (what could not be captured is logged, never raised).
     """
 
@@ -38,62 +44,88 @@ class PageCapture:
         self._redactor = redactor
         self._log = log
 
+    def learn(self, session: Connector) -> None:
+        """Add the credentials ``session`` learnt to the redactor (never raises)."""
+        try:
+            learnt = session.secrets_learnt()
+        except Exception as exc:  # a connector's own bug must not hide the run's failure
+            self._log.warning("session secrets not read", connector=session.name, error=str(exc))
+            return
+        self._redactor.add_all(value for value in learnt if worth_redacting(value))
+
     def capture(
-        self,
-        browser: BrowserSession,
-        stem: str,
-        timeout: float,
-        *,
-        unless_like: dict[ArtifactKind, Path] | None = None,
-    ) -> dict[ArtifactKind, Path]:
-        """Capture the page; returns the files written, by kind.
+        self, session: Connector, stem: str, *, unless_like: Evidence | None = None
+    ) -> Evidence:
+        """Capture ``session``'s evidence; returns the files written, by path.
 
         Best effort: what cannot be captured is logged and left out; nothing raises. With
-        ``unless_like`` (another capture's files), nothing is kept when the URL and HTML are
-        the same as those files'.
+        ``unless_like`` (another capture's files), nothing is kept when every text file is
+        the same as one of those.
         """
-        files: dict[ArtifactKind, Path] = {}
-        log = self._log
-        harvest_cookies(browser, self._redactor)
+        self.learn(session)
+        scratch = Path(tempfile.mkdtemp(prefix="bots-evidence-"))
         try:
-            url = browser.url
-            self._redactor.add_all(harvest_url(url))
-            files[ArtifactKind.URL] = self._write(f"{stem}-url.txt", url + "\n")
-        except Exception as exc:  # evidence is best effort: it must never fail the run
-            log.warning("failure url not captured", error=str(exc))
-        try:
-            shot = browser.screenshot(self._run_dir / f"{stem}.png", timeout=timeout)
-            files[ArtifactKind.SCREENSHOT] = shot
-        except Exception as exc:
-            # Reading the HTML has no timeout: a page too busy to be painted would hang it.
-            log.warning("failure screenshot not captured", error=str(exc))
-            log.warning("failure html not captured", error="the page did not paint")
-        else:
-            try:
-                html = browser.html()
-                self._redactor.add_all(harvest_html(html))
-                files[ArtifactKind.HTML] = self._write(f"{stem}.html", html)
-            except Exception as exc:
-                log.warning("failure html not captured", error=str(exc))
-        if unless_like is not None and _same_page(files, unless_like):
-            for path in files.values():
+            raw = self._capture_raw(session, scratch, Path(stem).name)
+            files = self._write(raw, self._run_dir / Path(stem).parent)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        if unless_like is not None and _same(files, unless_like):
+            for path in files:
                 path.unlink(missing_ok=True)
             return {}
         if files:
-            log.info("failure evidence captured", files=sorted(p.name for p in files.values()))
+            self._log.info("failure evidence captured", files=sorted(p.name for p in files))
         return files
 
-    def _write(self, name: str, text: str) -> Path:
-        path = self._run_dir / name
-        path.write_text(self._redactor.redact(text), encoding="utf-8")
-        return path
+    def _capture_raw(self, session: Connector, scratch: Path, stem: str) -> dict[str, Path]:
+        try:
+            raw = session.capture_evidence(scratch, stem)
+        except Exception as exc:  # evidence is best effort: it must never fail the run
+            self._log.warning(
+                "failure evidence not captured", connector=session.name, error=str(exc)
+            )
+            raw = {}
+        for kind in session.evidence_kinds:
+            if kind not in raw:
+                self._log.warning(f"failure {kind} not captured", connector=session.name)
+        inside = scratch.resolve()
+        return {
+            kind: path
+            for kind, path in raw.items()
+            if path.is_file() and path.resolve().is_relative_to(inside)
+        }
+
+    def _write(self, raw: dict[str, Path], into: Path) -> Evidence:
+        contents = {kind: path.read_bytes() for kind, path in raw.items()}
+        for kind, data in contents.items():  # learn every token before writing any file
+            self._redactor.add_all(harvest(data, raw[kind].name))
+            if kind == "url":
+                self._redactor.add_all(harvest_url(data.decode("utf-8", "replace").strip()))
+        files: Evidence = {}
+        for kind, data in contents.items():
+            target = into / raw[kind].name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(scrub_bytes(data, self._redactor, target.name))
+            files[target] = artifact_kind(kind)
+        return files
 
 
-def _same_page(files: dict[ArtifactKind, Path], other: dict[ArtifactKind, Path]) -> bool:
-    """Whether two captures show the same URL and HTML."""
+def artifact_kind(kind: str) -> ArtifactKind:
+    """The artifact kind of a session's file kind; an unknown one is an output."""
+    try:
+        return ArtifactKind(kind)
+    except ValueError:
+        return ArtifactKind.OUTPUT
+
+
+def _same(files: Evidence, other: Evidence) -> bool:
+    """Whether every text file of ``files`` (not the screenshots) has a twin in ``other``."""
+    texts = [(path, kind) for path, kind in files.items() if kind != ArtifactKind.SCREENSHOT]
+    if not texts:
+        return False
     return all(
-        kind in files and kind in other and _text_of(files[kind]) == _text_of(other[kind])
-        for kind in (ArtifactKind.URL, ArtifactKind.HTML)
+        any(k == kind and _text_of(p) == _text_of(path) for p, k in other.items())
+        for path, kind in texts
     )
 
 

@@ -20,8 +20,9 @@ timeout or cancellation with a budget of their own (:data:`FINALLY_GRACE_S`); no
 or SIGTERM. As a failing suite teardown in Robot Framework does, a failure in ``finally`` fails
 a run that had succeeded; the error and evidence of a run that had failed stay its own.
 
-The browser, its failure evidence and its trace are :mod:`orchestrator.engine.run_browser`'s
-business; this module says when (on the first browser step, before ``finally``, at the end).
+The connectors' sessions, their failure evidence and what they leave (a trace) are
+:mod:`orchestrator.engine.run_sessions`' business; this module says when (on a step's first
+use of a session, before ``finally``, at the end).
 """
 
 from __future__ import annotations
@@ -40,20 +41,13 @@ import structlog
 from orchestrator.engine.artifacts import ArtifactKeeper, scrub_file
 from orchestrator.engine.context import RunContext
 from orchestrator.engine.history import StepWriter
-from orchestrator.engine.interpreter import (
-    CaptureEvidence,
-    Interpreter,
-    RunCancelled,
-    RunTimedOut,
-)
+from orchestrator.engine.interpreter import Interpreter, RunCancelled, RunTimedOut
 from orchestrator.engine.outcome import Outcome
 from orchestrator.engine.plan import RunPlan
-from orchestrator.engine.run_browser import RunBrowser
 from orchestrator.engine.run_end import after_run
-from orchestrator.engine.run_sessions import BROWSER, ConnectorSessions
+from orchestrator.engine.run_sessions import RunSessions
 from orchestrator.engine.runlog import RunLog
 from orchestrator.engine.secrets import SecretValue
-from orchestrator.engine.sessions import SessionPool
 from orchestrator.engine.work_queue import RunQueues
 from orchestrator.errors import BotsError, InvalidTransition, StepFailed
 from orchestrator.model import registry
@@ -61,7 +55,6 @@ from orchestrator.results import ArtifactKind, RunRecord, RunStatus, StepRecord
 from orchestrator.settings import Settings
 
 if TYPE_CHECKING:
-    from connectors.browser.session import BrowserSession
     from orchestrator.store import RunRequest, RunStore
 
 #: Seconds the `finally` steps get after a timeout or cancellation, and at least otherwise;
@@ -220,15 +213,6 @@ class RunExecution:
                 "started_at": self.started_at.isoformat(),
             },
         }
-        self.browser = RunBrowser(
-            settings=settings,
-            run_dir=run_dir,
-            headed=headed,
-            trace_mode=definition.trace or settings.trace,
-            redactor=redactor,
-            keeper=self.keeper,
-            log=self.log.logger,
-        )
         connectors = registry.installed()
         self.queues = RunQueues(
             store,
@@ -241,13 +225,16 @@ class RunExecution:
             actor=f"bot:{definition.id}",
             names=plan.queue_names,
         )
-        self.sessions = ConnectorSessions(
+        self.sessions = RunSessions(
             connectors=connectors,
             settings=settings,
             run_dir=run_dir,
             headed=headed,
+            trace_mode=definition.trace or settings.trace,
+            redactor=redactor,
             keeper=self.keeper,
             log=self.log.logger,
+            shared={self.queues.name: self.queues},
         )
         self.interpreter = Interpreter(
             bot=bot,
@@ -257,43 +244,15 @@ class RunExecution:
             redactor=redactor,
             keeper=self.keeper,
             handlers=connectors.handlers(),
-            sessions=SessionPool(
-                {
-                    BROWSER: self.browser.open,
-                    self.queues.name: lambda: self.queues,
-                    **self.sessions.openers(),
-                }
-            ),
+            sessions=self.sessions.pool,
             actions=connectors.actions(),
             record=self._record_step,
             run_deadline=time.monotonic() + self.timeout_s,
             run_timeout=self.timeout_s,
             cancel=cancel,
-            capture=lambda _sessions: self.browser.capture_first_failure(),
-            workers=self._worker_sessions,
+            capture=self.sessions.capture_first_failure,
+            workers=self.sessions.worker,
         )
-
-    def _worker_sessions(
-        self, number: int
-    ) -> tuple[SessionPool, CaptureEvidence, Callable[[], None]]:
-        """Parallel worker ``number``'s sessions: a browser of its own and the run's queue
-        access (other connectors' sessions are the main interpreter's only)."""
-        opened: list[BrowserSession] = []
-
-        def open_browser() -> BrowserSession:
-            opened.append(self.browser.open_worker(number))
-            return opened[-1]
-
-        def capture(pool: SessionPool) -> dict[ArtifactKind, Path]:
-            browser = pool.opened_one(BROWSER)
-            return self.browser.capture_worker(browser, number) if browser is not None else {}
-
-        def release() -> None:
-            while opened:
-                self.browser.close_worker(opened.pop())
-
-        pool = SessionPool({BROWSER: open_browser, self.queues.name: lambda: self.queues})
-        return pool, capture, release
 
     # ----------------------------------------------------------------- the run
 
@@ -305,19 +264,17 @@ class RunExecution:
         try:
             if outcome.status != RunStatus.SUCCEEDED:
                 # before `finally` changes the page
-                self.browser.note_failure(outcome.first, outcome.stopped_at)
+                self.sessions.note_failure(outcome.first, outcome.stopped_at)
             outcome = self._run_finally(outcome)
             _, error_step = outcome.error_and_step()
             failed = outcome.status != RunStatus.SUCCEEDED
             self.sessions.finish(failed=failed, error_step=error_step)
-            self.browser.finish(failed=failed, error_step=error_step)
         finally:
             status = outcome.status
             error, error_step = outcome.error_and_step()
             error = self.redactor.redact(error) if error else None
             self.queues.close()
             self.sessions.close()
-            self.browser.close()
             unwritten = self.steps.close()
             for problem in self.steps.errors[:1]:
                 log.error("steps missing from the run history", error=str(problem))
@@ -377,7 +334,7 @@ class RunExecution:
         if ending.status == RunStatus.SUCCEEDED:
             return main
         if succeeded:
-            self.browser.note_failure(ending.first, ending.stopped_at)
+            self.sessions.note_failure(ending.first, ending.stopped_at)
             return ending
         error, step = ending.error_and_step()
         self.log.logger.error("finally steps failed", error=error, error_step=step)

@@ -29,19 +29,19 @@ class FirstFailure:
     """The first failure of a failure chain: where, why, and the evidence of that moment.
 
     Example: ``FirstFailure("steps[2].try[0]", "no element matches text='Weiter'",
-    {ArtifactKind.URL: run_dir / "failure-url.txt", ...})``; ``evidence`` is empty when no
-    browser was open.
+    {run_dir / "failure-url.txt": ArtifactKind.URL, ...})``; ``evidence`` is empty when no
+    session was open.
     """
 
     step_path: str
     reason: str
-    evidence: dict[ArtifactKind, Path] = field(default_factory=dict)
+    evidence: dict[Path, ArtifactKind] = field(default_factory=dict)
     #: The loop iteration it happened in, e.g. ``steps[3][2]: vorgang.Nummer = GA-2026-000231``.
     loop: str | None = None
 
     def discard(self) -> None:
         """Delete the evidence files: the failure was handled."""
-        for path in self.evidence.values():
+        for path in self.evidence:
             path.unlink(missing_ok=True)
         self.evidence.clear()
 

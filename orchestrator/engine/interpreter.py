@@ -53,10 +53,10 @@ from orchestrator.settings import Settings
 if TYPE_CHECKING:
     from orchestrator.model.loader import LoadedBot
 
-#: Captures the open sessions' evidence (screenshot, HTML, URL) into the run directory;
-#: never raises, leaves out what it cannot capture.
-CaptureEvidence = Callable[[SessionPool], dict[ArtifactKind, Path]]
-#: ``workers(n)``: the sessions of parallel worker ``n`` (a browser of its own), how to capture
+#: Captures the open sessions' evidence (screenshot, HTML, URL) into the run directory as
+#: file -> kind; never raises, leaves out what it cannot capture.
+CaptureEvidence = Callable[[SessionPool], dict[Path, ArtifactKind]]
+#: ``workers(n)``: the sessions of parallel worker ``n`` (forks of the run's), how to capture
 #: its evidence, and how to close what it opened (in its thread); None: no parallel work.
 WorkerSessions = Callable[[int], tuple[SessionPool, CaptureEvidence, Callable[[], None]]]
 
@@ -379,7 +379,7 @@ class Interpreter:
         """Start a chain at ``failure`` unless one is open, capturing the page right now."""
         if self._first_failure is not None:
             return
-        evidence: dict[ArtifactKind, Path] = {}
+        evidence: dict[Path, ArtifactKind] = {}
         if self._capturing and self._capture is not None and self.sessions.opened():
             evidence = self._capture(self.sessions)
         reason = self.redactor.redact(failure.reason)

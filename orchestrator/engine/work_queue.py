@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from connectors.base import Connector
 from orchestrator.errors import BotsError, FailureKind, QueueNotFound
 from orchestrator.liveness import gone_here
 from orchestrator.results import ArtifactKind
@@ -35,7 +36,7 @@ from orchestrator.store import RunStore, WorkItemRecord
 Keep = Callable[..., Any]
 
 
-class RunQueues:
+class RunQueues(Connector):
     """The work queues as one run sees them (see the module docstring)."""
 
     name = "queue"
@@ -77,6 +78,10 @@ class RunQueues:
 
     def capture_evidence(self, directory: Path, stem: str) -> dict[str, Path]:
         return {}
+
+    def fork(self) -> RunQueues:
+        """The same access for every parallel worker: it is safe across threads."""
+        return self
 
     # ----------------------------------------------------------------- items
 

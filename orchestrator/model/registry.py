@@ -92,12 +92,29 @@ class Action:
 
 @dataclass(frozen=True)
 class SessionEnv:
-    """What a session factory gets: its settings and where the run keeps files."""
+    """What a session factory gets: its settings and the run's resources.
+
+    Args:
+        settings: Its section of the settings file, validated by the connector's model.
+        run_dir: Where the run keeps its files.
+        headless: Whether the run shows no windows.
+        timeout_s: Default timeout of one call into the session (the step timeout).
+        display: The run's X display (``":99"``) for a session showing windows (a connector
+            with ``display=True`` in a headed run); None otherwise. Never ``os.environ``:
+            a robot runs several runs at once.
+        trace: The run's trace mode (``never``, ``on_failure``, ``always``): a session that
+            can record one starts it when it opens and leaves it in ``finish``.
+        run_settings: The run's top-level settings (``orchestrator.settings.Settings``), for
+            a connector whose defaults are the run's (the browser's ``chromium``).
+    """
 
     settings: BaseModel | None
     run_dir: Path
     headless: bool
     timeout_s: float
+    display: str | None = None
+    trace: str = "never"
+    run_settings: Any = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +132,9 @@ class ConnectorSpec:
             ``browser``).
         settings: Model of its section in the settings file (``connectors: {NAME: ...}``).
         flows: A folder of shared flows, included as ``include: NAME:flow.yaml``.
+        display: Its session shows windows: a headed run hands it the run's display.
+        main_evidence: Its failure evidence is the run's own (``failure.png``); the other
+            sessions' files are named after their connector (``failure-NAME-*``).
     """
 
     name: str
@@ -126,6 +146,8 @@ class ConnectorSpec:
     settings: type[BaseModel] | None = None
     flows: Path | None = None
     version: str = ""
+    display: bool = False
+    main_evidence: bool = False
 
 
 @dataclass
@@ -175,10 +197,6 @@ class Registry:
             for spec in self.connectors.values()
             for action in spec.actions
         }
-
-    def owner_of(self, action_ref: str) -> ConnectorSpec | None:
-        """The connector of ``connector.action``."""
-        return self.connectors.get(action_ref.partition(".")[0])
 
     def flows_dir(self, connector: str) -> Path | None:
         """The shared flows folder of a connector, if it has one."""
