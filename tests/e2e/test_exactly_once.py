@@ -103,6 +103,17 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
         time.sleep(0.1)
 
 
+def runs_settled(store: RunStore) -> bool:
+    """Nothing runs and nothing queued is due; a retry queued with its backoff may still wait
+    (it is not active)."""
+    now = datetime.now(UTC)
+    return not any(
+        r.status in ("claimed", "running")
+        or (r.status == "queued" and (r.not_before is None or r.not_before <= now))
+        for r in store.list_runs(limit=1000)
+    )
+
+
 # ----------------------------------------------------------------------------- save boundaries
 
 # Where the bot is stopped: the request that is held (never applied) when it dies.
@@ -280,19 +291,9 @@ def test_chaos_every_case_done_exactly_once_with_robots_killed_and_restarted(
             )
             return store.enqueue(request)
 
-        def settled() -> bool:
-            # Done when nothing runs and nothing queued is due; a retry the bot queued with
-            # its backoff (300 s) may still wait (it is not active).
-            now = datetime.now(UTC)
-            return not any(
-                r.status in ("claimed", "running")
-                or (r.status == "queued" and (r.not_before is None or r.not_before <= now))
-                for r in store.list_runs(limit=500)
-            )
-
         def running() -> list[Any]:
             active = [r for r in store.list_runs() if r.status is RunStatus.RUNNING]
-            if not active and settled():
+            if not active and runs_settled(store):
                 runs.append(enqueue())  # the work ran out before the kills did: more comes
             return active
 
@@ -326,7 +327,7 @@ def test_chaos_every_case_done_exactly_once_with_robots_killed_and_restarted(
                     robots.start(f"{victim}-{kill}")
             assert restarted_same_name >= 4
 
-            wait_for(settled, 900, "every run to end")
+            wait_for(lambda: runs_settled(store), 900, "every run to end")
             # A case whose run failed (a kill, a step timing out on a slow machine) stays
             # "Neu" for the next run, as the schedule would start it: the test starts that run
             # instead of waiting out the bot's backoff, so how fast the machine is decides
@@ -335,7 +336,7 @@ def test_chaos_every_case_done_exactly_once_with_robots_killed_and_restarted(
                 if not new_cases(settings.sandbox_dir) & numbers:
                     break
                 runs.append(enqueue())
-                wait_for(settled, 600, "the follow-up run to end")
+                wait_for(lambda: runs_settled(store), 600, "the follow-up run to end")
         finally:
             robots.stop_all()
 
