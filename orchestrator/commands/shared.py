@@ -1,4 +1,5 @@
-"""What every command group shares: exit codes, common options, output, settings."""
+"""What every command group shares: exit codes, common options, output, settings, and the
+service context of a command that acts for a person."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from orchestrator import presenters
 from orchestrator.commands.shared import TenantOption, echo, print_json, service_context
 
 app = typer.Typer()  # `bots whoami` at the top level, `bots users ...` as a group
@@ -68,12 +69,7 @@ def users_list(
         )
         return
     for user in listed:
-        status = "disabled" if user.disabled else "active"
-        used = f"{user.last_used_at:%Y-%m-%d %H:%M}" if user.last_used_at else "never"
-        echo(
-            f"{user.tenant:<12} {user.name:<16} {','.join(user.roles):<28} {status:<8} "
-            f"last used {used}"
-        )
+        echo(presenters.user_line(user))
 
 
 @users_app.command("disable")
@@ -100,8 +96,4 @@ def whoami(
     if as_json:
         print_json(who.to_json())
         return
-    roles = ", ".join(who.to_json()["roles"])
-    if who.kind == "os":
-        echo(f"{who.actor} (operating-system account: no users exist; every role and tenant)")
-    else:
-        echo(f"{who.actor} (tenant {who.tenant or 'every tenant'}; roles: {roles})")
+    echo(presenters.identity_line(who))
