@@ -25,7 +25,9 @@ the queue knows already is left alone, so a dispatcher may run as often as it li
       reference: "{{ item.Nummer }}"
       into: neu                     # how many were new
 
-The session ``queue`` is the engine's (:mod:`orchestrator.engine.work_queue`).
+The session of this connector is the run's access to the work queues, which the engine
+builds on the run's store (:mod:`orchestrator.engine.work_queue`) and hands every session
+factory as ``SessionEnv.work_queues``.
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from connectors.base import Connector, ConnectorError
 from orchestrator.errors import FailureKind, StepFailed
-from orchestrator.model.registry import ConnectorSpec, StepKind
+from orchestrator.model.registry import ConnectorSpec, SessionEnv, StepKind
 from orchestrator.model.steps import VARIABLE, Step, StepBase
 
 _MISSING = object()
@@ -269,6 +272,14 @@ def _add_items(it: Any, step: Any, path: str) -> None:
         it.vars[step.into] = created
 
 
+def _session(env: SessionEnv) -> Connector:
+    """The run's work queues, as the engine built them on its store."""
+    if env.work_queues is None:
+        raise ConnectorError("work queues are reached only inside a run of the orchestrator")
+    queues: Connector = env.work_queues
+    return queues
+
+
 CONNECTOR = ConnectorSpec(
     name="queue",
     description="Work queues: work through the items of a queue one at a time, each as its "
@@ -283,4 +294,5 @@ CONNECTOR = ConnectorSpec(
         ),
         StepKind(AddItemsStep, _add_items, creates=("into",), sees={"reference": ("item",)}),
     ),
+    session=_session,
 )

@@ -1,8 +1,8 @@
-"""Calling a connector action (``use: civento.vorgang_lesen``): check its arguments, run it.
+"""Calling a connector action (``use: portal.vorgang_lesen``): check its arguments, run it.
 
 The arguments a bot passes are checked against the action's pydantic model after their
 templates were rendered; a missing or wrong one fails the step with the action's name and
-the field, e.g. ``civento.vorgang_lesen: nummer: Field required``.
+the field, e.g. ``portal.vorgang_lesen: nummer: Field required``.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
-"""Credentials the target systems hand the browser: found in what a run produced, then redacted.
+"""Credentials the target systems hand a session: found in what a run produced, then redacted.
 
 Passwords are known before a run starts; session cookies and CSRF tokens are not: the target
 issues them during the run, and a new one after each re-login. Anyone holding them can act as
 the bot's account until the session ends, so they must not stay in traces and captures. This
 module finds their values ("harvests" them) where a run keeps them:
 
-* the browser context's cookies (:func:`harvest_cookies`);
+* what a session says it learnt, e.g. its cookies (:func:`harvest_session`);
 * a Playwright trace: its network log (``*.network``: request and response headers, cookie
   lists, form posts, query strings) and its events (``*.trace``: DOM snapshots with hidden
   inputs and meta tags, results of calls such as ``cookies``);
@@ -32,10 +32,10 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from html.parser import HTMLParser
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from connectors.base import ConnectorError
+from connectors.base import Connector
 from orchestrator.engine.secrets import MASK, Redactor
 
 #: Shorter values are not harvested: masking them everywhere would mangle unrelated text.
@@ -60,14 +60,6 @@ _BINARY_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"RIFF", b"%PDF", b"\x1f\
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 
-class CookieSource(Protocol):
-    """What :func:`harvest_cookies` needs of a browser session."""
-
-    def cookie_values(self) -> list[str]:
-        """The values of the cookies the browser holds."""
-        ...
-
-
 def is_token_name(name: str) -> bool:
     """Whether a field, meta tag, header or key named ``name`` holds a token (``_csrf``: yes)."""
     return bool(TOKEN_NAME.search(name))
@@ -84,15 +76,18 @@ def worth_redacting(value: str) -> bool:
     return len(value) >= MIN_LENGTH and MASK not in value
 
 
-def harvest_cookies(browser: CookieSource, redactor: Redactor) -> None:
-    """Add the values of the browser's cookies to ``redactor``.
+def harvest_session(session: Connector, redactor: Redactor, log: Any = None) -> None:
+    """Add the credentials ``session`` learnt (:meth:`~connectors.base.Connector.secrets_learnt`:
+    session cookies, tokens) to ``redactor``.
 
-    Call it before failure evidence or the trace is kept. A browser that is gone (crashed,
-    closed) adds nothing: the trace's network log still has the cookies it sent.
+    Call it before failure evidence or what the session leaves (a trace) is kept. A session
+    that is gone (crashed, closed) adds nothing; a connector's own bug is not the run's.
     """
     try:
-        values = browser.cookie_values()
-    except ConnectorError:
+        values = session.secrets_learnt()
+    except Exception as exc:
+        if log is not None:
+            log.warning("session secrets not read", connector=session.name, error=str(exc))
         return
     redactor.add_all(value for value in values if worth_redacting(value))
 
@@ -209,7 +204,7 @@ def _from_mapping(value: dict[str, Any], parent: str) -> set[str]:
     name, item = value.get("name"), value.get("value")
     if isinstance(name, str) and isinstance(item, str):
         if parent == "cookies" or {"domain", "path", "httpOnly"} & value.keys():
-            found.add(item)  # a cookie, as HAR and BrowserContext.cookies() list them
+            found.add(item)  # a cookie, as HAR lists them
         elif parent == "headers" or name.lower() in CREDENTIAL_HEADERS:
             found |= header_values(name, item)
         elif is_token_name(name):

@@ -22,7 +22,7 @@ from typing import Any
 
 from connectors.base import Connector
 from orchestrator.engine.artifacts import scrub_bytes
-from orchestrator.engine.credentials import harvest, harvest_url, worth_redacting
+from orchestrator.engine.credentials import harvest, harvest_session, harvest_url
 from orchestrator.engine.secrets import Redactor
 from orchestrator.results import ArtifactKind
 
@@ -46,12 +46,7 @@ class EvidenceCapture:
 
     def learn(self, session: Connector) -> None:
         """Add the credentials ``session`` learnt to the redactor (never raises)."""
-        try:
-            learnt = session.secrets_learnt()
-        except Exception as exc:  # a connector's own bug must not hide the run's failure
-            self._log.warning("session secrets not read", connector=session.name, error=str(exc))
-            return
-        self._redactor.add_all(value for value in learnt if worth_redacting(value))
+        harvest_session(session, self._redactor, self._log)
 
     def capture(
         self, session: Connector, stem: str, *, unless_like: Evidence | None = None

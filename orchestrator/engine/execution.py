@@ -6,7 +6,7 @@ is recorded as running (by :func:`~orchestrator.engine.runner.run_bot` or
 outcome. A bot that fails does not raise: the record says FAILED (or TIMED_OUT, CANCELLED),
 and the run directory holds the evidence: screenshot, page HTML, URL, trace (as configured)
 and the JSON log, all scrubbed of secrets and hashed. Ctrl-C and SIGTERM mark the run
-CANCELLED, close the browser and re-raise :class:`KeyboardInterrupt`.
+CANCELLED, close the sessions and re-raise :class:`KeyboardInterrupt`.
 
 Failure evidence shows the first failure, not the last: ``failure.png``, ``failure.html`` and
 ``failure-url.txt`` are captured when the failure chain that failed the run began, before
@@ -89,10 +89,10 @@ def execute_run(
     Args:
         plan: The bot and its checked inputs.
         run_id: The run, recorded as running.
-        settings: Effective settings (data dir, timeouts, trace mode, browser).
+        settings: Effective settings (data dir, timeouts, trace mode, connectors).
         store: The run history.
         holder: Who holds the run's lease.
-        headed: Show the browser window; None: ``not settings.headless``.
+        headed: Show the sessions' windows; None: ``not settings.headless``.
         on_step: Called with every recorded step (progress displays).
         cancel: Set it to stop the run between steps (recorded as cancelled).
         next_attempt: Called with the outcome; the request it returns (a retry) is queued in
@@ -106,7 +106,7 @@ def execute_run(
             notifications wait for the final attempt.
 
     Raises:
-        EnvironmentProblem: the browser cannot start (the run is recorded as failed).
+        EnvironmentProblem: a session cannot start (the run is recorded as failed).
         KeyboardInterrupt: Ctrl-C or SIGTERM (the run is recorded as cancelled).
     """
     run_dir = settings.runs_dir / str(run_id)
@@ -234,7 +234,7 @@ class RunExecution:
             redactor=redactor,
             keeper=self.keeper,
             log=self.log.logger,
-            shared={self.queues.name: self.queues},
+            work_queues=self.queues,
         )
         self.interpreter = Interpreter(
             bot=bot,

@@ -1,7 +1,7 @@
 """Step records reach the run history in batches from a writer thread, off the bot's path.
 
 A database commit per step (a few milliseconds on SQLite, a network round trip on PostgreSQL)
-would add up to more than the browser work of short steps. :class:`StepWriter` collects the
+would add up to more than the target-system work of short steps. :class:`StepWriter` collects the
 records in order; a thread writes what has gathered once the oldest unwritten record is
 ``linger_s`` old, all in one transaction. :meth:`StepWriter.close` stops the thread and hands
 back what it did not write yet, for the run's last transaction (the one that records its

@@ -3,7 +3,7 @@
 Checked before a run is recorded, so a missing target URL is an input error (exit 2), not a
 failed run::
 
-    resolve_targets(bot.definition, settings)   # {"civento": "https://civento.example"}
+    resolve_targets(bot.definition, settings)   # {"portal": "https://portal.example"}
 
 Parameter values are the model's business: :func:`orchestrator.model.parameters.coerce_params`.
 """

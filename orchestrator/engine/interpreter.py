@@ -62,7 +62,7 @@ WorkerSessions = Callable[[int], tuple[SessionPool, CaptureEvidence, Callable[[]
 
 
 class Interpreter:
-    """Executes steps against a lazily opened browser, hooks and the run's variables.
+    """Executes steps against lazily opened connector sessions, hooks and the run's variables.
 
     Args:
         bot: The loaded bot (definition, directory, sub-flows).
@@ -79,7 +79,7 @@ class Interpreter:
         run_timeout: The run timeout in seconds (for messages).
         cancel: Set when the run is to stop; checked before every step and during pauses.
         hook_resolver: ``(bot_dir, ref, bot_id) -> callable``; default: the loader's.
-        capture: Captures the page's evidence when a failure chain starts (and a browser is
+        capture: Captures the page's evidence when a failure chain starts (and a session is
             open); None: no evidence, the chain notes only path and reason.
     """
 
@@ -178,7 +178,7 @@ class Interpreter:
     def fork(self, number: int) -> Interpreter:
         """An interpreter for parallel worker ``number`` (``for_each_item`` with
         ``parallel``): the same bot, run, deadlines and handlers; a copy of the variables and
-        of the enclosing blocks; sessions of its own (a browser of its own); the connectors'
+        of the enclosing blocks; sessions of its own (forks of the run's); the connectors'
         remembered logins, so its actions log in again by themselves."""
         if self._workers is None:
             raise BotsError("this run cannot work in parallel (no worker sessions)")
@@ -451,7 +451,7 @@ class Interpreter:
     # ----------------------------------------------------------------- actions
 
     def use_action(self, ref: str, arguments: dict[str, Any], timeout: float, path: str) -> Any:
-        """Call the connector action ``ref`` (``civento.vorgang_lesen``) with ``arguments``;
+        """Call the connector action ``ref`` (``portal.vorgang_lesen``) with ``arguments``;
         each call it makes into a session gets at most the step timeout, all of them
         together at most the run's time (or an enclosing block's)."""
         action = self._actions.get(ref)

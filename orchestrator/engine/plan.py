@@ -5,14 +5,14 @@ claimed, :func:`~orchestrator.engine.runner.run_claimed`) start from the same pl
 
     plan = plan_run(bot, settings=settings, params={"max_cases": "5"})
     plan.params      # {"max_cases": 5}: coerced to the declared types, defaults filled in
-    plan.targets     # {"civento": "https://civento.giessen.example"}
+    plan.targets     # {"portal": "https://portal.giessen.example"}
     plan.redactor.redact(text)   # every secret value (and its encodings) as ***
 
 When the catalog installs the bot for the tenant, the city's overlay applies here (and only
 here, see :mod:`orchestrator.catalog.city`): its targets override the tenant's, its parameter
 values are the defaults (values given to the run win), secret and queue names are the city's.
 
-Preparing touches no browser and no run history: anything wrong with the inputs raises here,
+Preparing opens no session and touches no run history: anything wrong with the inputs raises here,
 before a run exists (standalone) or before its steps start (claimed).
 """
 

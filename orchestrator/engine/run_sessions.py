@@ -1,9 +1,10 @@
 """A run's connector sessions: opened on first use, their evidence, their leavings, closed.
 
 Every installed connector with a session factory (``ConnectorSpec.session``) gets an opener
-in the run's :class:`~orchestrator.engine.sessions.SessionPool`; sessions the engine provides
-itself (the run's work queues) are handed in as ``shared``. The engine meets each of them
-through :class:`connectors.base.Connector` alone, and names none:
+in the run's :class:`~orchestrator.engine.sessions.SessionPool`. The engine meets each of them
+through :class:`connectors.base.Connector` alone, and names none: what the run owns and a
+session may need (its display, its trace mode, its access to the work queues) comes in the
+:class:`~orchestrator.model.registry.SessionEnv` the connector's factory gets:
 
 * settings come from the settings file's ``connectors: {NAME: {...}}`` section, checked
   against the connector's model when the session is built; the run's display (a virtual one
@@ -20,7 +21,7 @@ through :class:`connectors.base.Connector` alone, and names none:
   one, after its learnt credentials went to the redactor (:meth:`RunSessions.close`)::
 
     sessions = RunSessions(connectors=registry.installed(), settings=settings, ...,
-                           shared={"queue": queues})
+                           work_queues=queues)
     interpreter = Interpreter(..., sessions=sessions.pool,
                               capture=sessions.capture_first_failure, workers=sessions.worker)
     sessions.note_failure(first_failure, stopped_at="steps[3]")   # before `finally` runs
@@ -34,7 +35,7 @@ import functools
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -70,17 +71,15 @@ class RunSessions:
         redactor: Redactor,
         keeper: ArtifactKeeper,
         log: Any,
-        shared: Mapping[str, Connector] = {},
+        work_queues: Connector | None = None,
     ) -> None:
         self._specs = {
-            name: spec
-            for name, spec in connectors.connectors.items()
-            if spec.session is not None and name not in shared
+            name: spec for name, spec in connectors.connectors.items() if spec.session is not None
         }
         self._main = {name for name, spec in connectors.connectors.items() if spec.main_evidence}
         self._settings, self._run_dir, self._headed = settings, run_dir, headed
         self._trace_mode, self._keeper, self._log = trace_mode, keeper, log
-        self._shared = dict(shared)
+        self._work_queues = work_queues
         self._capture = EvidenceCapture(run_dir, redactor, log)
         self._open: dict[str, Connector] = {}
         self._built: dict[str, Connector] = {}  # built for a worker to fork, not opened
@@ -91,8 +90,6 @@ class RunSessions:
         openers: dict[str, Callable[[], Connector]] = {
             name: functools.partial(self._start, name) for name in self._specs
         }
-        for name, session in self._shared.items():
-            openers[name] = functools.partial(lambda s: s, session)
         #: The run's own sessions, by connector name, opened on first use.
         self.pool = SessionPool(openers)
 
@@ -120,6 +117,7 @@ class RunSessions:
             display=self._display_for(spec),
             trace=trace,
             run_settings=self._settings,
+            work_queues=self._work_queues,
         )
         return spec.session(env)
 
@@ -142,13 +140,14 @@ class RunSessions:
     # ----------------------------------------------------------------- parallel workers
 
     def worker(self, number: int) -> Worker:
-        """Parallel worker ``number``'s sessions: a fork of each session it uses (the shared
-        ones as they are), the capture of its evidence (``worker-N/failure*``), and the
-        release that closes its own (call it in the worker's thread)."""
+        """Parallel worker ``number``'s sessions: a fork of each session it uses (the run's
+        own where one serves every worker), the capture of its evidence
+        (``worker-N/failure*``), and the release that closes its own (call it in the
+        worker's thread)."""
         own: dict[str, Connector] = {}
 
         def fork(name: str) -> Connector:
-            source = self._shared.get(name) or self._open.get(name) or self._unopened(name)
+            source = self._open.get(name) or self._unopened(name)
             session = source.fork()
             if session is None:
                 raise BotsError(f"connector {name!r} cannot work in parallel workers")
@@ -178,8 +177,7 @@ class RunSessions:
                 self._capture.learn(session)
                 session.close()
 
-        names = [*self._specs, *self._shared]
-        pool = SessionPool({name: functools.partial(fork, name) for name in names})
+        pool = SessionPool({name: functools.partial(fork, name) for name in self._specs})
         return pool, capture, release
 
     def _unopened(self, name: str) -> Connector:
@@ -257,8 +255,7 @@ class RunSessions:
     # ----------------------------------------------------------------- closing
 
     def close(self) -> None:
-        """Close every session opened (the shared ones are their owner's) and the display;
-        safe to repeat."""
+        """Close every session opened and the display; safe to repeat."""
         while self._open:
             name, session = self._open.popitem()
             self._capture.learn(session)

@@ -75,11 +75,11 @@ def run_bot(
 
     Args:
         bot: The loaded bot.
-        settings: Effective settings (data dir, targets, timeouts, trace mode, browser).
+        settings: Effective settings (data dir, targets, timeouts, trace mode, connectors).
         store: The run history.
         params: Parameter values; strings are coerced to the declared types.
         trigger: Who started the run (``cli``, ``benchmark``, ...).
-        headed: Show the browser window; None: ``not settings.headless``.
+        headed: Show the sessions' windows; None: ``not settings.headless``.
         secrets: Where secret values come from; default: ``BOTS_SECRET_<NAME>``.
         on_step: Called with every recorded step (progress displays).
         actor: Who started it, for the audit trail; default ``user:<login>@<host>``.
@@ -97,7 +97,7 @@ def run_bot(
         ConfigError: a declared target has no URL.
         SecretMissing: a declared secret has no value.
         BotBusy: another run holds the bot, or a pool it needs is full (nothing recorded).
-        EnvironmentProblem: the browser cannot start (the run is recorded as failed).
+        EnvironmentProblem: a session cannot start (the run is recorded as failed).
         KeyboardInterrupt: Ctrl-C or SIGTERM (the run is recorded as cancelled).
     """
     holder = holder or f"cli:{socket.gethostname()}:{os.getpid()}"
@@ -166,7 +166,7 @@ def run_claimed(
         settings: Effective settings for the run's tenant.
         store: The run history.
         holder: Who holds the run's lease (the robot instance).
-        headed: Show the browser window; None: ``not settings.headless``.
+        headed: Show the sessions' windows; None: ``not settings.headless``.
         secrets: Where secret values come from; default: ``BOTS_SECRET_<NAME>``.
         on_step: Called with every recorded step.
         cancel: Set it to stop the run between steps (recorded as cancelled).
@@ -174,7 +174,7 @@ def run_claimed(
             the transaction that records the outcome.
 
     Raises:
-        EnvironmentProblem: the browser cannot start (the run is recorded as failed).
+        EnvironmentProblem: a session cannot start (the run is recorded as failed).
         KeyboardInterrupt: Ctrl-C or SIGTERM (the run is recorded as cancelled).
     """
     run_dir = settings.runs_dir / str(claimed.id)

@@ -3,8 +3,8 @@
 A bot declares secret *names*; values come from a :class:`SecretProvider`, for now the
 environment (``BOTS_SECRET_<NAME>``)::
 
-    provider = EnvSecretProvider()          # BOTS_SECRET_CIVENTO_PASSWORD=...
-    provider.get("civento_password")
+    provider = EnvSecretProvider()          # BOTS_SECRET_PORTAL_PASSWORD=...
+    provider.get("portal_password")
 
 In templates ``secrets.NAME`` is a :class:`SecretValue` whose ``str()`` is ``***``, so a secret
 cannot leak into a URL, a log line or a variable's text; only ``fill`` and hook calls
@@ -35,10 +35,10 @@ class SecretProvider(Protocol):
 
 
 class EnvSecretProvider:
-    """Secrets from the environment: ``civento-password`` -> ``BOTS_SECRET_CIVENTO_PASSWORD``.
+    """Secrets from the environment: ``portal-password`` -> ``BOTS_SECRET_PORTAL_PASSWORD``.
 
     With a tenant, the tenant's own variable comes first: for tenant ``giessen``,
-    ``BOTS_SECRET_GIESSEN__CIVENTO_PASSWORD``, then the shared ``BOTS_SECRET_CIVENTO_PASSWORD``.
+    ``BOTS_SECRET_GIESSEN__PORTAL_PASSWORD``, then the shared ``BOTS_SECRET_PORTAL_PASSWORD``.
     A robot serving several cities thus hands each run only its own city's accounts.
     """
 
@@ -190,7 +190,7 @@ class Redactor:
         r.redact("password=P%C3%A4%24%24+w0rd%26x%3D1")   # "password=***"
 
     Values can be added while a run goes on (session cookies and CSRF tokens are learnt from
-    what the browser received, see :mod:`orchestrator.engine.credentials`).
+    what a session received, see :mod:`orchestrator.engine.credentials`).
     """
 
     def __init__(self, values: Iterable[str] = ()) -> None:

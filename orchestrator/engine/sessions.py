@@ -1,12 +1,12 @@
 """The connectors' sessions of one run: each opened when a step first needs it.
 
-The runner gives the pool one opener per connector that has a session (the browser, a
+The runner gives the pool one opener per connector that has a session (a desktop, a
 third party's mailbox); the interpreter's handlers ask for them by name and the runner closes
 what was opened when the run ends::
 
-    pool = SessionPool({"browser": open_browser})
-    pool.get("browser").goto(...)   # opens it
-    pool.opened()                   # {"browser": <BrowserSession>}
+    pool = SessionPool({"mailbox": open_mailbox})
+    pool.get("mailbox").fetch(...)  # opens it
+    pool.opened()                   # {"mailbox": <MailboxSession>}
 """
 
 from __future__ import annotations

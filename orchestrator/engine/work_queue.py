@@ -1,7 +1,8 @@
-"""A run's access to the work queues: take an item, finish it, add items (``queue`` session).
+"""A run's access to the work queues: take an item, finish it, add items.
 
-The engine hands the ``queue`` connector's steps (``for_each_item``, ``add_items``;
-:mod:`connectors.queue`) this object as the run's ``queue`` session. It takes items under the
+The engine builds this object on the run's store and hands it to every session factory as
+``SessionEnv.work_queues``: the connector whose steps take and add items returns it as its
+session. It takes items under the
 run's holder with a lease that a thread renews while the item is worked on, so a robot killed
 mid-item leaves the item to be taken again once the lease ran out: never done, never lost.
 Items that a dead holder left behind are handed back before each take. The failure evidence
@@ -10,7 +11,7 @@ to the item::
 
     queues = RunQueues(store, tenant="giessen", holder="robot-1#ab12cd34", run_id=7,
                        lease_s=60, run_dir=run_dir, keep=keeper.keep, actor="robot:robot-1")
-    item = queues.take("gewerbe")          # WorkItemRecord, now in_progress, or None
+    item = queues.take("anmeldungen")          # WorkItemRecord, now in_progress, or None
     queues.complete(item, {"aktenzeichen": "GEW-GI-2026-00012"})
 
 ``names`` maps the queue names a bot uses to the tenant's own (a city's overlay of a catalog
@@ -39,7 +40,7 @@ Keep = Callable[..., Any]
 class RunQueues(Connector):
     """The work queues as one run sees them (see the module docstring)."""
 
-    name = "queue"
+    name = "work queues"
 
     def __init__(
         self,
@@ -129,7 +130,7 @@ class RunQueues(Connector):
         *,
         kind: str,
         message: str,
-        evidence: Mapping[ArtifactKind, Path] | None = None,
+        evidence: Mapping[Path, ArtifactKind] | None = None,
         step_path: str | None = None,
     ) -> WorkItemRecord:
         """The item failed: ``business`` goes to a person, ``application`` is retried per the
@@ -203,11 +204,11 @@ class RunQueues(Connector):
         return gone_here(robot.host, robot.pid, robot.started_at)
 
     def _keep_evidence(
-        self, item: WorkItemRecord, evidence: Mapping[ArtifactKind, Path], step_path: str | None
+        self, item: WorkItemRecord, evidence: Mapping[Path, ArtifactKind], step_path: str | None
     ) -> list[str]:
         kept: list[str] = []
         target_dir = self._run_dir / "items" / str(item.id)
-        for kind, path in evidence.items():
+        for path, kind in evidence.items():
             if not path.is_file():
                 continue
             target_dir.mkdir(parents=True, exist_ok=True)

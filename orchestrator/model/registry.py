@@ -106,6 +106,10 @@ class SessionEnv:
             can record one starts it when it opens and leaves it in ``finish``.
         run_settings: The run's top-level settings (``orchestrator.settings.Settings``), for
             a connector whose defaults are the run's (the browser's ``chromium``).
+        work_queues: The run's access to the orchestrator's work queues (a
+            :class:`~connectors.base.Connector` the engine builds, see
+            :mod:`orchestrator.engine.work_queue`): the session of a connector whose steps
+            take and add items; None outside a run.
     """
 
     settings: BaseModel | None
@@ -115,6 +119,7 @@ class SessionEnv:
     display: str | None = None
     trace: str = "never"
     run_settings: Any = None
+    work_queues: Any = None
 
 
 @dataclass(frozen=True)

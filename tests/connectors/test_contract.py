@@ -21,8 +21,11 @@ Sessions working on the browser are marked ``browser`` (they start Chromium).
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
+import tempfile
+import threading
 import time
 import types
 import typing
@@ -38,11 +41,13 @@ from pydantic import BaseModel
 from connectors.base import ActionContext, Connector
 from orchestrator.engine.actions import call_action
 from orchestrator.engine.secrets import Redactor
+from orchestrator.engine.work_queue import RunQueues
 from orchestrator.model import bot_json_schema, validate_paths
 from orchestrator.model.locators import Locator
 from orchestrator.model.registry import Action, ConnectorSpec, SessionEnv, StepKind, installed
 from orchestrator.model.steps import Step, StepBase
 from orchestrator.settings import load_settings
+from orchestrator.store import RunStore, open_store
 
 CONNECTORS = installed().connectors
 SESSION_KINDS = ("screenshot", "html", "url", "log", "trace")
@@ -267,8 +272,34 @@ def _settings(spec: ConnectorSpec) -> BaseModel | None:
     return spec.settings(**overrides)
 
 
+@functools.cache
+def _store() -> RunStore:
+    """A run history of its own for the suite (SQLite in a temporary folder)."""
+    return open_store(f"sqlite:///{tempfile.mkdtemp(prefix='contract-')}/runs.db")
+
+
+def _work_queues(run_dir: Path) -> RunQueues:
+    """The run's access to the work queues, as the engine hands it to every factory."""
+    return RunQueues(
+        _store(),
+        tenant="contract",
+        holder="contract-test",
+        run_id=0,
+        lease_s=30,
+        run_dir=run_dir,
+        keep=lambda *args, **kwargs: None,
+        actor="bot:contract",
+    )
+
+
 def _env(spec: ConnectorSpec, run_dir: Path) -> SessionEnv:
-    return SessionEnv(settings=_settings(spec), run_dir=run_dir, headless=True, timeout_s=5)
+    return SessionEnv(
+        settings=_settings(spec),
+        run_dir=run_dir,
+        headless=True,
+        timeout_s=5,
+        work_queues=_work_queues(run_dir),
+    )
 
 
 def _session(spec: ConnectorSpec, run_dir: Path) -> Connector:
@@ -292,7 +323,8 @@ def _assert_evidence(session: Connector, directory: Path, stem: str) -> None:
 @pytest.mark.parametrize("spec", _with_sessions())
 def test_session_builds_without_settings(spec: ConnectorSpec, tmp_path: Path) -> None:
     assert spec.session is not None
-    session = spec.session(SessionEnv(None, tmp_path, headless=True, timeout_s=5))
+    env = SessionEnv(None, tmp_path, headless=True, timeout_s=5, work_queues=_work_queues(tmp_path))
+    session = spec.session(env)
     assert isinstance(session, Connector)
     session.close()  # never opened: closing is still fine
 
@@ -323,6 +355,61 @@ def test_session_is_a_context_manager(spec: ConnectorSpec, tmp_path: Path) -> No
     with _session(spec, tmp_path) as session:
         assert isinstance(session, Connector)
     session.close()
+
+
+def _assert_learnt(session: Connector) -> None:
+    learnt = session.secrets_learnt()
+    assert isinstance(learnt, set) and all(isinstance(value, str) for value in learnt)
+
+
+@pytest.mark.parametrize("spec", _with_sessions())
+def test_session_says_what_it_learnt_at_any_time(spec: ConnectorSpec, tmp_path: Path) -> None:
+    session = _session(spec, tmp_path)
+    _assert_learnt(session)  # before open
+    with session:
+        _assert_learnt(session)
+    _assert_learnt(session)  # after close
+
+
+@pytest.mark.parametrize("spec", _with_sessions())
+def test_session_leaves_its_files_in_scratch_only(spec: ConnectorSpec, tmp_path: Path) -> None:
+    run_dir, scratch = tmp_path / "run", tmp_path / "scratch"
+    run_dir.mkdir()
+    scratch.mkdir()
+    with _session(spec, run_dir) as session:
+        left = session.finish(scratch, failed=True)
+    assert isinstance(left, dict)
+    for kind, path in left.items():
+        assert kind in SESSION_KINDS, f"unknown kind {kind!r}"
+        assert Path(path).is_file() and Path(path).resolve().parent == scratch.resolve(), path
+
+
+@pytest.mark.parametrize("spec", _with_sessions())
+def test_session_forks_for_a_parallel_worker(spec: ConnectorSpec, tmp_path: Path) -> None:
+    """A fork is None (no parallel work), the session itself (shared by the workers), or a
+    session of its own that opens, captures and closes in the worker's thread while the
+    run's stays open."""
+    with _session(spec, tmp_path) as session:
+        fork = session.fork()
+        if fork is None or fork is session:
+            return
+        assert isinstance(fork, Connector) and type(fork) is type(session)
+        errors: list[BaseException] = []
+
+        def worker() -> None:
+            try:
+                with fork:
+                    _assert_evidence(fork, tmp_path, "worker-1-failure")
+                    _assert_learnt(fork)
+                fork.close()
+            except BaseException as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join(timeout=120)
+        assert not thread.is_alive() and errors == []
+        _assert_evidence(session, tmp_path, "after-fork")
 
 
 # --------------------------------------------------------------------------- (e) secrets

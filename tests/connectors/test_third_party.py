@@ -162,6 +162,73 @@ def test_a_failed_run_keeps_the_journal_as_evidence(tmp_path: Path) -> None:
     assert evidence.read_text(encoding="utf-8") == "Vorgang gelesen\n", _output(result)
 
 
+def test_its_evidence_is_taken_at_the_first_failure_before_finally_runs(tmp_path: Path) -> None:
+    _write_bot(
+        tmp_path / "notizen",
+        """\
+        steps:
+          - notiz: Vorgang gelesen
+          - fail: Register antwortet nicht
+        finally:
+          - notiz: Aufgeräumt
+        """,
+    )
+    result = _bots("run", "notizen", "--json", cwd=tmp_path)
+    assert result.returncode != 0, _output(result)
+    run = _run_record(result)
+    run_dir = Path(run["run_dir"])
+    assert (run_dir / "notizen.txt").read_text(encoding="utf-8") == (
+        "Vorgang gelesen\nAufgeräumt\n"
+    )
+    # the journal as it was when the failure happened, not after `finally`
+    evidence = run_dir / "failure-notiz-journal.txt"
+    assert evidence.read_text(encoding="utf-8") == "Vorgang gelesen\n", _output(result)
+    kept = {artifact["path"]: artifact for artifact in run["artifacts"]}
+    assert any(path.endswith("failure-notiz-journal.txt") for path in kept), kept
+
+
+def test_its_session_works_in_parallel_workers_each_with_evidence(tmp_path: Path) -> None:
+    created = _bots("queue", "create", "eingang", "--max-attempts", "1", cwd=tmp_path)
+    assert created.returncode == 0, _output(created)
+    _write_bot(
+        tmp_path / "notizen",
+        """\
+        steps:
+          - add_items: eingang
+            items: "{{ range(1, 7) | list }}"
+            reference: "A-{{ item }}"
+          - for_each_item: eingang
+            as: fall
+            parallel: 2
+            do:
+              - notiz: "Fall {{ work_item.reference }}"
+              - fail: "Register lehnt {{ work_item.reference }} ab"
+                kind: business
+                when: "work_item.reference == 'A-3'"
+        """,
+    )
+    result = _bots("run", "notizen", "--json", cwd=tmp_path)
+    assert result.returncode == 0, _output(result)
+    run = _run_record(result)
+    run_dir = Path(run["run_dir"])
+    lines = (run_dir / "notizen.txt").read_text(encoding="utf-8").splitlines()
+    assert sorted(lines) == [f"Fall A-{n}" for n in range(1, 7)]
+    log = [json.loads(line) for line in (run_dir / "run.log.jsonl").read_text().splitlines()]
+    # every note went through a worker's own session (a fork), none through the run's
+    workers = {entry.get("worker") for entry in log if entry.get("event") == "worker notiz started"}
+    assert workers and workers <= {1, 2}, log
+    opened = [
+        entry.get("connector") for entry in log if entry["event"] == "connector session opened"
+    ]
+    assert "notiz" not in opened, log
+    # the failed item's evidence is its worker's journal, kept with the item
+    [evidence] = list((run_dir / "items").glob("*/failure-notiz-journal.txt"))
+    assert "Fall A-3" in evidence.read_text(encoding="utf-8").splitlines()
+    item = _bots("queue", "items", "eingang", "--status", "needs_human", "--json", cwd=tmp_path)
+    assert item.returncode == 0, _output(item)
+    assert "A-3" in item.stdout and "Register lehnt A-3 ab" in item.stdout, _output(item)
+
+
 def test_it_passes_the_connector_contract(tmp_path: Path) -> None:
     contract = Path(__file__).with_name("test_contract.py")
     result = _run(

@@ -13,12 +13,12 @@ from urllib.parse import quote
 
 import pytest
 
-from connectors.base import ConnectorError
+from connectors.base import Connector, ConnectorError
 from orchestrator.engine.artifacts import ArtifactKeeper, scrub_bytes
 from orchestrator.engine.credentials import (
     harvest,
-    harvest_cookies,
     harvest_html,
+    harvest_session,
     header_values,
     mask_header,
 )
@@ -219,23 +219,33 @@ def test_header_values_and_their_masks() -> None:
     assert mask_header("X-XSRF-TOKEN", "abc") == "***"
 
 
-class _Browser:
+class _Session(Connector):
+    """A session that learnt some cookies, or crashes when asked (None)."""
+
+    name = "fake"
+
     def __init__(self, values: list[str] | None) -> None:
         self.values = values
 
-    def cookie_values(self) -> list[str]:
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def secrets_learnt(self) -> set[str]:
         if self.values is None:
-            raise ConnectorError("the browser is gone")
-        return self.values
+            raise ConnectorError("the session is gone")  # a connector's bug: not the run's
+        return set(self.values)
 
 
-def test_cookie_values_of_the_browser_join_the_redactor() -> None:
+def test_credentials_a_session_learnt_join_the_redactor() -> None:
     redactor = Redactor()
-    harvest_cookies(_Browser([SESSION, "de"]), redactor)
+    harvest_session(_Session([SESSION, "de"]), redactor)
     assert redactor.redact(f"Cookie: GRSESSIONID={SESSION}; lang=de") == (
         "Cookie: GRSESSIONID=***; lang=de"
     )
-    harvest_cookies(_Browser(None), redactor)  # a crashed browser: nothing to add, no error
+    harvest_session(_Session(None), redactor)  # a crashed session: nothing to add, no error
     assert len(redactor) == 1
 
 
@@ -293,10 +303,10 @@ def test_the_cookies_a_real_browser_holds_are_harvested(tmp_path: Path) -> None:
         browser.fill(LocatorSpec(label="Passwort"), sandbox_settings.password)
         browser.click(LocatorSpec(role="button", name="Anmelden"))
         browser.wait_for_url("**/posteingang")
-        harvest_cookies(browser, redactor)
+        harvest_session(browser, redactor)
     [cookie] = issued_credentials(tmp_path / "sandbox")["session_cookies"]
     assert redactor.redact(f"CIVENTOSESSION={cookie}") == "CIVENTOSESSION=***"
-    harvest_cookies(browser, redactor)  # closed: nothing, and no error
+    harvest_session(browser, redactor)  # closed: nothing, and no error
     assert len(redactor) == 1
 
 
