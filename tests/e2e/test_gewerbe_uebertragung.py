@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from _commands import bots
-from _transfers import assert_transferred_once
+from _transfers import assert_done_once_or_waiting, assert_transferred_once
 
 from orchestrator.settings import load_settings
 from sandbox.seed import seed
@@ -228,11 +228,12 @@ def test_three_cases_at_once_each_in_a_browser_of_its_own(isolated_settings: Pat
             },
         )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    assert_transferred_once(read_state(settings.sandbox_dir), set(numbers[2:]))
     listed = json.loads(bots("queue", "items", "gewerbeanmeldungen", "--json", env={}).stdout)
     status = {item["reference"]: item["status"] for item in listed}
     assert {status[n] for n in numbers[:2]} == {"needs_human"}
-    assert {status[n] for n in numbers[2:]} == {"done"}
+    # With 10 % of requests failing, five tries in a row may fail now and then: that case
+    # waits for its retry, untouched, and is not a defect.
+    assert_done_once_or_waiting(read_state(settings.sandbox_dir), set(numbers[2:]), status)
     run_id = json.loads(bots("history", "--json", env={}).stdout)[0]["id"]
     log = (settings.runs_dir / str(run_id) / "run.log.jsonl").read_text(encoding="utf-8")
     assert log.count('"worker browser started"') == 3
