@@ -6,37 +6,36 @@ through the entry point group like every other connector (:data:`CONNECTOR`).
 
 Nested steps run through the interpreter's ``run`` with their path prefix, e.g.
 ``steps[2].do``; variables a block introduces (``as``, ``error``, ``include``'s ``with``) are
-restored when it ends. A ``try`` whose ``on_error`` completes and a ``retry`` whose later attempt
-succeeds end the failure chain that started inside them (:meth:`Interpreter.recovered`).
+restored when it ends. A ``try`` whose ``on_error`` completes and a ``retry`` whose later
+attempt succeeds end the failure chain that started inside them
+(:meth:`~connectors.step_run.StepRun.recovered`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from connectors.step_run import StepRun
 from orchestrator.errors import AssertionFailed, DeliberateFailure, ExpressionError, StepFailed
 from orchestrator.model import steps as s
 from orchestrator.model.registry import ConnectorSpec, StepKind
 
-#: What a handler gets as ``it``: the engine's interpreter (run steps, render templates,
-#: sessions, variables); typed loosely so connectors import nothing of the engine.
-Interpreter = Any
 _MISSING = object()
 
 
-def _set(it: Interpreter, step: Any, path: str) -> None:
+def _set(it: StepRun, step: Any, path: str) -> None:
     for name, template in step.set_.items():
         it.vars[name] = it.value(template)
 
 
-def _if(it: Interpreter, step: Any, path: str) -> None:
+def _if(it: StepRun, step: Any, path: str) -> None:
     if it.condition(step.if_, path):
         it.run(step.then, f"{path}.then")
     elif step.else_:
         it.run(step.else_, f"{path}.else")
 
 
-def _for_each(it: Interpreter, step: Any, path: str) -> None:
+def _for_each(it: StepRun, step: Any, path: str) -> None:
     items = it.value(step.for_each)
     if isinstance(items, dict):
         items = list(items.items())
@@ -55,7 +54,7 @@ def _for_each(it: Interpreter, step: Any, path: str) -> None:
         _restore(it.vars, step.as_, previous)
 
 
-def _label(it: Interpreter, step: Any, item: Any) -> str:
+def _label(it: StepRun, step: Any, item: Any) -> str:
     """What names an iteration: the step's ``label``, else the item's first field
     (``vorgang.Nummer = GA-2026-000231``) or the item itself, shortened."""
     if step.label is not None:
@@ -71,7 +70,7 @@ def _label(it: Interpreter, step: Any, item: Any) -> str:
     return text if len(text) <= 100 else text[:99] + "…"
 
 
-def _retry(it: Interpreter, step: Any, path: str) -> None:
+def _retry(it: StepRun, step: Any, path: str) -> None:
     mark = it.failure_mark()
     for attempt in range(1, step.attempts + 1):
         last = attempt == step.attempts
@@ -86,7 +85,7 @@ def _retry(it: Interpreter, step: Any, path: str) -> None:
             if last:
                 raise
             pause = step.backoff * 2 ** (attempt - 1)
-            it.ctx.log.warning(
+            it.log.warning(
                 "attempt failed; retrying",
                 step=path,
                 attempt=attempt,
@@ -97,7 +96,7 @@ def _retry(it: Interpreter, step: Any, path: str) -> None:
         it.sleep(pause, path)
 
 
-def _try(it: Interpreter, step: Any, path: str) -> None:
+def _try(it: StepRun, step: Any, path: str) -> None:
     mark = it.failure_mark()
     try:
         with it.recovering():
@@ -114,32 +113,32 @@ def _try(it: Interpreter, step: Any, path: str) -> None:
     it.recovered(mark)
 
 
-def _assert(it: Interpreter, step: Any, path: str) -> None:
+def _assert(it: StepRun, step: Any, path: str) -> None:
     if not it.condition(step.assert_, path):
         message = it.text(step.message) if step.message else f"assertion failed: {step.assert_}"
         raise AssertionFailed(path, message)
 
 
-def _fail(it: Interpreter, step: Any, path: str) -> None:
+def _fail(it: StepRun, step: Any, path: str) -> None:
     message = it.text(step.fail)
-    it.ctx.log.warning(
+    it.log.warning(
         "fail step reached", step=path, kind=str(step.kind), message=it.redactor.redact(message)
     )
     raise DeliberateFailure(path, message, step.kind)
 
 
-def _pause(it: Interpreter, step: Any, path: str) -> None:
+def _pause(it: StepRun, step: Any, path: str) -> None:
     it.sleep(step.pause, path)
 
 
-def _call(it: Interpreter, step: Any, path: str) -> None:
+def _call(it: StepRun, step: Any, path: str) -> None:
     kwargs = it.revealed(step.with_)
     result = it.call_hook(step.call, kwargs, it.timeout(step), path)
     if step.into:
         it.vars[step.into] = result
 
 
-def _include(it: Interpreter, step: Any, path: str) -> None:
+def _include(it: StepRun, step: Any, path: str) -> None:
     flow = it.subflow(step.include)
     if flow is None:
         raise StepFailed(path, f"sub-flow {step.include!r} was not loaded with the bot")
@@ -160,12 +159,12 @@ def _restore(variables: dict[str, Any], name: str, previous: Any) -> None:
         variables[name] = previous
 
 
-def _within(it: Interpreter, step: Any, path: str) -> None:
+def _within(it: StepRun, step: Any, path: str) -> None:
     with it.scoped(step.within):
         it.run(step.do, f"{path}.do")
 
 
-def _use(it: Interpreter, step: Any, path: str) -> None:
+def _use(it: StepRun, step: Any, path: str) -> None:
     result = it.use_action(step.use, it.revealed(step.with_), it.timeout(step), path)
     if step.into:
         it.vars[step.into] = result

@@ -39,6 +39,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from connectors.base import Connector, ConnectorError
+from connectors.step_run import StepRun
 from orchestrator.errors import FailureKind, StepFailed
 from orchestrator.model.registry import ConnectorSpec, SessionEnv, StepKind
 from orchestrator.model.steps import VARIABLE, Step, StepBase
@@ -105,7 +106,7 @@ class AddItemsStep(StepBase):
     )
 
 
-def _for_each_item(it: Any, step: Any, path: str) -> None:
+def _for_each_item(it: StepRun, step: Any, path: str) -> None:
     queues = it.session("queue")
     queue = it.text(step.for_each_item)
     limit = int(it.value(step.max_items)) if step.max_items is not None else None
@@ -123,7 +124,7 @@ def _for_each_item(it: Any, step: Any, path: str) -> None:
                 it.vars.pop(name, None)
             else:
                 it.vars[name] = value
-    it.ctx.log.info("queue worked through", queue=queue, taken=turns.taken, **queues.counts)
+    it.log.info("queue worked through", queue=queue, taken=turns.taken, **queues.counts)
 
 
 class _Turns:
@@ -142,7 +143,7 @@ class _Turns:
             return self.taken - 1
 
 
-def _worker(it: Any, step: Any, queues: Any, queue: str, path: str, turns: _Turns) -> None:
+def _worker(it: StepRun, step: Any, queues: Any, queue: str, path: str, turns: _Turns) -> None:
     """Take items one after another until the queue has none due (or the limit is reached)."""
     while (index := turns.next()) is not None:
         item = queues.take(queue)
@@ -159,7 +160,7 @@ def _worker(it: Any, step: Any, queues: Any, queue: str, path: str, turns: _Turn
         _work(it, step, queues, item, f"{path}[{index}]")
 
 
-def _parallel(it: Any, step: Any, path: str) -> int:
+def _parallel(it: StepRun, step: Any, path: str) -> int:
     value = it.value(step.parallel) if isinstance(step.parallel, str) else step.parallel
     try:
         number = int(value)
@@ -171,7 +172,7 @@ def _parallel(it: Any, step: Any, path: str) -> int:
 
 
 def _in_parallel(
-    it: Any, step: Any, queues: Any, queue: str, path: str, turns: _Turns, parallel: int
+    it: StepRun, step: Any, queues: Any, queue: str, path: str, turns: _Turns, parallel: int
 ) -> None:
     """``parallel`` workers, each with an interpreter and a browser of its own; the first
     error that ends a worker (run timed out, cancelled, a browser that cannot start) stops
@@ -208,7 +209,7 @@ def _in_parallel(
         raise errors[0]
 
 
-def _work(it: Any, step: Any, queues: Any, item: Any, here: str) -> None:
+def _work(it: StepRun, step: Any, queues: Any, item: Any, here: str) -> None:
     """One item as its own unit: done, or failed with its kind, message and evidence."""
     mark = it.failure_mark()
     started = datetime.now(UTC)
@@ -233,7 +234,7 @@ def _work(it: Any, step: Any, queues: Any, item: Any, here: str) -> None:
         failed = queues.fail(
             item, kind=kind, message=reason, evidence=evidence, step_path=exc.step_path
         )
-        it.ctx.log.warning(
+        it.log.warning(
             "item failed", item=item.id, reference=item.reference, kind=kind, reason=reason
         )
         left = queues.left(item.queue)
@@ -245,7 +246,7 @@ def _work(it: Any, step: Any, queues: Any, item: Any, here: str) -> None:
     it.note(here, ITEM, item.reference, True, f"done ({queues.left(item.queue)})", started)
 
 
-def _add_items(it: Any, step: Any, path: str) -> None:
+def _add_items(it: StepRun, step: Any, path: str) -> None:
     queues = it.session("queue")
     queue = it.text(step.add_items)
     items = it.value(step.items)
@@ -267,7 +268,7 @@ def _add_items(it: Any, step: Any, path: str) -> None:
             it.vars.pop("item", None)
         else:
             it.vars["item"] = previous
-    it.ctx.log.info("items added", queue=queue, new=created, known=len(items) - created)
+    it.log.info("items added", queue=queue, new=created, known=len(items) - created)
     if step.into:
         it.vars[step.into] = created
 

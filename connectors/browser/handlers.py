@@ -16,52 +16,53 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from connectors.base import ConnectorTimeout, ElementNotFound
+from connectors.step_run import StepRun
 from orchestrator.results import ArtifactKind
 
 if TYPE_CHECKING:
     from connectors.browser.session import BrowserSession
 
 
-def _browser(it: Any) -> BrowserSession:
+def _browser(it: StepRun) -> BrowserSession:
     session: BrowserSession = it.session("browser")
     return session
 
 
-def goto(it: Any, step: Any, path: str) -> None:
+def goto(it: StepRun, step: Any, path: str) -> None:
     _browser(it).goto(it.text(step.goto), wait_until=step.wait_until, timeout=it.timeout(step))
 
 
-def click(it: Any, step: Any, path: str) -> None:
+def click(it: StepRun, step: Any, path: str) -> None:
     _browser(it).click(
         it.locator(step.click), button=step.button, double=step.double, timeout=it.timeout(step)
     )
 
 
-def fill(it: Any, step: Any, path: str) -> None:
+def fill(it: StepRun, step: Any, path: str) -> None:
     value = it.revealed(step.value)  # a secret is only ever revealed in handlers and hooks
     text = value if isinstance(value, str) else str(value)
     _browser(it).fill(it.locator(step.fill), text, timeout=it.timeout(step))
 
 
-def select(it: Any, step: Any, path: str) -> None:
+def select(it: StepRun, step: Any, path: str) -> None:
     _browser(it).select_option(
         it.locator(step.select), it.text(step.option), timeout=it.timeout(step)
     )
 
 
-def check(it: Any, step: Any, path: str) -> None:
+def check(it: StepRun, step: Any, path: str) -> None:
     _browser(it).check(it.locator(step.check), timeout=it.timeout(step))
 
 
-def uncheck(it: Any, step: Any, path: str) -> None:
+def uncheck(it: StepRun, step: Any, path: str) -> None:
     _browser(it).uncheck(it.locator(step.uncheck), timeout=it.timeout(step))
 
 
-def press(it: Any, step: Any, path: str) -> None:
+def press(it: StepRun, step: Any, path: str) -> None:
     _browser(it).press(it.locator(step.press), it.text(step.key), timeout=it.timeout(step))
 
 
-def wait_for(it: Any, step: Any, path: str) -> None:
+def wait_for(it: StepRun, step: Any, path: str) -> None:
     condition = step.wait_for
     browser, timeout = _browser(it), it.timeout(step)
     try:
@@ -83,7 +84,7 @@ def wait_for(it: Any, step: Any, path: str) -> None:
         it.vars[step.into] = True
 
 
-def extract(it: Any, step: Any, path: str) -> None:
+def extract(it: StepRun, step: Any, path: str) -> None:
     target = step.extract
     if hasattr(target, "fields"):  # several elements into one mapping
         it.vars[step.into] = {
@@ -93,14 +94,14 @@ def extract(it: Any, step: Any, path: str) -> None:
     it.vars[step.into] = _read(it, step, it.locator(target))
 
 
-def _read(it: Any, step: Any, spec: Any) -> Any:
+def _read(it: StepRun, step: Any, spec: Any) -> Any:
     browser, timeout = _browser(it), it.timeout(step)
     if step.get == "count":
         return browser.count(spec, timeout=timeout)
     return browser.extract(spec, step.get, attribute=step.attribute, timeout=timeout)
 
 
-def screenshot(it: Any, step: Any, path: str) -> None:
+def screenshot(it: StepRun, step: Any, path: str) -> None:
     name = Path(it.text(step.screenshot)).name
     if not name.lower().endswith(".png"):
         name += ".png"
@@ -109,7 +110,7 @@ def screenshot(it: Any, step: Any, path: str) -> None:
     it.keep(target, ArtifactKind.SCREENSHOT, step_path=path)
 
 
-def download(it: Any, step: Any, path: str) -> None:
+def download(it: StepRun, step: Any, path: str) -> None:
     save_as = it.text(step.save_as) if step.save_as else None
     # Saved outside the run directory first: only the scrubbed copy enters it.
     with tempfile.TemporaryDirectory(prefix="bots-download-") as scratch:
@@ -122,7 +123,7 @@ def download(it: Any, step: Any, path: str) -> None:
         it.vars[step.into] = str(target)
 
 
-def upload(it: Any, step: Any, path: str) -> None:
+def upload(it: StepRun, step: Any, path: str) -> None:
     files = []
     for template in step.files:
         file = Path(it.text(template))

@@ -2,10 +2,8 @@
 
 The interpreter knows no concrete step: it is given the handlers (step kind -> function, from
 the connectors' registry, :mod:`orchestrator.model.registry`), the connectors' actions and a
-pool of sessions opened on first use. A handler gets the interpreter as ``it`` and uses what
-this class offers handlers: :meth:`~Interpreter.session`, :meth:`~Interpreter.text`,
-:meth:`~Interpreter.value`, :meth:`~Interpreter.revealed`, :meth:`~Interpreter.locator`,
-:meth:`~Interpreter.timeout`, ``vars``, :meth:`~Interpreter.run` for nested steps, and so on.
+pool of sessions opened on first use. A handler gets the interpreter as ``it`` and may use only
+what :class:`connectors.step_run.StepRun` describes (mypy holds it to that protocol).
 Step paths name where a step sits in the bot: ``steps[3].do[1]``, ``steps[0].include[2]``,
 ``steps[5].on_error[0]``.
 
@@ -124,6 +122,11 @@ class Interpreter:
         self._release: Callable[[], None] = lambda: None
 
     # ----------------------------------------------------------------- helpers for handlers
+
+    @property
+    def log(self) -> Any:
+        """The run's structured logger."""
+        return self.ctx.log
 
     def session(self, name: str) -> Any:
         """The session of connector ``name``, opened on first use."""
@@ -360,7 +363,7 @@ class Interpreter:
         """The open chain as a ``try`` or ``retry`` starts; hand it to :meth:`recovered`."""
         return self._first_failure
 
-    def recovered(self, mark: FirstFailure | None) -> None:
+    def recovered(self, mark: object) -> None:
         """A ``try`` or ``retry`` that started at ``mark`` handled its failure: a chain that
         started inside it ends and its evidence is deleted; an older one stays open."""
         first = self._first_failure

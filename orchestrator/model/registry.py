@@ -32,14 +32,15 @@ from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from connectors.base import Connector
+    from connectors.step_run import StepRun
     from orchestrator.model.steps import StepBase
 
 #: The entry point group every connector registers in.
 ENTRY_POINT_GROUP = "kommune_bots.connectors"
 
-#: ``handler(runner, step, path)``: runs one step; ``runner`` is the engine's interpreter
-#: (see :class:`orchestrator.engine.interpreter.Interpreter` for what it offers).
-Handler = Callable[[Any, Any, str], None]
+#: ``handler(it, step, path)``: runs one step; ``it`` is the run as
+#: :class:`connectors.step_run.StepRun` describes it, ``step`` the validated model.
+Handler = Callable[["StepRun", Any, str], None]
 
 
 @dataclass(frozen=True)
