@@ -44,7 +44,7 @@ from sandbox.sessions import (
 from sandbox.web import render, runtime, sandbox_dir
 
 SYSTEM = "gewerberegister"
-router = APIRouter(prefix="/gewerberegister")
+router = APIRouter()
 
 #: Form field -> label, in the order of the form.
 FIELDS = {
