@@ -4,7 +4,9 @@ The same seed and settings always give the same data (names with umlauts, addres
 six cities, Civento's wording of legal forms, a few other Leistungen so that filters matter).
 Civento's seed comes first: the Vorgänge it makes "Übertragen" or "Abgeschlossen" were
 entered in the register, and it hands those entries on to the register's seed
-(``SeedContext.handover``), which adds the entries made on paper.
+(``SeedContext.handover``), which adds the entries made on paper. The register draws those
+from Civento's random generator, handed over too, where it left off: one story, told in the
+same order as when one function seeded both systems, so the data stayed as it was.
 
 Example::
 
@@ -78,6 +80,14 @@ _REGISTER_CODE = {label: code for code, label in REGISTER_RECHTSFORMEN.items()}
 
 
 @dataclass
+class _FromCivento:
+    """What Civento's seed hands the register's: its entries and where the story's draws are."""
+
+    entries: list[tuple[Any, ...]]
+    rng: random.Random
+
+
+@dataclass
 class _Person:
     anrede: str
     vorname: str
@@ -147,7 +157,7 @@ def seed_civento(conn: sqlite3.Connection, context: SeedContext) -> int:
     entries: list[tuple[Any, ...]] = []
     count = _vorgaenge(conn, context.rng, settings.cases, entries)
     _problem_cases(conn, settings.problem_cases)
-    context.handover["gewerberegister"] = entries
+    context.handover["gewerberegister"] = _FromCivento(entries, context.rng)
     return count
 
 
@@ -157,10 +167,10 @@ def seed_gewerberegister(conn: sqlite3.Connection, context: SeedContext) -> int:
     Returns the number of entries.
     """
     add_accounts(conn, "gewerberegister", context.settings.password)
-    entries = context.handover.get("gewerberegister", [])
-    for entry in entries:
+    handed: _FromCivento = context.handover["gewerberegister"]  # it seeds after Civento
+    for entry in handed.entries:
         _insert_entry(conn, entry)
-    return len(entries) + _paper_entries(conn, context.rng)
+    return len(handed.entries) + _paper_entries(conn, handed.rng)
 
 
 def add_accounts(conn: sqlite3.Connection, system: str, password: str) -> None:

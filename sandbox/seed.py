@@ -1,7 +1,8 @@
 """Seeding the sandbox: every registered stand-in fills its tables, in one transaction.
 
-The same seed and settings always give the same data: the stand-ins are seeded in turn (each
-after those it names in ``after``) from one random generator.
+The same seed and settings always give the same data: each stand-in draws from a random
+generator of its own, seeded with ``settings.seed``; they are seeded in turn, each after those
+it names in ``after`` (which may hand it data: ``SeedContext.handover``).
 
 Example::
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from orchestrator.settings import SandboxSettings
 from sandbox.db import TABLES, connect, transaction
@@ -60,26 +62,53 @@ def seed_each(
     """
     standins = installed_standins() if standins is None else tuple(standins)
     check_settings(standins, settings)
-    rng = random.Random(settings.seed)
-    context = SeedContext(rng=rng, settings=settings)
     with connect(sandbox_dir, standins=standins) as conn:
         seeded = {row[0] for row in conn.execute("SELECT standin FROM geseedet")}
-        todo = standins if reset else [s for s in standins if s.name not in seeded]
+        with_data = [standin for standin in standins if standin.seed is not None]
+        todo = with_data if reset else _to_seed(with_data, seeded)
         if not todo:
             return {}
         counts: dict[str, int] = {}
+        handover: dict[str, Any] = {}
         with transaction(conn):
             if reset:
                 for table in TABLES:
                     conn.execute(f"DELETE FROM {table}")  # fixed table names
-            for standin in reversed(todo):  # a stand-in seeded after another may refer to it
+            # Children first: a stand-in seeded after another may refer to its rows.
+            for standin in reversed(standins if reset else todo):
                 for table in standin.tables:
                     conn.execute(f'DELETE FROM "{table}"')  # names the stand-in declared
             for standin in todo:
-                context.options = standin.options(settings)
-                counts[standin.name] = standin.seed(conn, context) if standin.seed else 0
+                context = SeedContext(
+                    rng=random.Random(settings.seed),
+                    settings=settings,
+                    options=standin.options(settings),
+                    handover=handover,
+                )
+                assert standin.seed is not None
+                counts[standin.name] = standin.seed(conn, context)
                 conn.execute(
                     "INSERT OR REPLACE INTO geseedet (standin, anzahl) VALUES (?, ?)",
                     (standin.name, counts[standin.name]),
                 )
     return counts
+
+
+def _to_seed(standins: Sequence[StandIn], seeded: set[str]) -> list[StandIn]:
+    """The stand-ins not seeded yet, with those they seed after and those seeding after them.
+
+    A stand-in seeded after another takes what that one hands over (the register Civento's
+    transferred Vorgänge), so the two are only ever seeded together.
+    """
+    todo = {standin.name for standin in standins if standin.name not in seeded}
+    grown = True
+    while grown:
+        linked = {
+            name
+            for standin in standins
+            for name in (standin.name, *standin.after)
+            if standin.name in todo or todo & set(standin.after)
+        }
+        grown = not linked <= todo
+        todo |= linked
+    return [standin for standin in standins if standin.name in todo]

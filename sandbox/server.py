@@ -57,6 +57,7 @@ def serve(
     listening = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
     listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listening.bind((settings.host, settings.port))
+    listening.listen(2048)  # from now on, connections wait for uvicorn: the address is true
     base_url = f"http://{settings.host}:{listening.getsockname()[1]}"
     server = uvicorn.Server(uvicorn.Config(app, log_level="info"))
     with _processes(standins, sandbox_dir, env) as processes:

@@ -66,8 +66,8 @@ class SeedContext:
     """What a stand-in's ``seed`` gets besides its connection.
 
     Attributes:
-        rng: The one random generator of a seed: stand-ins seeded in turn draw from it, so the
-            same settings always give the same data.
+        rng: The stand-in's random generator, seeded with ``settings.seed`` (each stand-in gets
+            its own, so adding a stand-in changes no other one's data).
         settings: The sandbox settings (``seed``, ``cases``, ``password``, ...).
         options: The stand-in's own settings (its ``settings`` model), or None.
         handover: What stand-ins seeded earlier left for later ones, by the receiver's name
@@ -140,7 +140,8 @@ def installed_standins() -> tuple[StandIn, ...]:
         ValueError: Two stand-ins share a name, or one seeds after one not registered.
     """
     found = []
-    for point in entry_points(group=ENTRY_POINT_GROUP):
+    # By name, as the connectors are: the order must not depend on how sys.path is laid out.
+    for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda point: point.name):
         standin = point.load()
         if not isinstance(standin, StandIn):
             raise TypeError(f"entry point {point.name!r} ({point.value}) is not a StandIn")
@@ -149,7 +150,11 @@ def installed_standins() -> tuple[StandIn, ...]:
 
 
 def in_seed_order(standins: Sequence[StandIn]) -> tuple[StandIn, ...]:
-    """``standins`` in their order, except that each comes after those it seeds ``after``."""
+    """``standins`` in their order, except that each comes after those it seeds ``after``.
+
+    Raises:
+        ValueError: Two share a name, one seeds after one not given, or two after each other.
+    """
     by_name: dict[str, StandIn] = {}
     for standin in standins:
         if standin.name in by_name:

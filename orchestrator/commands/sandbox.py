@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -34,8 +35,10 @@ def sandbox_serve(
     }
     sandbox_settings = effective.sandbox.model_copy(update=changes)
     # Without --reset, only stand-ins not seeded yet are (e.g. one installed since).
-    _echo_seeded(seed_each(effective.sandbox_dir, sandbox_settings, reset=reset), reset)
-    echo(f"sandbox in {effective.sandbox_dir}:")
+    counts = seed_each(effective.sandbox_dir, sandbox_settings, reset=reset)
+    if counts:
+        echo(_seeded_line(counts, effective.sandbox_dir))
+    echo(f"sandbox serving from {effective.sandbox_dir}:")
     serve(effective.sandbox_dir, sandbox_settings, announce=lambda line: echo(f"  {line}"))
 
 
@@ -50,19 +53,17 @@ def sandbox_seed(
     sandbox_settings = effective.sandbox
     if cases is not None:
         sandbox_settings = sandbox_settings.model_copy(update={"cases": cases})
-    _echo_seeded(seed_each(effective.sandbox_dir, sandbox_settings, reset=True), True)
-    echo(f"into {effective.sandbox_dir}")
+    counts = seed_each(effective.sandbox_dir, sandbox_settings, reset=True)
+    echo(_seeded_line(counts, effective.sandbox_dir))
 
 
-def _echo_seeded(counts: dict[str, int], everything: bool) -> None:
-    """One line per stand-in seeded: ``seeded civento: 24 Vorgänge``."""
+def _seeded_line(counts: dict[str, int], sandbox_dir: Path) -> str:
+    """``seeded 24 Vorgänge (civento), 10 Einträge (gewerberegister) into data/sandbox``."""
     from sandbox.standins import installed_standins
 
     units = {standin.name: standin.seed_unit for standin in installed_standins()}
-    for name, count in counts.items():
-        echo(f"seeded {name}: {count} {units.get(name, '')}".rstrip())
-    if not counts and not everything:
-        echo("every stand-in holds its data (--reset seeds afresh)")
+    seeded = ", ".join(f"{count} {units[name]} ({name})" for name, count in counts.items())
+    return f"seeded {seeded} into {sandbox_dir}"
 
 
 @app.command("state")
