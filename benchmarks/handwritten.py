@@ -26,6 +26,8 @@ from pathlib import Path
 
 from playwright.sync_api import FrameLocator, Page, expect, sync_playwright
 
+from connectors.register_form import FIELDS, RECHTSFORMEN
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -35,18 +37,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 USER = "rpa-gewerbe"
-
-#: Civento's wording of the legal form -> the register's option label.
-RECHTSFORMEN = {
-    "Gesellschaft mit beschränkter Haftung (GmbH)": "GmbH",
-    "Eingetragener Kaufmann / Eingetragene Kauffrau (e.K.)": "e.K.",
-    "Gesellschaft bürgerlichen Rechts (GbR)": "GbR",
-    "Einzelunternehmen (nicht im Handelsregister eingetragen)": "Einzelunternehmen",
-    "Unternehmergesellschaft (haftungsbeschränkt)": "UG (haftungsbeschränkt)",
-    "Aktiengesellschaft (AG)": "AG",
-    "Offene Handelsgesellschaft (OHG)": "OHG",
-    "Kommanditgesellschaft (KG)": "KG",
-}
 
 
 def transfer_cases(
@@ -177,20 +167,22 @@ def _create_entry(
     strasse, hausnummer = _split_street(data["strasse"])
     page.goto(f"{base_url}/?seite=/gewerberegister/neu")
     fields = {
-        "Bezugszeichen": nummer,
-        "Betriebsbezeichnung": data["betrieb"],
-        "Inhaber Nachname": data["nachname"],
-        "Inhaber Vorname": data["vorname"],
-        "Straße": strasse,
-        "Hausnummer": hausnummer,
-        "PLZ": re.sub(r"\D", "", data["plz"]),
-        "Ort": data["ort"],
-        "Gegenstand des Gewerbes": data["taetigkeit"],
-        "Beginn (TT.MM.JJJJ)": date.fromisoformat(data["beginn"]).strftime("%d.%m.%Y"),
+        FIELDS["bezugszeichen"]: nummer,
+        FIELDS["betrieb"]: data["betrieb"],
+        FIELDS["inhaber_nachname"]: data["nachname"],
+        FIELDS["inhaber_vorname"]: data["vorname"],
+        FIELDS["strasse"]: strasse,
+        FIELDS["hausnummer"]: hausnummer,
+        FIELDS["plz"]: re.sub(r"\D", "", data["plz"]),
+        FIELDS["ort"]: data["ort"],
+        FIELDS["taetigkeit"]: data["taetigkeit"],
+        FIELDS["beginn"]: date.fromisoformat(data["beginn"]).strftime("%d.%m.%Y"),
     }
     for label, value in fields.items():
         work_area.get_by_label(label).fill(value)
-    work_area.get_by_label("Rechtsform").select_option(label=RECHTSFORMEN[data["rechtsform"]])
+    work_area.get_by_label(FIELDS["rechtsform"]).select_option(
+        label=RECHTSFORMEN[data["rechtsform"]]
+    )
     work_area.get_by_role("button", name="Eintragen").click()
     created = work_area.get_by_test_id("aktenzeichen")
     existing = work_area.get_by_test_id("vorhandenes-aktenzeichen")

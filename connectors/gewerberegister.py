@@ -29,23 +29,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from connectors._pages import LoginPage, log_out, number_in, role, tab
 from connectors.base import ActionContext, BusinessRefusal, ConnectorError, LocatorSpec
+from connectors.register_form import FIELDS
 from orchestrator.model.registry import Action, ConnectorSpec
 
 FRAME = "iframe[name=arbeitsbereich]"
-#: The entry form's fields: key in ``eintrag`` -> the field's label.
-FIELDS = {
-    "bezugszeichen": "Bezugszeichen",
-    "betrieb": "Betriebsbezeichnung",
-    "rechtsform": "Rechtsform",
-    "inhaber_nachname": "Inhaber Nachname",
-    "inhaber_vorname": "Inhaber Vorname",
-    "strasse": "Straße",
-    "hausnummer": "Hausnummer",
-    "plz": "PLZ",
-    "ort": "Ort",
-    "taetigkeit": "Gegenstand des Gewerbes",
-    "beginn": "Beginn (TT.MM.JJJJ)",
-}
 SELECTS = frozenset({"rechtsform"})
 
 

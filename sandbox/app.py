@@ -1,15 +1,14 @@
-"""One ASGI app serving both stand-ins, the control endpoints and the static files.
+"""One ASGI app serving every registered stand-in's router, the control endpoints, static files.
 
 URL map::
 
-    /                         links to both systems
-    /civento/...              the Civento stand-in (see sandbox.civento)
-    /gewerberegister/...      the Gewerberegister stand-in (see sandbox.gewerberegister)
-    /civento/static/...       scripts and styles (never answered with 503)
-    /gewerberegister/static/...
+    /                         links to the stand-ins
+    /NAME/...                 the stand-in NAME's router: /civento/... (see sandbox.civento),
+                              /gewerberegister/... (see sandbox.gewerberegister)
+    /NAME/static/...          its scripts and styles, if it has any (never answered with 503)
     GET  /_sandbox/health     {"status": "ok", "faults": {...}}
     POST /_sandbox/faults     change fault settings at runtime, e.g. {"fault_rate": 0.2}
-    GET  /_sandbox/state      what both systems hold (as sandbox.state.read_state)
+    GET  /_sandbox/state      what the stand-ins hold (as sandbox.state.read_state)
     /_sandbox/breakpoints     hold a request until released (see sandbox.breakpoints)
     GET  /_sandbox/issued     every session cookie value and CSRF token issued so far
 
@@ -20,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,50 +28,61 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 
 from orchestrator.settings import SandboxSettings
-from sandbox import civento, gewerberegister
 from sandbox.breakpoints import Breakpoints
 from sandbox.db import connect
 from sandbox.faults import FaultInjector, fault_middleware
 from sandbox.sessions import LoginRequired, issued_credentials
+from sandbox.standins import StandIn, check_settings, installed_standins
 from sandbox.state import read_state
-from sandbox.web import PACKAGE_DIR
 
 INDEX_PAGE = """<!doctype html>
 <html lang="de"><head><meta charset="utf-8"><title>Sandbox</title></head>
 <body><h1>Sandbox: Zielsysteme zum Üben</h1><ul>
-<li><a href="/civento/">Civento (Sachbearbeitung)</a></li>
-<li><a href="/gewerberegister/">Gewerberegister (Fachverfahren)</a></li>
+{links}
 </ul></body></html>"""
 
 
-def create_app(sandbox_dir: Path, settings: SandboxSettings) -> FastAPI:
-    """Build the ASGI app serving both systems from ``sandbox_dir``.
+def create_app(
+    sandbox_dir: Path, settings: SandboxSettings, standins: Sequence[StandIn] | None = None
+) -> FastAPI:
+    """Build the ASGI app serving the stand-ins' routers from ``sandbox_dir``.
 
     Args:
         sandbox_dir: Directory of the SQLite state (created, with an empty schema, if missing).
         settings: Fault injection, latency, session rules; the fault settings can change at
             runtime through ``POST /_sandbox/faults`` or ``app.state.faults.update(...)``.
+        standins: The stand-ins (default: every registered one); each router is mounted at
+            ``/NAME``; ``app.state.standin_options[NAME]`` holds its own settings.
 
     Returns:
         The FastAPI application.
     """
+    standins = installed_standins() if standins is None else tuple(standins)
+    check_settings(standins, settings)
     app = FastAPI(title="kommune-bots sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sandbox_dir = Path(sandbox_dir)
     app.state.faults = FaultInjector(settings)
     app.state.breakpoints = Breakpoints()
-    with connect(Path(sandbox_dir)):
+    app.state.standins = standins
+    app.state.standin_options = {s.name: s.options(settings) for s in standins}
+    with connect(Path(sandbox_dir), standins=standins):
         pass  # creates the directory and schema, so that requests never race to do it
     app.middleware("http")(fault_middleware)
-    static = StaticFiles(directory=str(PACKAGE_DIR / "static"))
-    app.mount("/civento/static", static, name="civento-static")
-    app.mount("/gewerberegister/static", static, name="gewerberegister-static")
-    app.include_router(civento.router)
-    app.include_router(gewerberegister.router)
+    served = [standin for standin in standins if standin.router is not None]
+    for standin in served:
+        if standin.static is not None:
+            static = StaticFiles(directory=str(standin.static))
+            app.mount(f"/{standin.name}/static", static, name=f"{standin.name}-static")
+        assert standin.router is not None
+        app.include_router(standin.router, prefix=f"/{standin.name}")
     app.add_exception_handler(LoginRequired, _login_required)  # type: ignore[arg-type]
+    index_page = INDEX_PAGE.format(
+        links="\n".join(f'<li><a href="/{s.name}/">{s.title}</a></li>' for s in served)
+    )
 
     @app.get("/", include_in_schema=False)
     def index() -> Response:
-        return HTMLResponse(INDEX_PAGE)
+        return HTMLResponse(index_page)
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
@@ -123,7 +134,7 @@ def create_app(sandbox_dir: Path, settings: SandboxSettings) -> FastAPI:
 
     @app.get("/_sandbox/state")
     def state(request: Request) -> dict[str, Any]:
-        return read_state(request.app.state.sandbox_dir)
+        return read_state(request.app.state.sandbox_dir, request.app.state.standins)
 
     @app.get("/_sandbox/issued")
     def issued(request: Request) -> dict[str, list[str]]:

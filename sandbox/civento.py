@@ -36,7 +36,7 @@ from sandbox.web import render, runtime, sandbox_dir
 
 PAGE_SIZE = 10
 SYSTEM = "civento"
-router = APIRouter(prefix="/civento")
+router = APIRouter()
 
 
 @router.get("", include_in_schema=False)

@@ -1,5 +1,7 @@
 """The sandbox's SQLite file: schema and connections.
 
+One file holds the sandbox's own tables and those of every registered stand-in.
+
 Every request opens its own short-lived connection (WAL mode, busy timeout), so the apps are
 safe under concurrent requests and a re-seed while serving is seen at once by the next request.
 
@@ -14,43 +16,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from sandbox.standins import StandIn, installed_standins
+
 DB_NAME = "sandbox.sqlite"
 
+#: The sandbox's own tables: accounts and sessions of every stand-in, what was issued, what was
+#: seeded. Each stand-in adds its own (``StandIn.schema``).
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS vorgaenge (
-    id INTEGER PRIMARY KEY,
-    nummer TEXT NOT NULL UNIQUE,
-    leistung TEXT NOT NULL,
-    status TEXT NOT NULL,
-    eingang TEXT NOT NULL,
-    anrede TEXT NOT NULL,
-    vorname TEXT NOT NULL,
-    nachname TEXT NOT NULL,
-    geburtsdatum TEXT NOT NULL,
-    email TEXT NOT NULL,
-    telefon TEXT NOT NULL,
-    betrieb TEXT NOT NULL DEFAULT '',
-    rechtsform TEXT NOT NULL DEFAULT '',
-    strasse TEXT NOT NULL,
-    plz TEXT NOT NULL,
-    ort TEXT NOT NULL,
-    taetigkeit TEXT NOT NULL DEFAULT '',
-    beginn TEXT NOT NULL DEFAULT '',
-    aktenzeichen_fv TEXT NOT NULL DEFAULT '',
-    bemerkung TEXT NOT NULL DEFAULT '',
-    geaendert TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS verlauf (
-    id INTEGER PRIMARY KEY,
-    vorgang_id INTEGER NOT NULL REFERENCES vorgaenge(id),
-    zeit TEXT NOT NULL,
-    benutzer TEXT NOT NULL,
-    eintrag TEXT NOT NULL
-);
 CREATE TABLE IF NOT EXISTS konten (
     system TEXT NOT NULL,
     benutzer TEXT NOT NULL,
@@ -76,27 +52,16 @@ CREATE TABLE IF NOT EXISTS ausgegeben (
     zeit REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ausgegeben_sitzung ON ausgegeben (sitzung);
-CREATE TABLE IF NOT EXISTS register (
-    id INTEGER PRIMARY KEY,
-    aktenzeichen TEXT NOT NULL UNIQUE,
-    betrieb TEXT NOT NULL,
-    rechtsform TEXT NOT NULL,
-    inhaber_nachname TEXT NOT NULL,
-    inhaber_vorname TEXT NOT NULL,
-    strasse TEXT NOT NULL,
-    hausnummer TEXT NOT NULL,
-    plz TEXT NOT NULL,
-    ort TEXT NOT NULL,
-    taetigkeit TEXT NOT NULL,
-    beginn TEXT NOT NULL,
-    bezugszeichen TEXT NOT NULL DEFAULT '',
-    angelegt TEXT NOT NULL,
-    angelegt_von TEXT NOT NULL
+-- Which stand-ins a seed filled, and how many records each made.
+CREATE TABLE IF NOT EXISTS geseedet (
+    standin TEXT PRIMARY KEY,
+    anzahl INTEGER NOT NULL
 );
 """
 
-# Emptied by a re-seed; `ausgegeben` is not: it records what was ever issued.
-TABLES = ("verlauf", "sitzungen", "register", "vorgaenge", "konten")
+# Emptied by a re-seed, before each stand-in's own tables; `ausgegeben` is not: it records what
+# was ever issued.
+TABLES = ("sitzungen", "konten", "geseedet")
 
 
 def db_path(sandbox_dir: Path) -> Path:
@@ -105,12 +70,15 @@ def db_path(sandbox_dir: Path) -> Path:
 
 
 @contextmanager
-def connect(sandbox_dir: Path, *, create: bool = True) -> Iterator[sqlite3.Connection]:
+def connect(
+    sandbox_dir: Path, *, create: bool = True, standins: Sequence[StandIn] | None = None
+) -> Iterator[sqlite3.Connection]:
     """Open the sandbox database (autocommit; use ``BEGIN IMMEDIATE`` for transactions).
 
     Args:
         sandbox_dir: The sandbox's data directory; created when missing and ``create``.
         create: Create the directory and the schema when missing.
+        standins: Whose tables to create (default: every registered stand-in's).
 
     Yields:
         A connection whose rows behave like mappings (:class:`sqlite3.Row`).
@@ -118,6 +86,21 @@ def connect(sandbox_dir: Path, *, create: bool = True) -> Iterator[sqlite3.Conne
     path = db_path(sandbox_dir)
     if create:
         path.parent.mkdir(parents=True, exist_ok=True)
+    with _opened(str(path), create, standins) as conn:
+        yield conn
+
+
+@contextmanager
+def empty_database(standins: Sequence[StandIn] | None = None) -> Iterator[sqlite3.Connection]:
+    """A database in memory with the tables of the sandbox and its stand-ins, all empty."""
+    with _opened(":memory:", True, standins) as conn:
+        yield conn
+
+
+@contextmanager
+def _opened(
+    path: str, create: bool, standins: Sequence[StandIn] | None
+) -> Iterator[sqlite3.Connection]:
     conn = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
     try:
         conn.row_factory = sqlite3.Row
@@ -126,6 +109,8 @@ def connect(sandbox_dir: Path, *, create: bool = True) -> Iterator[sqlite3.Conne
         conn.execute("PRAGMA foreign_keys=ON")
         if create:
             conn.executescript(SCHEMA)
+            for standin in installed_standins() if standins is None else standins:
+                conn.executescript(standin.schema)
         yield conn
     finally:
         conn.close()

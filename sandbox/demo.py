@@ -20,7 +20,7 @@ from orchestrator.model.loader import resolve_bot
 from orchestrator.results import RunRecord, RunStatus
 from orchestrator.settings import Settings
 from orchestrator.store import open_store
-from sandbox.seed import seed
+from sandbox.seed import seed_each
 from sandbox.server import running_sandbox
 from sandbox.state import format_state, read_state
 
@@ -59,8 +59,9 @@ def run_demo(
     if sandbox_settings.port and not _port_free(sandbox_settings.host, sandbox_settings.port):
         echo(f"port {sandbox_settings.port} is taken; the demo's sandbox uses a free port")
         sandbox_settings = sandbox_settings.model_copy(update={"port": 0})
-    count = seed(settings.sandbox_dir, sandbox_settings, reset=True)
-    echo(f"sandbox seeded with {count} Vorgänge in {settings.sandbox_dir}")
+    counts = seed_each(settings.sandbox_dir, sandbox_settings, reset=True)
+    seeded = ", ".join(f"{name} {count}" for name, count in counts.items())
+    echo(f"sandbox seeded ({seeded}) in {settings.sandbox_dir}")
     bot = resolve_bot(DEMO_BOT, settings.bot_dirs)
     password = sandbox_settings.password  # the sandbox's training password, not a real secret
     secrets = MappingSecretProvider(
@@ -78,11 +79,8 @@ def run_demo(
             settings.sandbox_dir, sandbox_settings, port=sandbox_settings.port
         ) as sandbox:
             echo(f"sandbox serving at {sandbox.base_url}")
-            targets = {
-                **settings.targets,
-                "civento": f"{sandbox.base_url}/civento",
-                "gewerberegister": f"{sandbox.base_url}/gewerberegister",
-            }
+            # Every stand-in served is the target of the connector of its name.
+            targets = {**settings.targets, **sandbox.urls}
             run_settings = settings.model_copy(update={"targets": targets, "tenants": {}})
             echo(f"running {DEMO_BOT} {bot.definition.version} ...")
             record = run_bot(

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from connectors.register_form import FIELDS
 from sandbox.db import check_password, connect, transaction
 from sandbox.rules import (
     CITIES,
@@ -44,22 +45,8 @@ from sandbox.sessions import (
 from sandbox.web import render, runtime, sandbox_dir
 
 SYSTEM = "gewerberegister"
-router = APIRouter(prefix="/gewerberegister")
+router = APIRouter()
 
-#: Form field -> label, in the order of the form.
-FIELDS = {
-    "bezugszeichen": "Bezugszeichen",
-    "betrieb": "Betriebsbezeichnung",
-    "rechtsform": "Rechtsform",
-    "inhaber_nachname": "Inhaber Nachname",
-    "inhaber_vorname": "Inhaber Vorname",
-    "strasse": "Straße",
-    "hausnummer": "Hausnummer",
-    "plz": "PLZ",
-    "ort": "Ort",
-    "taetigkeit": "Gegenstand des Gewerbes",
-    "beginn": "Beginn (TT.MM.JJJJ)",
-}
 OPTIONAL = {"bezugszeichen"}
 
 

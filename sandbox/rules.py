@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from connectors.register_form import RECHTSFORMEN
+
 #: Civento's status order; a Vorgang moves one step forward at a time.
 STATUSES = ("Neu", "In Bearbeitung", "Übertragen", "Abgeschlossen")
 
@@ -24,16 +26,7 @@ LEISTUNGEN = {
 }
 
 #: Rechtsform as Civento words it -> the Gewerberegister's option label.
-CIVENTO_RECHTSFORMEN = {
-    "Gesellschaft mit beschränkter Haftung (GmbH)": "GmbH",
-    "Eingetragener Kaufmann / Eingetragene Kauffrau (e.K.)": "e.K.",
-    "Gesellschaft bürgerlichen Rechts (GbR)": "GbR",
-    "Einzelunternehmen (nicht im Handelsregister eingetragen)": "Einzelunternehmen",
-    "Unternehmergesellschaft (haftungsbeschränkt)": "UG (haftungsbeschränkt)",
-    "Aktiengesellschaft (AG)": "AG",
-    "Offene Handelsgesellschaft (OHG)": "OHG",
-    "Kommanditgesellschaft (KG)": "KG",
-}
+CIVENTO_RECHTSFORMEN = RECHTSFORMEN
 
 #: The Gewerberegister's Rechtsform codes (option values) and labels.
 REGISTER_RECHTSFORMEN = {

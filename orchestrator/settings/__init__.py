@@ -180,6 +180,11 @@ class SandboxSettings(BaseModel):
         "...). false: without any, as a real Civento serves them, so that locators must go by "
         "role, label and text (training; JSON, CSV and PDF answers are the same either way).",
     )
+    standins: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Each stand-in's own settings, by its name (validated by the stand-in), "
+        "e.g. BOTS_SANDBOX__STANDINS__NOTIZBLOCK__ANZAHL=5.",
+    )
 
 
 class Settings(BaseSettings):

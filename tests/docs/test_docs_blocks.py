@@ -58,6 +58,8 @@ from orchestrator.store.notification_records import NotificationRecord, Notifica
 BLOCKS = all_blocks()
 #: The third-party connector of the tests, as docs/connectors.md shows how to write one.
 NOTIZ_DIR = ROOT / "tests" / "fixtures" / "notiz_connector"
+#: The third-party stand-ins of the tests, as docs/sandbox.md shows how to write them.
+NOTIZBLOCK_DIR = ROOT / "tests" / "fixtures" / "notizblock_standin"
 
 
 def _of(*langs: str, marked: str | None = None) -> list[Any]:
@@ -115,11 +117,12 @@ def test_python_block_runs(block: Block, tmp_path: Path, monkeypatch: pytest.Mon
         )
 
 
-def test_fixture_connector_registers_what_its_pyproject_says() -> None:
+@pytest.mark.parametrize("fixture", [NOTIZ_DIR, NOTIZBLOCK_DIR], ids=lambda d: d.name)
+def test_fixture_connector_registers_what_its_pyproject_says(fixture: Path) -> None:
     """The fixture's installation metadata is what its pyproject.toml (the one
-    docs/connectors.md shows) would install."""
-    project = tomllib.loads((NOTIZ_DIR / "pyproject.toml").read_text(encoding="utf-8"))
-    (dist_info,) = NOTIZ_DIR.glob("*.dist-info")
+    docs/connectors.md, or docs/sandbox.md, shows) would install."""
+    project = tomllib.loads((fixture / "pyproject.toml").read_text(encoding="utf-8"))
+    (dist_info,) = fixture.glob("*.dist-info")
     installed = configparser.ConfigParser()
     installed.optionxform = str  # type: ignore[assignment,method-assign]
     installed.read(dist_info / "entry_points.txt", encoding="utf-8")
