@@ -242,12 +242,6 @@ class BusinessException(Exception):
     """
 
 
-class ApplicationException(Exception):
-    """Raised by a hook: something went wrong that another attempt may not meet (a target
-    system answered oddly). The step fails as an *application* failure, retried per policy;
-    any other exception of a hook counts the same."""
-
-
 class UserExists(InputError):
     """A user of that name exists for the tenant already (names are never reused)."""
 

@@ -19,11 +19,12 @@ from orchestrator.results import ArtifactKind, StepRecord
 from orchestrator.results import iso_or_none as iso
 
 if TYPE_CHECKING:  # imported for their types only: a presenter loads no scheduler or store
+    from orchestrator.identity import Identity
     from orchestrator.results import ArtifactRecord, RunRecord
     from orchestrator.retention import RetentionOutcome
     from orchestrator.robot_identity import RobotState
     from orchestrator.scheduler import ScheduleInfo
-    from orchestrator.store import NotificationRecord, QueueRecord, WorkItemRecord
+    from orchestrator.store import NotificationRecord, QueueRecord, UserRecord, WorkItemRecord
 
 
 def json_text(data: Any) -> str:
@@ -431,3 +432,20 @@ def notification_line(message: NotificationRecord) -> str:
     if message.last_error:
         notes.append(message.last_error)
     return f"{line}  [{', '.join(notes)}]" if notes else line
+
+
+def user_line(user: UserRecord) -> str:
+    """One user as `bots users list` prints it: tenant, name, roles, status, last use."""
+    status = "disabled" if user.disabled else "active"
+    used = f"{user.last_used_at:%Y-%m-%d %H:%M}" if user.last_used_at else "never"
+    return (
+        f"{user.tenant:<12} {user.name:<16} {','.join(user.roles):<28} {status:<8} last used {used}"
+    )
+
+
+def identity_line(who: Identity) -> str:
+    """Who acts, as `bots whoami` prints it."""
+    if who.kind == "os":
+        return f"{who.actor} (operating-system account: no users exist; every role and tenant)"
+    roles = ", ".join(who.to_json()["roles"])
+    return f"{who.actor} (tenant {who.tenant or 'every tenant'}; roles: {roles})"

@@ -12,7 +12,9 @@ from typer.testing import CliRunner, Result
 
 from cli import app
 from orchestrator.errors import NotAllowed
-from orchestrator.identity import PERMISSIONS, Identity, require
+from orchestrator.identity import Identity
+from orchestrator.services import PERMISSIONS, Permission
+from orchestrator.services import authorise as require
 from orchestrator.settings import load_settings
 from orchestrator.store import Role, open_store
 
@@ -161,16 +163,16 @@ def test_a_user_of_one_tenant_cannot_see_or_act_on_another(admin: str) -> None:
 
 def test_require_checks_the_role_table_and_the_tenant() -> None:
     anna = Identity("anna", "giessen", frozenset({Role.FACHAMT}), "user")
-    require(anna, "queue resolve", "giessen")
+    require(anna, Permission.RESOLVE_ITEM, "giessen")
     with pytest.raises(NotAllowed, match="tenant 'marburg'"):
-        require(anna, "queue resolve", "marburg")
+        require(anna, Permission.RESOLVE_ITEM, "marburg")
     with pytest.raises(NotAllowed, match="every tenant"):
-        require(anna, "queue purge", None)
+        require(anna, Permission.PURGE_PAYLOADS, None)
     with pytest.raises(NotAllowed, match="approver"):
-        require(anna, "queue approve", "giessen")
+        require(anna, Permission.APPROVE_ITEM, "giessen")
     assert not anna.sees("marburg")
     everyone = Identity("ops", None, frozenset({Role.OPERATOR}), "user")
-    require(everyone, "runs cancel", "marburg")
+    require(everyone, Permission.CANCEL_RUN, "marburg")
     assert everyone.actor == "user:ops@*"
     assert all(PERMISSIONS[action] <= frozenset(Role) for action in PERMISSIONS)
     assert all(Role.ADMIN in roles for action, roles in PERMISSIONS.items() if "users" in action)

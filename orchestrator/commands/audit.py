@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from orchestrator import errors
-from orchestrator.commands.shared import EXIT_FAILED, echo, identity, settings
+from orchestrator.commands.shared import EXIT_FAILED, echo, service_context
 
 app = typer.Typer(name="audit", help="The tamper-evident audit trail.", no_args_is_help=True)
 
@@ -19,14 +19,11 @@ app = typer.Typer(name="audit", help="The tamper-evident audit trail.", no_args_
 def audit_verify() -> None:
     """Check the whole hash chain, and against the heads noted down in the anchors file;
     name the first altered, inserted or deleted entry."""
-    from orchestrator.identity import require_role
-    from orchestrator.store import open_store, read_anchors
+    from orchestrator.services import audit
 
-    effective = settings()
-    anchors = read_anchors(effective.audit_anchors_file)
-    with open_store(effective.database) as store:
-        require_role(identity(store, effective), "audit verify")  # no entry is shown
-        check = store.verify_audit(anchors)
+    with service_context() as ctx:
+        verified = audit.verify_audit(ctx)
+    check, anchors = verified.check, verified.anchors
     if not check.ok:
         echo(f"audit trail broken at entry {check.first_bad_seq}: {check.problem}", err=True)
         echo(f"({check.checked} entries before it are intact)", err=True)
@@ -38,19 +35,15 @@ def audit_verify() -> None:
 @app.command("anchor")
 def audit_anchor() -> None:
     """Verify the trail, then note its head down in the anchors file (e.g. from cron)."""
-    from orchestrator.identity import require_role
-    from orchestrator.store import note_anchor, open_store, read_anchors
+    from orchestrator.services import audit
 
-    effective = settings()
-    path = effective.audit_anchors_file
-    with open_store(effective.database) as store:
-        require_role(identity(store, effective), "audit anchor")
-        check = store.verify_audit(read_anchors(path))
-        if not check.ok:
-            echo(f"audit trail broken at entry {check.first_bad_seq}: {check.problem}", err=True)
-            echo("nothing noted down: a broken head is no anchor", err=True)
-            raise typer.Exit(EXIT_FAILED)
-        anchor = note_anchor(path, store.audit_head())
+    with service_context() as ctx:
+        anchoring = audit.anchor_audit(ctx)
+    check, anchor, path = anchoring.check, anchoring.anchor, ctx.settings.audit_anchors_file
+    if not check.ok:
+        echo(f"audit trail broken at entry {check.first_bad_seq}: {check.problem}", err=True)
+        echo("nothing noted down: a broken head is no anchor", err=True)
+        raise typer.Exit(EXIT_FAILED)
     if anchor is None:
         echo(f"nothing new to note: the head is in {path} already (or the trail is empty)")
         return
@@ -73,8 +66,7 @@ def audit_export(
     """Write audit entries as JSON lines (for the data protection officer or an archive)."""
     from datetime import UTC, datetime
 
-    from orchestrator.identity import require
-    from orchestrator.store import open_store
+    from orchestrator.services import audit
 
     start = None
     if since is not None:
@@ -86,14 +78,10 @@ def audit_export(
                 "2026-11-01T08:00+01:00"
             ) from None
         start = start if start.tzinfo else start.replace(tzinfo=UTC)
-    effective = settings()
-    with open_store(effective.database) as store:
-        who = identity(store, effective)
-        where = tenant or who.tenant  # None: every tenant, for whom may see them all
-        require(who, "audit export", where)
+    with service_context() as ctx:
         lines = (
             json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
-            for entry in store.export_audit(since=start, tenant=where)
+            for entry in audit.export_audit(ctx, since=start, tenant=tenant)
         )
         if output is None:
             for line in lines:

@@ -4,8 +4,9 @@
 changes a version's maturity by evidence from the run history, audited. ``install``,
 ``upgrade``, ``pack``, ``verify`` and ``keygen`` (signed bundles, city overlays) are the
 functions of :mod:`orchestrator.commands.catalog_bundles`, registered here. The library twins
-are in :mod:`orchestrator.catalog`. Who may do what: :data:`orchestrator.identity.PERMISSIONS`
-(``catalog promote``: admin or developer; reading: everyone).
+are in :mod:`orchestrator.catalog`, the use cases in :mod:`orchestrator.services.catalog`.
+Who may do what: :data:`orchestrator.services.PERMISSIONS` (``catalog promote``: admin or
+developer; reading: everyone).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import typer
 
 from orchestrator import errors
 from orchestrator.commands import catalog_bundles
-from orchestrator.commands.shared import EXIT_FAILED, echo, identity, print_json, settings
+from orchestrator.commands.shared import EXIT_FAILED, echo, print_json, service_context
 
 if TYPE_CHECKING:
     from orchestrator.catalog.promotion import Promotion
@@ -31,26 +32,14 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 BotArgument = Annotated[str, typer.Argument(help="The bot's id in the catalog.")]
 
 
-def _allowed(action: str) -> str:
-    """Check that the current identity may do ``action``; returns its audit actor."""
-    from orchestrator.identity import require_role
-    from orchestrator.store import open_store
-
-    effective = settings()
-    with open_store(effective.database) as store:
-        who = identity(store, effective)
-        require_role(who, action)
-    return who.actor
-
-
 @app.command("list")
 def catalog_list(as_json: JsonOption = False) -> None:
     """List the shared bots: newest version, its maturity, which city runs which version."""
     from orchestrator.catalog.listing import catalog_as_json, catalog_lines
-    from orchestrator.catalog.loading import open_catalog
+    from orchestrator.services import catalog as shared
 
-    _allowed("catalog list")
-    catalog = open_catalog(settings().catalog_file)
+    with service_context() as ctx:
+        catalog = shared.read_catalog(ctx)
     if as_json:
         print_json(catalog_as_json(catalog))
         return
@@ -63,10 +52,10 @@ def catalog_show(bot: BotArgument, as_json: JsonOption = False) -> None:
     """Show a shared bot: every version with digest and maturity, installations,
     requirements, the target system versions it was proven against, its effort."""
     from orchestrator.catalog.listing import bot_as_json, bot_lines
-    from orchestrator.catalog.loading import open_catalog
+    from orchestrator.services import catalog as shared
 
-    _allowed("catalog show")
-    catalog = open_catalog(settings().catalog_file)
+    with service_context() as ctx:
+        catalog = shared.read_catalog(ctx)
     if as_json:
         print_json(bot_as_json(catalog, bot))
         return
@@ -87,13 +76,11 @@ def catalog_diff(
     A published version is read from its bundle (catalog/bundles/BOT-VERSION.bundle), the
     working copy's version from the bot's directory.
     """
-    from orchestrator.catalog.diff import diff_lines, diff_versions
-    from orchestrator.catalog.files import version_files
-    from orchestrator.catalog.loading import open_catalog
+    from orchestrator.catalog.diff import diff_lines
+    from orchestrator.services import catalog as shared
 
-    _allowed("catalog diff")
-    catalog = open_catalog(settings().catalog_file)
-    changes = diff_versions(version_files(catalog, bot, old), version_files(catalog, bot, new))
+    with service_context() as ctx:
+        changes = shared.version_changes(ctx, bot, old, new)
     if as_json:
         print_json({"bot": bot, "old": old, "new": new, **changes.to_json()})
         return
@@ -139,10 +126,8 @@ def catalog_promote(
     a refusal names the numbers that fall short and exits 1. deprecated needs --successor.
     An accepted move is written into the catalog (comments kept) and audited.
     """
-    from orchestrator.catalog.promotion import promote
-    from orchestrator.identity import require_role
+    from orchestrator.services import catalog as shared
     from orchestrator.states import Maturity
-    from orchestrator.store import open_store
 
     try:
         target = Maturity(to)
@@ -154,20 +139,9 @@ def catalog_promote(
         "min_success_rate": min_success_rate,
         "days": days,
     }
-    effective = settings()
-    with open_store(effective.database) as store:
-        who = identity(store, effective)
-        require_role(who, "catalog promote")
-        result = promote(
-            store,
-            effective.catalog_file,
-            bot,
-            target,
-            actor=who.actor,
-            version=version,
-            successor=successor,
-            overrides=overrides,
-            lint_severities=effective.lint.rules,
+    with service_context() as ctx:
+        result = shared.promote_bot(
+            ctx, bot, target, version=version, successor=successor, overrides=overrides
         )
     _print_promotion(result, as_json=as_json)
     if not result.accepted:

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from orchestrator.commands.shared import TenantOption, echo, permitted, print_json, settings
+from orchestrator.commands.shared import (
+    TenantOption,
+    echo,
+    print_json,
+    service_context,
+    settings,
+)
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -78,7 +84,7 @@ def pack(
         "bundle": str(path),
     }
     if publish:
-        data["published"] = _publish(effective, loaded, path)
+        data["published"] = _publish(loaded, path)
     if as_json:
         print_json(data)
         return
@@ -96,13 +102,11 @@ def verify(
 ) -> None:
     """Check a bundle as install does, writing nothing: signed by a key the tenant trusts,
     unaltered, safe paths, no links or device files, within the size limits."""
-    from orchestrator.catalog.installing import verify as verify_bundle
-    from orchestrator.store import open_store
+    from orchestrator.services import catalog as shared
 
-    effective = settings()
-    with open_store(effective.database) as store:
-        _, where = permitted(store, effective, "catalog verify", tenant)
-    bundle, missing = verify_bundle(effective, file, tenant=where)
+    with service_context() as ctx:
+        verified = shared.verify_bundle(ctx, file, tenant)
+    bundle, missing, where = verified.bundle, verified.missing, verified.tenant
     needs = bundle.manifest.requires
     if as_json:
         print_json(
@@ -161,13 +165,10 @@ def install(
 ) -> None:
     """Install a catalog bot for a city: its files (a bundle is verified first), the
     overlay skeleton for the city's own settings, the installation in the catalog."""
-    from orchestrator.catalog.installing import install as install_bot
-    from orchestrator.store import open_store
+    from orchestrator.services import catalog as shared
 
-    effective = settings()
-    with open_store(effective.database) as store:
-        who, where = permitted(store, effective, "catalog install", tenant)
-        result = install_bot(effective, ref, tenant=where, store=store, actor=who.actor, into=into)
+    with service_context() as ctx:
+        result = shared.install_bot(ctx, ref, tenant=tenant, into=into)
     _report(result, "installed", as_json=as_json)
 
 
@@ -184,22 +185,10 @@ def upgrade(
 ) -> None:
     """Move a city to another version of a bot: shows what changed, keeps the city's
     overlay (adding entries the new version needs, removing none)."""
-    from orchestrator.catalog.installing import upgrade as upgrade_bot
-    from orchestrator.store import open_store
+    from orchestrator.services import catalog as shared
 
-    effective = settings()
-    with open_store(effective.database) as store:
-        who, where = permitted(store, effective, "catalog upgrade", tenant)
-        result = upgrade_bot(
-            effective,
-            bot,
-            tenant=where,
-            to=to,
-            store=store,
-            actor=who.actor,
-            bundle_file=bundle,
-            into=into,
-        )
+    with service_context() as ctx:
+        result = shared.upgrade_bot(ctx, bot, to=to, tenant=tenant, bundle=bundle, into=into)
     _report(result, "upgraded", as_json=as_json)
 
 
@@ -224,16 +213,11 @@ def _signing_key(key: Path | None, secret: str, effective: Settings) -> Ed25519P
     return private_key_from(text, f"the secret {secret!r}")
 
 
-def _publish(effective: Settings, loaded: Any, path: Path) -> dict[str, Any]:
-    from orchestrator.catalog.publishing import publish
-    from orchestrator.commands.shared import identity
-    from orchestrator.identity import require_role
-    from orchestrator.store import open_store
+def _publish(loaded: Any, path: Path) -> dict[str, Any]:
+    from orchestrator.services import catalog as shared
 
-    with open_store(effective.database) as store:
-        who = identity(store, effective)
-        require_role(who, "catalog pack")
-        done = publish(effective, loaded, path, store=store, actor=who.actor)
+    with service_context() as ctx:
+        done = shared.publish_bot(ctx, loaded, path)
     return {"version": done.version, "digest": done.digest, "copy": str(done.copy), "new": done.new}
 
 

@@ -11,10 +11,8 @@ from orchestrator.commands.shared import (
     EXIT_ENVIRONMENT,
     TenantOption,
     echo,
-    identity,
-    permitted,
     print_listing,
-    settings,
+    service_context,
 )
 from orchestrator.states import NotificationStatus
 
@@ -38,15 +36,10 @@ def notifications_list(
     ] = None,
 ) -> None:
     """List notifications, newest first: event, what about, channel, delivery."""
-    from orchestrator.identity import require
-    from orchestrator.store import open_store
+    from orchestrator.services import notifications
 
-    effective = settings()
-    with open_store(effective.database) as store:
-        who = identity(store, effective)
-        where = tenant or who.tenant  # None: every tenant, for whom may see them all
-        require(who, "notifications list", where)
-        messages = store.notifications.list_notifications(tenant=where, status=status, limit=limit)
+    with service_context() as ctx:
+        messages = notifications.list_notifications(ctx, status=status, limit=limit, tenant=tenant)
     print_listing(
         messages,
         as_json=as_json,
@@ -68,21 +61,10 @@ def notifications_deliver(
     SLA breaches and robots gone silent are queued first, and due daily digests put
     together. Exit 3 if a message could not be delivered (it stays pending, retried later).
     """
-    from orchestrator.engine.run_end import tenant_secrets
-    from orchestrator.identity import require_role
-    from orchestrator.notifications import deliverer, notification_pass
-    from orchestrator.store import open_store
+    from orchestrator.services import notifications
 
-    effective = settings()
-    with open_store(effective.database) as store:
-        require_role(identity(store, effective), "notifications deliver")
-        done = notification_pass(
-            store,
-            effective,
-            secrets=tenant_secrets,
-            holder=deliverer("cli"),
-            due_only=not now,
-        )
+    with service_context() as ctx:
+        done = notifications.deliver_notifications(ctx, due_only=not now)
     echo(f"sent {len(done.sent)}, not delivered {len(done.failed)}")
     for notification_id, why in done.failed:
         echo(f"  notification {notification_id}: {why}", err=True)
@@ -101,16 +83,10 @@ def notifications_test(
 
     Exit 3, naming each channel that could not be reached and why.
     """
-    from orchestrator.engine.run_end import tenant_secrets
-    from orchestrator.notifications import try_channels
-    from orchestrator.store import open_store
+    from orchestrator.services import notifications
 
-    effective = settings()
-    with open_store(effective.database) as store:
-        who, where = permitted(store, effective, "notifications test", tenant)
-        outcome = try_channels(
-            store, effective, where, secrets=tenant_secrets, actor=who.actor, only=channel
-        )
+    with service_context() as ctx:
+        outcome = notifications.send_test_messages(ctx, tenant, channel)
     for name, why in outcome.items():
         if why is None:
             echo(f"{name}: test message sent")

@@ -4,20 +4,18 @@ A queue is created by ``bots queue create`` or declared in the configuration (``
 per tenant, like schedules) and made so by ``bots queue sync``. Items arrive one at a time
 (``--reference --payload``) or from a file (``--from cases.csv|.xlsx|.json``): a file is
 read and checked whole first, then added in one transaction, so a bad row adds nothing.
-People act on items by id: ``retry``, ``resolve``, ``approve``. Every command checks the
-identity first (:func:`orchestrator.commands.shared.permitted`): once users exist a token whose
-role allows the action, and only the user's own tenant, whose queues and items alone exist
-for it. Every change is audited under that user (``user:<name>@<tenant>``), or the
-operating-system account while no users exist.
+People act on items by id: ``retry``, ``resolve``, ``approve``. Each command parses, calls
+its operation of :mod:`orchestrator.services.queues` (which checks the role and the tenant,
+whose queues and items alone exist for the user) and prints the result. Every change is
+audited under that user (``user:<name>@<tenant>``), or the operating-system account while no
+users exist.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -25,18 +23,14 @@ from orchestrator import presenters
 from orchestrator.commands.shared import (
     TenantOption,
     echo,
-    permitted,
     print_json,
     print_listing,
-    settings,
+    service_context,
 )
 from orchestrator.errors import InputError
-from orchestrator.queue_files import Row, declared_policy, json_object, read_rows, read_schema
+from orchestrator.queue_files import Row, json_object, read_rows, read_schema
 from orchestrator.settings import duration_s
 from orchestrator.states import WorkItemStatus
-
-if TYPE_CHECKING:
-    from orchestrator.store import RunStore
 
 app = typer.Typer(
     name="queue",
@@ -44,7 +38,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-#: Option values that clear a setting of ``bots queue create --update``.
+#: Option values that clear a setting of ``bots queue create --update`` (the service's
+#: ``CLEARED``).
 _NONE = "none"
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -93,7 +88,7 @@ def queue_create(
     tenant: TenantOption = None,
 ) -> None:
     """Create a work queue (or change one with --update); audited."""
-    from orchestrator.store import POLICY_DEFAULTS
+    from orchestrator.services import queues
 
     given: dict[str, Any] = {
         "max_attempts": max_attempts,
@@ -106,14 +101,8 @@ def queue_create(
         "next_on_failure": next_on_failure,
         "approval_required": None if approval is None else approval is Approval.REQUIRED,
     }
-    with _opened("queue create", tenant) as (store, where, actor):
-        if update:
-            base = store.queues.get_queue(where, name).to_json()
-        else:
-            base = {**POLICY_DEFAULTS, "schema": POLICY_DEFAULTS["payload_schema"]}
-        policy = {key: base[key] if value is None else value for key, value in given.items()}
-        cleared: dict[str, Any] = {k: None if v == _NONE else v for k, v in policy.items()}
-        queue = store.queues.create_queue(where, name, **cleared, actor=actor, update=update)
+    with service_context() as ctx:
+        queue = queues.create_queue(ctx, name, given, update=update, tenant=tenant)
     echo(f"work queue {queue.name} {'changed' if update else 'created'}")
     for line in presenters.queue_details(queue)[1:]:
         echo(line)
@@ -126,13 +115,13 @@ def queue_sync(tenant: TenantOption = None) -> None:
     One transaction: all of them, or none if one is wrong. Queues the configuration does not
     name are left as they are (queues are never deleted: their references stay known).
     """
-    with _opened("queue sync", tenant) as (store, where, actor):
-        declared = settings().queues_for(where)
-        if not declared:
-            echo(f"the configuration declares no work queues for tenant {where}")
-            return
-        policies = {name: declared_policy(queue) for name, queue in declared.items()}
-        results = store.queues.sync(where, policies, actor=actor)
+    from orchestrator.services import queues
+
+    with service_context() as ctx:
+        where, results = queues.sync_queues(ctx, tenant)
+    if not results:
+        echo(f"the configuration declares no work queues for tenant {where}")
+        return
     for result in results:
         echo(f"{result.name:<24} {result}")
 
@@ -140,10 +129,12 @@ def queue_sync(tenant: TenantOption = None) -> None:
 @app.command("list")
 def queue_list(as_json: JsonOption = False, tenant: TenantOption = None) -> None:
     """List the tenant's work queues with their items counted per status."""
-    with _opened("queue list", tenant) as (store, where, _):
-        queues = store.queues.list_queues(where)
+    from orchestrator.services import queues
+
+    with service_context() as ctx:
+        found = queues.list_queues(ctx, tenant)
     print_listing(
-        queues,
+        found,
         as_json=as_json,
         to_json=presenters.queue_as_json,
         lines=presenters.queue_line,
@@ -158,8 +149,10 @@ def queue_show(
     tenant: TenantOption = None,
 ) -> None:
     """Show a queue's policy and its items counted per status."""
-    with _opened("queue show", tenant) as (store, where, _):
-        queue = store.queues.get_queue(where, name)
+    from orchestrator.services import queues
+
+    with service_context() as ctx:
+        queue = queues.get_queue(ctx, name, tenant)
     if as_json:
         print_json(presenters.queue_as_json(queue))
         return
@@ -197,8 +190,10 @@ def queue_add(
         rows = [Row("--payload", reference, json_object(payload, "--payload"))]
     else:
         raise InputError("give --reference REF with --payload JSON, or --from FILE")
-    with _opened("queue add", tenant) as (store, where, actor):
-        added = store.queues.add_items(where, queue, rows, priority=priority, actor=actor)
+    from orchestrator.services import queues
+
+    with service_context() as ctx:
+        added = queues.add_items(ctx, queue, rows, priority=priority, tenant=tenant)
     new = sum(result.created for result in added)
     if as_json:
         print_json(
@@ -238,8 +233,10 @@ def queue_items(
     tenant: TenantOption = None,
 ) -> None:
     """List a queue's items (e.g. --status needs_human: what needs a person)."""
-    with _opened("queue items", tenant) as (store, where, _):
-        items = store.queues.list_items(where, queue, status=status or None, limit=limit)
+    from orchestrator.services import queues
+
+    with service_context() as ctx:
+        items = queues.list_items(ctx, queue, status=status, limit=limit, tenant=tenant)
     print_listing(
         items,
         as_json=as_json,
@@ -254,8 +251,10 @@ def queue_item(
     item_id: ItemArgument, as_json: JsonOption = False, tenant: TenantOption = None
 ) -> None:
     """Show one item: payload, output, last error, evidence and the runs that touched it."""
-    with _opened("queue item", tenant) as (store, where, _):
-        item = store.queues.get_item(item_id, tenant=where)
+    from orchestrator.services import queues
+
+    with service_context() as ctx:
+        item = queues.get_item(ctx, item_id, tenant)
     if as_json:
         print_json(presenters.item_as_json(item))
         return
@@ -270,8 +269,10 @@ def queue_retry(
     tenant: TenantOption = None,
 ) -> None:
     """Queue a done, failed or needs_human item again under its reference (attempts reset)."""
-    with _opened("queue retry", tenant) as (store, where, actor):
-        item = store.queues.retry_item(item_id, actor=actor, tenant=where, comment=comment)
+    from orchestrator.services import queues
+
+    with service_context() as ctx:
+        item = queues.retry_item(ctx, item_id, comment, tenant)
     echo(f"item {item.id} ({item.reference}) is {item.status.value} again: robots take it")
 
 
@@ -295,14 +296,10 @@ def queue_resolve(
         raise InputError("give exactly one of --retry, --done, --abandon")
     if not comment.strip():
         raise InputError("--comment must say what was decided")
-    with _opened("queue resolve", tenant) as (store, where, actor):
-        item = store.queues.resolve_item(
-            item_id,
-            action=chosen[0],
-            comment=comment,
-            actor=actor,
-            tenant=where,
-        )
+    from orchestrator.services import queues
+
+    with service_context() as ctx:
+        item = queues.resolve_item(ctx, item_id, chosen[0], comment, tenant)
     echo(f"item {item.id} ({item.reference}) is {item.status.value}")
 
 
@@ -313,9 +310,11 @@ def queue_approve(
     tenant: TenantOption = None,
 ) -> None:
     """Approve an item awaiting approval (four eyes: not by who created or last changed it)."""
-    with _opened("queue approve", tenant) as (store, where, actor):
-        item = store.queues.approve_item(item_id, actor=actor, tenant=where, comment=comment)
-    echo(f"item {item.id} ({item.reference}) approved by {actor}: robots may take it")
+    from orchestrator.services import queues
+
+    with service_context() as ctx:
+        item = queues.approve_item(ctx, item_id, comment, tenant)
+    echo(f"item {item.id} ({item.reference}) approved by {ctx.actor.actor}: robots may take it")
 
 
 @app.command("purge")
@@ -329,8 +328,10 @@ def queue_purge(
 
     Reference, status and history stay (a purged reference is still refused as known). Audited.
     """
-    with _opened("queue purge", tenant) as (store, where, actor):
-        ids = store.queues.purge(where, dry_run=dry_run, actor=actor)
+    from orchestrator.services import queues
+
+    with service_context() as ctx:
+        ids = queues.purge_payloads(ctx, dry_run=dry_run, tenant=tenant)
     listed = ", ".join(map(str, ids))
     if not ids:
         echo("no payloads are past their retention")
@@ -338,23 +339,6 @@ def queue_purge(
         echo(f"would purge the payloads of {len(ids)} items: {listed}")
     else:
         echo(f"purged the payloads of {len(ids)} items: {listed}")
-
-
-@contextmanager
-def _opened(action: str, tenant: str | None) -> Iterator[tuple[RunStore, str, str]]:
-    """The store of the effective settings, the tenant to work on and the audit actor, once
-    the identity may do ``action`` there (see :func:`~orchestrator.commands.shared.permitted`).
-
-    Raises:
-        NotAuthenticated: users exist and no valid token was given.
-        NotAllowed: the identity's roles or tenant do not allow ``action``.
-    """
-    from orchestrator.store import open_store  # imported late: heavy for `bots --help`
-
-    effective = settings()
-    with open_store(effective.database) as store:
-        who, where = permitted(store, effective, action, tenant)
-        yield store, where, who.actor
 
 
 def _schema_option(value: str | None) -> dict[str, Any] | str | None:

@@ -9,7 +9,7 @@ import typer
 
 from orchestrator.commands import report_figures
 from orchestrator.commands.report_figures import LangOption, ReportLanguage
-from orchestrator.commands.shared import TenantOption, echo, permitted, settings
+from orchestrator.commands.shared import TenantOption, echo, service_context
 
 app = typer.Typer(
     name="report",
@@ -30,14 +30,11 @@ def report_run(
 ) -> None:
     """Write one run's report: what was done, which cases need a person and why, evidence,
     and when the data is deleted. Prints the path of each file written."""
-    from orchestrator.reports.run_report import write_run_report_files
-    from orchestrator.store import open_store
+    from orchestrator.services import reports
 
-    effective = settings()
-    with open_store(effective.database) as store:
-        _, where = permitted(store, effective, "report run", tenant)
-        written = write_run_report_files(
-            store, effective, run_id, out, lang=lang.value, pdf=pdf, tenant=where
+    with service_context() as ctx:
+        written = reports.write_run_report(
+            ctx, run_id, out, lang=lang.value, pdf=pdf, tenant=tenant
         )
     for path in written.paths:
         echo(str(path))

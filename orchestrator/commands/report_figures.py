@@ -1,8 +1,8 @@
 """`bots report period` and `bots report kpis`: figures over days and months.
 
 Plain functions with typer annotations; :mod:`orchestrator.commands.report` registers them in
-its ``report`` group. Both read one tenant only: the identity must be allowed to read that
-tenant's reports (:func:`~orchestrator.commands.shared.permitted`), and the tenant must be
+its ``report`` group. Both read one tenant only, as :mod:`orchestrator.services.reports`
+decides: the identity must be allowed to read that tenant's reports, and the tenant must be
 known (configured, or with runs or work queues in the store).
 """
 
@@ -10,16 +10,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from orchestrator.commands.shared import TenantOption, echo, permitted, settings
-from orchestrator.errors import EnvironmentProblem, InputError
-
-if TYPE_CHECKING:
-    from orchestrator.settings import Settings
-    from orchestrator.store import RunStore
+from orchestrator.commands.shared import TenantOption, echo, service_context
+from orchestrator.errors import EnvironmentProblem
 
 
 class ReportLanguage(StrEnum):
@@ -60,15 +56,13 @@ def period(
     """Write a period report: runs and cases per day, success rate, cases waiting for a
     person, failure reasons, missed deadlines, staff time saved, payback, robot
     utilisation. No figure about any person. Prints the path of each file written."""
-    from orchestrator.reports.period import gather_period_report, parse_day, write_period_report
-    from orchestrator.store import open_store
+    from orchestrator.reports.period import parse_day, write_period_report
+    from orchestrator.services import reports
 
     start, end = parse_day(first, "--from"), parse_day(last, "--to")
-    effective = settings()
-    with open_store(effective.database) as store:
-        where = _readable_tenant(store, effective, "report period", tenant)
-        report = gather_period_report(store, effective, where, start, end, fachamt=fachamt, bot=bot)
-    written = write_period_report(report, effective, out, lang=lang.value, pdf=pdf)
+    with service_context() as ctx:
+        report = reports.period_report(ctx, start, end, fachamt=fachamt, bot=bot, tenant=tenant)
+    written = write_period_report(report, ctx.settings, out, lang=lang.value, pdf=pdf)
     for path in written.paths:
         echo(str(path))
 
@@ -86,20 +80,12 @@ def kpis(
 ) -> None:
     """Print (or write) the key figures per bot of one month as Open Data: counts only, no
     case data, no references, no person; licence Datenlizenz Deutschland – Zero 2.0."""
-    from orchestrator.reports.kpis import (
-        csvw_metadata,
-        gather_kpis,
-        kpis_csv,
-        kpis_json,
-        parse_month,
-    )
-    from orchestrator.store import open_store
+    from orchestrator.reports.kpis import csvw_metadata, kpis_csv, kpis_json, parse_month
+    from orchestrator.services import reports
 
     first = parse_month(month)
-    effective = settings()
-    with open_store(effective.database) as store:
-        where = _readable_tenant(store, effective, "report kpis", tenant)
-        table = gather_kpis(store, effective, where, first)
+    with service_context() as ctx:
+        table = reports.key_figures(ctx, first, tenant)
     text = kpis_csv(table) if form is KpiFormat.CSV else kpis_json(table)
     if out is None:
         typer.echo(text, nl=False)
@@ -110,23 +96,6 @@ def kpis(
     for path, content in files.items():
         _write(path, content)
         echo(str(path))
-
-
-def _readable_tenant(store: RunStore, effective: Settings, action: str, tenant: str | None) -> str:
-    """The tenant to report on, once the identity may and the tenant is known.
-
-    Raises:
-        NotAuthenticated, NotAllowed: as :func:`~orchestrator.commands.shared.permitted`.
-        InputError: the tenant is neither configured nor has runs or work queues.
-    """
-    _, where = permitted(store, effective, action, tenant)
-    configured = {effective.tenant, *effective.tenants}
-    if where not in configured and not store.reporting.has_tenant(where):
-        raise InputError(
-            f"unknown tenant {where!r}: it is not configured and has no runs or work queues "
-            f"(configured: {', '.join(sorted(configured))})"
-        )
-    return where
 
 
 def _write(path: Path, content: str) -> None:

@@ -3,21 +3,19 @@
 ``apply`` deletes what has expired (``--dry-run``: only says what it would delete), audited
 under the user; ``show`` prints the periods in force. Without ``--tenant`` both cover every
 tenant the identity may see: all of them for the OS account and users of tenant ``*``, the
-user's own otherwise. Deleting needs the role admin (:data:`orchestrator.identity.PERMISSIONS`).
+user's own otherwise (:mod:`orchestrator.services.retention`). Deleting needs the role admin
+(:data:`orchestrator.services.PERMISSIONS`).
 The orchestrator's leader does the same as ``apply`` once a day.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from orchestrator import presenters
-from orchestrator.commands.shared import EXIT_FAILED, echo, identity, print_json, settings
-
-if TYPE_CHECKING:
-    from orchestrator.store import RunStore
+from orchestrator.commands.shared import EXIT_FAILED, echo, print_json, service_context
 
 app = typer.Typer(
     name="retention",
@@ -44,16 +42,10 @@ def retention_apply(
 
     Exits 1 if a file could not be deleted (it is named; the next run tries again).
     """
-    from orchestrator.engine.run_end import expire_records
-    from orchestrator.identity import require
-    from orchestrator.store import open_store
+    from orchestrator.services import retention
 
-    effective = settings()
-    with open_store(effective.database) as store:
-        who = identity(store, effective)
-        where = tenant or who.tenant  # None: every tenant
-        require(who, "retention apply", where)
-        outcome = expire_records(store, effective, actor=who.actor, tenant=where, dry_run=dry_run)
+    with service_context() as ctx:
+        outcome = retention.apply_retention(ctx, dry_run=dry_run, tenant=tenant)
     if as_json:
         print_json(outcome.to_json())
     else:
@@ -66,32 +58,13 @@ def retention_apply(
 @app.command("show")
 def retention_show(tenant: TenantOption = None, as_json: JsonOption = False) -> None:
     """Show how long each kind of record is kept, per tenant, and each work queue's period."""
-    from orchestrator.identity import require
-    from orchestrator.retention import periods_as_json
-    from orchestrator.store import open_store
+    from orchestrator.services import retention
 
-    effective = settings()
-    with open_store(effective.database) as store:
-        who = identity(store, effective)
-        where = tenant or who.tenant
-        require(who, "retention show", where)
-        tenants = [where] if where else _known_tenants(effective.all_tenants(), store)
-        shown = [
-            periods_as_json(
-                effective,
-                name,
-                {queue.name: queue.retention_days for queue in store.queues.list_queues(name)},
-            )
-            for name in tenants
-        ]
+    with service_context() as ctx:
+        shown = retention.retention_periods(ctx, tenant)
     if as_json:
         print_json(shown)
         return
     for periods in shown:
         for line in presenters.retention_period_lines(periods):
             echo(line)
-
-
-def _known_tenants(configured: list[str], store: RunStore) -> list[str]:
-    """The configured tenants and those with work queues."""
-    return sorted({*configured, *store.retention.queue_tenants()})

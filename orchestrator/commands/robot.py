@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from orchestrator import presenters
-from orchestrator.commands.shared import csv, identity, print_listing, settings
+from orchestrator.commands.shared import csv, print_listing, service_context
 
 app = typer.Typer(
     name="robot", help="Robots: workers that execute queued runs.", no_args_is_help=True
@@ -24,19 +24,10 @@ def robot_list(
     (``orchestrator.lease_s``) and, on this host, its process runs; otherwise it is gone.
     A user bound to one tenant sees only the robots serving it.
     """
-    from orchestrator.identity import require_role
-    from orchestrator.robot_identity import robot_states
-    from orchestrator.store import open_store
+    from orchestrator.services import robots
 
-    effective = settings()
-    with open_store(effective.database) as store:
-        who = identity(store, effective)
-        require_role(who, "robot list")
-        states = [
-            state
-            for state in robot_states(store, effective.orchestrator.lease_s)
-            if who.tenant is None or who.tenant in state.record.tenants
-        ]
+    with service_context() as ctx:
+        states = robots.list_robots(ctx)
     print_listing(
         states,
         as_json=as_json,
@@ -66,17 +57,12 @@ def robot_start(
     Once users exist, the starter needs a token of an admin or operator of every tenant
     served (a user bound to one tenant serves it by default).
     """
-    from orchestrator.identity import require
     from orchestrator.robot import serve
-    from orchestrator.store import open_store
+    from orchestrator.services import robots
 
-    effective = settings()
-    served = csv(tenants)
-    with open_store(effective.database) as store:
-        who = identity(store, effective)
-        if served is None and who.tenant is not None:
-            served = [who.tenant]
-        for tenant in served or effective.robot.tenants or [effective.tenant]:
-            require(who, "robot start", tenant)
-    code = serve(effective, name=name, labels=csv(labels), tenants=served, concurrency=concurrency)
+    with service_context() as ctx:
+        served = robots.tenants_to_serve(ctx, csv(tenants))
+    code = serve(
+        ctx.settings, name=name, labels=csv(labels), tenants=served, concurrency=concurrency
+    )
     raise typer.Exit(code)

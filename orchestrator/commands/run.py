@@ -16,18 +16,16 @@ from orchestrator.commands.shared import (
     EXIT_INPUT,
     TenantOption,
     echo,
-    permitted,
     print_json,
     print_listing,
+    service_context,
     settings,
 )
 from orchestrator.presenters import ItemProgress
 
 if TYPE_CHECKING:
-    from orchestrator.model.loader import LoadedBot
     from orchestrator.results import RunRecord, StepRecord
-    from orchestrator.settings import Settings
-    from orchestrator.store import RunStore
+    from orchestrator.services import Context
 
 app = typer.Typer()
 
@@ -131,9 +129,7 @@ def run(
     (or a pool it needs is full). With --enqueue a robot runs it; --wait then waits for the
     outcome, following retries.
     """
-    from orchestrator.engine import run_with_retries
-    from orchestrator.model.loader import resolve_bot
-    from orchestrator.store import open_store
+    from orchestrator.services import runs
 
     overrides: dict[str, Any] = {}
     if trace is not None:
@@ -144,27 +140,21 @@ def run(
         overrides["tenant"] = tenant
     if wait and not enqueue:
         raise errors.InputError("--wait goes with --enqueue (a run here always waits)")
-    effective = settings(**overrides)
-    with open_store(effective.database) as store:
-        who, where = permitted(store, effective, "run", tenant)
-        effective = effective.model_copy(update={"tenant": where})  # a user's own tenant
-        loaded = resolve_bot(bot, effective.bot_dirs)
-        params = _parse_params(param or [])
+    params = _parse_params(param or [])
+    with service_context(**overrides) as ctx:
         if enqueue:
-            _enqueue(store, loaded, effective, params, actor=who.actor, wait=wait, as_json=as_json)
+            _enqueue(ctx, bot, params, tenant=tenant, wait=wait, as_json=as_json)
             return
         with _progress(enabled=not as_json) as on_step:
-            record = run_with_retries(
-                loaded,
-                settings=effective,
-                store=store,
-                params=params,
-                trigger="cli",
+            record = runs.run_here(
+                ctx,
+                bot,
+                params,
+                tenant=tenant,
                 headed=headed or None,
                 on_step=on_step,
                 on_retry=_announce_retry,
                 retry=not no_retry,
-                actor=who.actor,
             )
     _print_outcome(record, as_json=as_json)
 
@@ -177,38 +167,21 @@ def _announce_retry(record: RunRecord, backoff_s: float) -> None:
 
 
 def _enqueue(
-    store: RunStore,
-    loaded: LoadedBot,
-    effective: Settings,
-    params: dict[str, str],
-    *,
-    actor: str,
-    wait: bool,
-    as_json: bool,
+    ctx: Context, bot: str, params: dict[str, str], *, tenant: str | None, wait: bool, as_json: bool
 ) -> None:
-    from orchestrator.catalog.city import with_city_parameters
-    from orchestrator.follow import follow_run
-    from orchestrator.requests import run_request
+    from orchestrator.services import runs
 
-    request = run_request(
-        loaded,
-        settings=effective,
-        tenant=effective.tenant,
-        params=with_city_parameters(loaded, effective, effective.tenant, params),
-        trigger="cli",
-        actor=actor,
-    )
-    run_id = store.enqueue(request)
+    run_id, where = runs.enqueue_run(ctx, bot, params, tenant=tenant)
     if not wait:
         if as_json:
             print_json({"id": run_id, "status": "queued"})
         else:
             echo(f"run {run_id} queued; follow it with: bots show {run_id}")
         return
-    record = follow_run(
-        store,
+    record = runs.follow_run(
+        ctx,
         run_id,
-        tenant=effective.tenant,
+        tenant=where,
         on_retry=lambda ended, retry: echo(
             f"run {ended} ended; following its retry, run {retry}", err=True
         ),
@@ -262,11 +235,10 @@ def history(
     tenant: TenantOption = None,
 ) -> None:
     """List past runs of the tenant, newest first."""
-    list_runs("history", bot=bot, status=None, tenant=tenant, limit=limit, as_json=as_json)
+    list_runs(bot=bot, status=None, tenant=tenant, limit=limit, as_json=as_json)
 
 
 def list_runs(
-    action: str,
     *,
     bot: str | None,
     status: str | None,
@@ -274,25 +246,19 @@ def list_runs(
     limit: int,
     as_json: bool,
 ) -> None:
-    """Print the tenant's runs, newest first, once the identity may do ``action``
-    (``history`` or ``runs list``) there."""
+    """Print the tenant's runs, newest first (``bots history`` and ``bots runs list``)."""
     from orchestrator.results import RunStatus
-    from orchestrator.store import open_store
+    from orchestrator.services import runs
 
     if status is not None and status not in set(RunStatus):
         choices = ", ".join(RunStatus)
         raise errors.InputError(f"--status must be one of {choices}, not {status!r}")
-    effective = settings()
-    with open_store(effective.database) as store:
-        _, where = permitted(store, effective, action, tenant)
-        runs = store.list_runs(
-            bot_id=bot,
-            tenant=where,
-            status=RunStatus(status) if status else None,
-            limit=limit,
+    with service_context() as ctx:
+        found = runs.list_runs(
+            ctx, bot=bot, status=RunStatus(status) if status else None, limit=limit, tenant=tenant
         )
     print_listing(
-        runs,
+        found,
         as_json=as_json,
         to_json=presenters.run_as_json,
         lines=presenters.run_line,
@@ -307,15 +273,13 @@ def show(
     tenant: TenantOption = None,
 ) -> None:
     """Show one run: parameters, steps, error and artifacts."""
-    from orchestrator.store import open_store
+    from orchestrator.services import runs
 
-    effective = settings()
-    with open_store(effective.database) as store:
-        _, where = permitted(store, effective, "show", tenant)
-        record = store.get_run(run_id, tenant=where)
+    with service_context() as ctx:
+        record = runs.get_run(ctx, run_id, tenant)
     if as_json:
         print_json(presenters.run_as_json(record, details=True))
         return
-    max_losses = effective.orchestrator.max_robot_losses
+    max_losses = ctx.settings.orchestrator.max_robot_losses
     for line in presenters.run_details(record, max_robot_losses=max_losses):
         echo(line)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from orchestrator.commands.run import list_runs
-from orchestrator.commands.shared import TenantOption, echo, permitted, settings
+from orchestrator.commands.shared import TenantOption, echo, service_context
 
 app = typer.Typer(name="runs", help="Runs of all bots: list, cancel, retry.", no_args_is_help=True)
 
@@ -21,7 +21,7 @@ def runs_list(
     tenant: TenantOption = None,
 ) -> None:
     """List runs of the tenant (queued, running and ended), newest first."""
-    list_runs("runs list", bot=bot, status=status, tenant=tenant, limit=limit, as_json=as_json)
+    list_runs(bot=bot, status=status, tenant=tenant, limit=limit, as_json=as_json)
 
 
 @app.command("cancel")
@@ -31,12 +31,10 @@ def runs_cancel(
 ) -> None:
     """Cancel a run: a queued one at once, a running one at its next step."""
     from orchestrator.results import RunStatus
-    from orchestrator.store import open_store
+    from orchestrator.services import runs
 
-    effective = settings()
-    with open_store(effective.database) as store:
-        who, where = permitted(store, effective, "runs cancel", tenant)
-        outcome = store.cancel(run_id, tenant=where, actor=who.actor)
+    with service_context() as ctx:
+        outcome = runs.cancel_run(ctx, run_id, tenant)
     if outcome == RunStatus.RUNNING:
         echo(f"run {run_id} is running; it stops at its next step")
     else:
@@ -49,10 +47,8 @@ def runs_retry(
     tenant: TenantOption = None,
 ) -> None:
     """Queue a new run with the same bot and parameters as an ended one."""
-    from orchestrator.store import open_store
+    from orchestrator.services import runs
 
-    effective = settings()
-    with open_store(effective.database) as store:
-        who, where = permitted(store, effective, "runs retry", tenant)
-        new_id = store.retry(run_id, tenant=where, actor=who.actor)
+    with service_context() as ctx:
+        new_id = runs.retry_run(ctx, run_id, tenant)
     echo(f"run {new_id} queued (retry of run {run_id})")

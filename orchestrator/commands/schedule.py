@@ -10,9 +10,8 @@ from orchestrator import presenters
 from orchestrator.commands.shared import (
     TenantOption,
     echo,
-    permitted,
     print_listing,
-    settings,
+    service_context,
 )
 
 app = typer.Typer(name="schedule", help="Schedules from the configuration.", no_args_is_help=True)
@@ -24,13 +23,10 @@ def schedule_list(
     tenant: TenantOption = None,
 ) -> None:
     """List the tenant's schedules with their next firing and whether they are paused."""
-    from orchestrator.scheduler import list_schedules
-    from orchestrator.store import open_store
+    from orchestrator.services import schedules
 
-    effective = settings()
-    with open_store(effective.database) as store:
-        _, where = permitted(store, effective, "schedule list", tenant)
-        infos = list_schedules(effective, store, where)
+    with service_context() as ctx:
+        infos = schedules.list_schedules(ctx, tenant)
     print_listing(
         infos,
         as_json=as_json,
@@ -57,13 +53,8 @@ def schedule_resume(
 
 
 def _set_paused(name: str, tenant: str | None, *, paused: bool) -> None:
-    from orchestrator.scheduler import pause_schedule, resume_schedule
-    from orchestrator.store import open_store
+    from orchestrator.services import schedules
 
-    effective = settings()
-    change = pause_schedule if paused else resume_schedule
-    with open_store(effective.database) as store:
-        action = "schedule pause" if paused else "schedule resume"
-        who, where = permitted(store, effective, action, tenant)
-        change(effective, store, where, name, who.actor)
+    with service_context() as ctx:
+        schedules.set_paused(ctx, name, tenant, paused=paused)
     echo(f"schedule {name} {'paused' if paused else 'resumed'}")

@@ -1,8 +1,10 @@
-"""What every command group shares: exit codes, common options, output, settings."""
+"""What every command group shares: exit codes, common options, output, settings, and the
+service context of a command that acts for a person."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -11,8 +13,7 @@ from orchestrator.presenters import json_text
 from orchestrator.settings import Settings, load_settings
 
 if TYPE_CHECKING:  # imported where used: the store is heavy for `bots --help`
-    from orchestrator.identity import Identity
-    from orchestrator.store import RunStore
+    from orchestrator.services import Context
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_ENVIRONMENT, EXIT_INTERNAL = 0, 1, 2, 3, 70
 EXIT_BUSY = 75  # EX_TEMPFAIL from sysexits.h
@@ -68,48 +69,21 @@ def csv(value: str | None) -> list[str] | None:
     return [part.strip() for part in value.split(",") if part.strip()] if value else None
 
 
-def identity(store: RunStore, settings: Settings) -> Identity:
-    """Who runs this command: the OS account while no user exists, else the user of the
-    token in ``BOTS_TOKEN`` or the token file (see :mod:`orchestrator.identity`).
+@contextmanager
+def service_context(**overrides: Any) -> Iterator[Context]:
+    """What a command hands the service layer (:mod:`orchestrator.services`): the effective
+    settings (``overrides`` on top), the store, and who acts::
+
+        with service_context() as ctx:
+            item = queues.resolve_item(ctx, item_id, "done", comment, tenant)
+
+    Who acts is the user of the token in ``BOTS_TOKEN`` or the token file, or, while no user
+    exists, the operating-system account: a choice only the CLI on one machine makes.
 
     Raises:
         NotAuthenticated: users exist and no valid token was given.
     """
-    from orchestrator.identity import current_identity
+    from orchestrator.services import environment_token, open_context
 
-    return current_identity(store)  # ``settings``: for a token file setting, none yet
-
-
-def permitted(
-    store: RunStore, settings: Settings, action: str, tenant: str | None
-) -> tuple[Identity, str]:
-    """Who does ``action`` and on which tenant, after checking that they may::
-
-        who, tenant = permitted(store, effective, "queue list", tenant)
-
-    The tenant is ``tenant`` (``--tenant``), else the user's own (a user bound to one
-    tenant), else the setting ``tenant``. A user bound to one tenant may use no other.
-
-    Raises:
-        NotAuthenticated: users exist and no valid token was given.
-        NotAllowed: the identity's roles or tenant do not allow the action.
-    """
-    from orchestrator.identity import require
-
-    who = identity(store, settings)
-    where = tenant or who.tenant or settings.tenant
-    require(who, action, where)
-    return who, where
-
-
-def acting(store: RunStore, settings: Settings, action: str, tenant: str | None) -> str:
-    """The audit actor for ``action`` on ``tenant`` (default as :func:`permitted` says),
-    after checking that the current identity may do it::
-
-        actor = acting(store, effective, "queue resolve", tenant)
-
-    Raises:
-        NotAuthenticated: users exist and no valid token was given.
-        NotAllowed: the identity's roles or tenant do not allow the action.
-    """
-    return permitted(store, settings, action, tenant)[0].actor
+    with open_context(settings(**overrides), environment_token, allow_os_account=True) as ctx:
+        yield ctx

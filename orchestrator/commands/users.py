@@ -1,6 +1,6 @@
 """`bots users` (add, list, disable) and `bots whoami`: people, roles and their tokens.
 
-The library twins are in :mod:`orchestrator.identity`. A token is printed once, alone on
+The library twins are in :mod:`orchestrator.services.users`. A token is printed once, alone on
 stdout (the note about it goes to stderr), so it can go straight into the token file::
 
     bots users add anna --tenant giessen --role fachamt > ~/.config/kommune-bots/token
@@ -12,7 +12,8 @@ from typing import Annotated
 
 import typer
 
-from orchestrator.commands.shared import TenantOption, echo, identity, print_json, settings
+from orchestrator import presenters
+from orchestrator.commands.shared import TenantOption, echo, print_json, service_context
 
 app = typer.Typer()  # `bots whoami` at the top level, `bots users ...` as a group
 users_app = typer.Typer(
@@ -35,13 +36,10 @@ def users_add(
 ) -> None:
     """Add a user and print the personal token, once. The first user must be an admin and
     may be added by the operating-system account; after that, only an admin's token."""
-    from orchestrator.identity import add_user, token_file
-    from orchestrator.store import open_store
+    from orchestrator.services import token_file, users
 
-    effective = settings()
-    with open_store(effective.database) as store:
-        who = identity(store, effective)
-        user, token = add_user(store, who, tenant or who.tenant or effective.tenant, name, role)
+    with service_context() as ctx:
+        user, token = users.add_user(ctx, name, role, tenant)
     roles = ", ".join(user.roles)
     echo(f"user {user.name!r} of tenant {user.tenant!r} added (roles: {roles})", err=True)
     echo(
@@ -57,28 +55,21 @@ def users_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
 ) -> None:
     """List the users (an admin sees those of the own tenant): names, roles, status."""
-    from orchestrator.identity import visible_users
-    from orchestrator.store import open_store
+    from orchestrator.services import users
 
-    effective = settings()
-    with open_store(effective.database) as store:
-        users = visible_users(store, identity(store, effective))
+    with service_context() as ctx:
+        listed = users.visible_users(ctx)
     if as_json:
-        print_json([user.to_json() for user in users])
+        print_json([user.to_json() for user in listed])
         return
-    if not users:
+    if not listed:
         echo(
             "no users: the operating-system account acts (add the first admin with "
             "`bots users add NAME --role admin`)"
         )
         return
-    for user in users:
-        status = "disabled" if user.disabled else "active"
-        used = f"{user.last_used_at:%Y-%m-%d %H:%M}" if user.last_used_at else "never"
-        echo(
-            f"{user.tenant:<12} {user.name:<16} {','.join(user.roles):<28} {status:<8} "
-            f"last used {used}"
-        )
+    for user in listed:
+        echo(presenters.user_line(user))
 
 
 @users_app.command("disable")
@@ -87,13 +78,10 @@ def users_disable(
     tenant: TenantOption = None,
 ) -> None:
     """Disable a user: the token is refused from now on (the name stays taken)."""
-    from orchestrator.identity import disable_user
-    from orchestrator.store import open_store
+    from orchestrator.services import users
 
-    effective = settings()
-    with open_store(effective.database) as store:
-        who = identity(store, effective)
-        user = disable_user(store, who, tenant or who.tenant or effective.tenant, name)
+    with service_context() as ctx:
+        user = users.disable_user(ctx, name, tenant)
     echo(f"user {user.name!r} of tenant {user.tenant!r} disabled")
 
 
@@ -103,16 +91,9 @@ def whoami(
 ) -> None:
     """Show who the commands act as: a user (from the token) or the operating-system
     account (while no users exist), with roles and tenant."""
-    from orchestrator.store import open_store
-
-    effective = settings()
-    with open_store(effective.database) as store:
-        who = identity(store, effective)
+    with service_context() as ctx:
+        who = ctx.actor
     if as_json:
         print_json(who.to_json())
         return
-    roles = ", ".join(who.to_json()["roles"])
-    if who.kind == "os":
-        echo(f"{who.actor} (operating-system account: no users exist; every role and tenant)")
-    else:
-        echo(f"{who.actor} (tenant {who.tenant or 'every tenant'}; roles: {roles})")
+    echo(presenters.identity_line(who))

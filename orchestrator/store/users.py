@@ -47,7 +47,7 @@ _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(32))
 
 
 class Role(StrEnum):
-    """What a person does; :data:`orchestrator.identity.PERMISSIONS` maps actions to roles."""
+    """What a person does; :data:`orchestrator.services.PERMISSIONS` maps permissions to roles."""
 
     ADMIN = "admin"
     DEVELOPER = "developer"

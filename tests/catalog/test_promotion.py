@@ -201,10 +201,12 @@ def test_one_step_at_a_time(project: Project, history: str) -> None:
 
 
 def test_only_admins_and_developers_promote(project: Project, history: str) -> None:
-    from orchestrator.identity import Identity, add_user
+    from orchestrator.services import Context, Identity, users
+    from orchestrator.settings import load_settings
 
     with open_store(history) as store:
-        add_user(store, Identity.of_os_account(), "giessen", "anna", ["admin"])
+        os_account = Context(store, load_settings(), Identity.of_os_account())
+        users.add_user(os_account, "anna", ["admin"], "giessen")
         _, token = store.users.add_user("giessen", "olaf", ["operator"], actor="user:anna")
     result = CliRunner().invoke(
         app, ["catalog", "promote", BOT, "--to", "proven"], env={"BOTS_TOKEN": token}

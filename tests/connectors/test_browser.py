@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -51,11 +50,9 @@ def test_fallback_is_used_when_the_primary_finds_nothing(browser: BrowserSession
         test_id="no-such-id",
         fallbacks=(LocatorSpec(css="#gone"), LocatorSpec(label="Aktenzeichen")),
     )
-    started = time.monotonic()
-    assert browser.extract(spec, "value", timeout=30) == "AZ-1"
-    # Burning the timeout on a missing alternative would take the whole 30 s; the bound is
-    # far from both that and from how fast the machine is.
-    assert time.monotonic() - started < 15, "a missing alternative burnt the timeout"
+    # Burning the timeout on a missing alternative would wait an hour, past the test's own
+    # time limit: the answer comes from the third alternative without waiting for the others.
+    assert browser.extract(spec, "value", timeout=3600) == "AZ-1"
 
 
 def test_primary_wins_over_fallback_when_both_match(browser: BrowserSession) -> None:
@@ -169,10 +166,9 @@ def test_screenshot_and_html(browser: BrowserSession, tmp_path: Path) -> None:
 
 
 def test_count_answers_at_once_and_zero_is_an_answer(browser: BrowserSession) -> None:
-    started = time.monotonic()
-    assert browser.count(LocatorSpec(css="#nirgends"), timeout=30) == 0
-    assert browser.extract(LocatorSpec(role="row", name="GA-9"), "texts", timeout=30) == []
-    assert time.monotonic() - started < 10  # a hang guard only: waiting would take 30 s
+    # Waiting for a match would take an hour, past the test's own time limit.
+    assert browser.count(LocatorSpec(css="#nirgends"), timeout=3600) == 0
+    assert browser.extract(LocatorSpec(role="row", name="GA-9"), "texts", timeout=3600) == []
     assert browser.count(LocatorSpec(css="p.note")) == 2
     assert browser.count(LocatorSpec(role="row")) == 3  # header row and two rows
     assert browser.count(LocatorSpec(css="#inner", frame="#frm")) == 1
@@ -196,9 +192,8 @@ def test_count_waits_for_a_page_still_loading_only_briefly(
     browser: BrowserSession, site: Site
 ) -> None:
     browser.goto(f"{site.base_url}/hang", wait_until="commit")
-    started = time.monotonic()
-    assert browser.count(LocatorSpec(css="h1"), timeout=30) == 1  # read as it is
-    assert time.monotonic() - started < 10  # a hang guard only: the page never loads
+    # Read as it is: the page never loads, and waiting for it would take an hour.
+    assert browser.count(LocatorSpec(css="h1"), timeout=3600) == 1
 
 
 def test_http_errors_and_unreachable_hosts_are_navigation_errors(

@@ -14,7 +14,6 @@ import random
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from test_exactly_once import (
     bot_env,
     new_cases,
     pg_store,
+    runs_settled,
     wait_for,
 )
 
@@ -73,14 +73,6 @@ def test_queue_chaos_every_case_once_with_robots_killed(pg_store: RunStore, tmp_
                 actor="user:chaos@localhost",
             )
         )  # fmt: skip
-
-    def settled() -> bool:
-        now = datetime.now(UTC)
-        return not any(
-            r.status in ("claimed", "running")
-            or (r.status == "queued" and (r.not_before is None or r.not_before <= now))
-            for r in store.list_runs(limit=1000)
-        )
 
     def in_progress() -> bool:
         return bool(store.queues.list_items("giessen", QUEUE, status=[WorkItemStatus.IN_PROGRESS]))
@@ -136,13 +128,13 @@ def test_queue_chaos_every_case_once_with_robots_killed(pg_store: RunStore, tmp_
             # that added nothing and left nothing open.
             known = -1
             for _ in range(8):
-                wait_for(settled, 1800, "every run to end")
+                wait_for(lambda: runs_settled(store), 1800, "every run to end")
                 added = len(store.queues.list_items("giessen", QUEUE, limit=CASES * 2))
                 if not open_items() and added == known:
                     break
                 known = added
                 enqueue()
-            wait_for(settled, 1800, "every run to end")
+            wait_for(lambda: runs_settled(store), 1800, "every run to end")
         finally:
             robots.stop_all()
 

@@ -44,13 +44,13 @@ def test_count_of_nothing_is_zero_and_texts_of_nothing_empty_at_once(
         {"assert": "ergebnis == 'nicht gefunden'"},
     ]  # fmt: skip
     bot = make_bot(steps)
-    patient = settings.model_copy(update={"step_timeout_s": 30.0})
+    # Waiting for a match would take the hour, past the test's own time limit.
+    patient = settings.model_copy(update={"step_timeout_s": 3600.0})
     record = run_bot(bot, settings=patient, store=store)
     assert record.status == RunStatus.SUCCEEDED, record.error
     assert _ran(record, "steps[4]").status == StepStatus.SKIPPED  # `when: treffer > 0`
     for path in ("steps[1]", "steps[2]"):
-        # A hang guard only (speed belongs in benchmarks/): waiting would take the 30 s.
-        assert _ran(record, path).duration_ms < 10_000
+        assert _ran(record, path).status == StepStatus.OK
 
 
 @pytest.mark.browser

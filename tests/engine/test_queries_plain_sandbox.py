@@ -107,12 +107,12 @@ def plain_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
 
 @pytest.fixture
 def settings(tmp_path: Path, plain_sandbox: RunningSandbox) -> Settings:
-    """The Civento stand-in as target ``civento``; a long step timeout, so that a query that
-    waited for a match would show in the step durations."""
+    """The Civento stand-in as target ``civento``; a step timeout of an hour, so that a query
+    that waited for a match would outlast the test's own time limit."""
     return load_settings(
         data_dir=tmp_path / "data",
         targets={"civento": plain_sandbox.civento_url},
-        step_timeout_s=30.0,
+        step_timeout_s=3600.0,
         trace="on_failure",
     )
 
@@ -150,8 +150,7 @@ def test_count_and_texts_of_nothing_answer_at_once_without_data_attributes(
     assert steps["steps[13]"].status == StepStatus.SKIPPED  # `when: treffer > 0`
     assert steps["steps[14].then[0]"].status == StepStatus.OK
     assert "steps[14].else[0]" not in steps
-    # Zero matches are answers: a hang guard only (speed belongs in benchmarks/), as waiting
-    # for a match would take the 30 s step timeout.
+    # Zero matches are answers: waiting for a match would take the hour of the step timeout,
+    # past the test's own time limit.
     for path in ("steps[5]", "steps[11]", "steps[12]", "steps[20]", "steps[21]"):
         assert steps[path].status == StepStatus.OK
-        assert steps[path].duration_ms < 10_000, (path, steps[path].duration_ms)

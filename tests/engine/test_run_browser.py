@@ -241,10 +241,9 @@ def test_run_timeout_closes_the_browser(
         browser_processes.update(_descendants() - before)
 
     monkeypatch.setattr(BrowserSession, "open", open_and_note)
-    started = time.monotonic()
     record = run_bot(bot, settings=settings, store=store)
-    # A hang guard, not a speed target: only the run's budget can end the 600 s step this early.
-    assert time.monotonic() - started < 60, "the run's budget did not cut the step short"
+    # Only the run's budget can end the 600 s step: the run timed out at it, with the budget's
+    # message.
     assert record.status == RunStatus.TIMED_OUT
     assert record.error_step == "steps[0]"
     assert "did not finish within 1.5 s" in (record.error or "")
