@@ -21,6 +21,7 @@ from sqlalchemy import Row
 from orchestrator.errors import InputError
 from orchestrator.results import iso_or_none
 from orchestrator.states import NOTIFICATION_MACHINE, NotificationStatus
+from orchestrator.store.leased_work import LeasedWork
 from orchestrator.store.lifecycle import StatusTable
 from orchestrator.store.tables import NOTIFICATIONS
 
@@ -151,4 +152,14 @@ NOTIFICATION_STATUS: StatusTable[NotificationSnapshot] = StatusTable(
     describe=_describe,
     not_found=_not_found,
     action_prefix="notification ",
+)
+
+#: Messages as leased work: deliverers claim pending messages past their backoff, oldest
+#: first; a claim counts an attempt.
+NOTIFICATION_WORK: LeasedWork[NotificationSnapshot] = LeasedWork(
+    NOTIFICATION_STATUS,
+    waiting=(NotificationStatus.PENDING,),
+    claimed=NotificationStatus.SENDING,
+    held=(NotificationStatus.SENDING,),
+    attempts="attempts",
 )

@@ -3,11 +3,11 @@
 A message is queued in the database by whoever notices the event (one insert, deduplicated
 by its key, so a trigger delivered twice queues one message), and delivered by whoever
 comes next: the claim (:meth:`NotificationRepository.claim`) moves it to ``sending`` under a
-lease, as work items are claimed (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite: one writer
-at a time), so two deliverers never take the same message; only the holder of the claim
-marks it ``sent``, once. A deliverer that dies mid-send leaves a claim whose lease runs out;
-the next claim gives the message back (``pending``). Every move is audited without the
-message's text (:mod:`.notification_records` has the states). Example::
+lease, as runs and work items are claimed (:data:`.notification_records.NOTIFICATION_WORK`,
+leased work of :mod:`.leased_work`), so two deliverers never take the same message; only the
+holder of the claim marks it ``sent``, once. A deliverer that dies mid-send leaves a claim
+whose lease runs out; the next claim gives the message back (``pending``). Every move is
+audited without the message's text (:mod:`.notification_records` has the states). Example::
 
     [new_id] = store.notifications.queue([message], actor="robot-1#4f2a")
     for claimed in store.notifications.claim(holder="notify:rpa-01:4711", lease_s=60):
@@ -22,22 +22,23 @@ for a person, the cases past their deadline not notified yet.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import Connection, String, and_, cast, literal, not_, or_, select
+from sqlalchemy import ColumnElement, Connection, String, and_, cast, literal, not_, select
 
 from orchestrator.states import NotificationStatus as N
 from orchestrator.states import RunStatus, WorkItemStatus
 from orchestrator.store.audit import AuditEvent
 from orchestrator.store.database import dialect_insert
+from orchestrator.store.leased_work import REAPER, lease_expired, released
 from orchestrator.store.lifecycle import WriteTransaction
 from orchestrator.store.notification_records import (
     NOTIFICATION_STATUS,
+    NOTIFICATION_WORK,
     BreachedItem,
     NewNotification,
     NotificationRecord,
 )
-from orchestrator.store.run_moves import REAPER
 from orchestrator.store.tables import NOTIFICATIONS, QUEUES, RUNS, WORK_ITEM_RUNS, WORK_ITEMS
 from orchestrator.store.transactions import Transactions
 
@@ -97,24 +98,15 @@ class NotificationRepository:
         with self._tx.change() as tx:
             at = now or tx.now
             _give_back_expired(tx, at)
-            query = NOTIFICATION_STATUS.select().where(NOTIFICATIONS.c.status == N.PENDING.value)
-            if due_only:
-                query = query.where(
-                    or_(NOTIFICATIONS.c.not_before.is_(None), NOTIFICATIONS.c.not_before <= at)
-                )
+            conditions: list[ColumnElement[bool]] = []
             if ids is not None:
-                query = query.where(NOTIFICATIONS.c.id.in_(sorted(ids)))
+                conditions.append(NOTIFICATIONS.c.id.in_(sorted(ids)))
             for tenant, channel in sorted(skip):
-                query = query.where(
-                    not_(and_(NOTIFICATIONS.c.tenant == tenant, NOTIFICATIONS.c.channel == channel))
-                )
-            query = query.order_by(NOTIFICATIONS.c.id).limit(limit)
-            rows = tx.connection.execute(query.with_for_update(skip_locked=True)).all()
-            messages = [NOTIFICATION_STATUS.read(row) for row in rows]
-            lease = {"holder": holder, "lease_expires_at": at + timedelta(seconds=lease_s)}
-            for message in messages:
-                columns = {**lease, "attempts": message.attempts + 1}
-                tx.move(NOTIFICATION_STATUS, [message], N.SENDING, actor=holder, columns=columns)
+                pair = and_(NOTIFICATIONS.c.tenant == tenant, NOTIFICATIONS.c.channel == channel)
+                conditions.append(not_(pair))
+            due = NOTIFICATION_WORK.due(at, *conditions, backoff=due_only).limit(limit)
+            messages = NOTIFICATION_WORK.lock(tx, due)
+            NOTIFICATION_WORK.take(tx, messages, holder=holder, lease_s=lease_s, at=at)
             return [_read(tx.connection, message.id) for message in messages]
 
     def mark_sent(self, notification_id: int, *, holder: str) -> NotificationRecord:
@@ -147,12 +139,7 @@ class NotificationRepository:
         to = N.PENDING if retry_at is not None else N.FAILED
         with self._tx.change() as tx:
             message = tx.lock(NOTIFICATION_STATUS, notification_id)
-            columns = {
-                "not_before": retry_at,
-                "holder": None,
-                "lease_expires_at": None,
-                "last_error": error,
-            }
+            columns = {"not_before": retry_at, **released(), "last_error": error}
             tx.move(
                 NOTIFICATION_STATUS,
                 [message],
@@ -362,13 +349,9 @@ def _insert(tx: WriteTransaction, message: NewNotification, *, actor: str) -> in
 
 def _give_back_expired(tx: WriteTransaction, at: datetime) -> None:
     """Messages whose deliverer's lease ran out before ``at`` become ``pending`` again."""
-    query = NOTIFICATION_STATUS.select().where(
-        NOTIFICATIONS.c.status == N.SENDING.value, NOTIFICATIONS.c.lease_expires_at < at
-    )
-    rows = tx.connection.execute(query.with_for_update(skip_locked=True)).all()
-    for message in (NOTIFICATION_STATUS.read(row) for row in rows):
-        why = f"lease expired (holder {message.holder})"
-        columns = {"holder": None, "lease_expires_at": None, "last_error": why}
+    for message in NOTIFICATION_WORK.expired(tx, at):
+        why = lease_expired(message)
+        columns = {**released(), "last_error": why}
         tx.move(
             NOTIFICATION_STATUS, [message], N.PENDING, actor=REAPER, columns=columns, reason=why
         )

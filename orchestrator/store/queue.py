@@ -3,13 +3,15 @@
 Claiming takes the oldest queued runs a robot may execute, in one transaction and a few
 statements however many it takes (``limit``):
 
-1. ``SELECT ... FOR UPDATE SKIP LOCKED`` of queued runs of the robot's tenants whose
+1. ``SELECT ... FOR UPDATE SKIP LOCKED`` (the leased-work claim, :data:`.run_moves.RUN_WORK`)
+   of queued runs of the robot's tenants whose
    ``not_before`` has passed and whose labels the robot has, oldest first. Robots claiming at
    the same time skip each other's rows instead of waiting for them.
 2. Only if a candidate is limited (``max_parallel`` > 0, or a pool with a capacity): the
    active runs are counted, on PostgreSQL under one transaction-level advisory lock, so two
    robots cannot both fill the last slot. On SQLite the write lock serialises everything.
-3. One ``UPDATE`` moves all chosen runs to ``claimed``, with one audit entry each.
+3. One ``UPDATE`` moves all chosen runs to ``claimed`` under a lease, with one audit entry
+   each (:meth:`.leased_work.LeasedWork.take`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import functools
 from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -30,7 +32,6 @@ from sqlalchemy import (
     cast,
     func,
     literal,
-    or_,
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -39,7 +40,7 @@ from orchestrator.states import ACTIVE, RunStatus
 from orchestrator.store.audit import AuditEvent
 from orchestrator.store.database import dialect_insert
 from orchestrator.store.lifecycle import WriteTransaction
-from orchestrator.store.run_moves import RUN_STATUS, RunSnapshot, select_runs
+from orchestrator.store.run_moves import RUN_STATUS, RUN_WORK, RunSnapshot
 from orchestrator.store.tables import RUNS
 
 # Any fixed number, the same in every process ("bots" + 2); see audit.py for + 1.
@@ -181,9 +182,8 @@ def claim(
             break
         after = rows[-1].id
         page = min(2 * page + _SPARE_CANDIDATES, _MAX_PAGE)
-    until = tx.now + timedelta(seconds=lease_s)
-    lease = {"holder": holder, "claimed_at": tx.now, "lease_expires_at": until}
-    claimed = tx.move(RUN_STATUS, chosen, RunStatus.CLAIMED, actor=holder, columns=lease)
+    since = {"claimed_at": tx.now}
+    claimed = RUN_WORK.take(tx, chosen, holder=holder, lease_s=lease_s, columns=since)
     return [
         ClaimedRun(
             id=run.id,
@@ -203,19 +203,12 @@ def claim(
 def _candidates(dialect: str, tenants: tuple[str, ...], labels: tuple[str, ...]) -> Select[Any]:
     """The claim's ``SELECT``, built once per robot (its tenants and labels); ``now``,
     ``after`` (the last id looked at) and ``page`` are bound at execution."""
-    return (
-        select_runs()
-        .where(
-            RUNS.c.status == RunStatus.QUEUED.value,
-            RUNS.c.tenant.in_(tenants),
-            or_(RUNS.c.not_before.is_(None), RUNS.c.not_before <= bindparam("now")),
-            _labels_fit(dialect, labels),
-            RUNS.c.id > bindparam("after"),
-        )
-        .order_by(RUNS.c.id)
-        .limit(bindparam("page", type_=Integer))
-        .with_for_update(skip_locked=True)
+    conditions = (
+        RUNS.c.tenant.in_(tenants),
+        _labels_fit(dialect, labels),
+        RUNS.c.id > bindparam("after"),
     )
+    return RUN_WORK.due(bindparam("now"), *conditions).limit(bindparam("page", type_=Integer))
 
 
 def is_limited(max_parallel: int, pools: Collection[str], limits: Mapping[str, int]) -> bool:

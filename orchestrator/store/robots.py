@@ -16,14 +16,20 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from orchestrator.errors import RobotNameTaken
 from orchestrator.states import ACTIVE, RunStatus
 from orchestrator.store import coordination
 from orchestrator.store.audit import AuditEvent
 from orchestrator.store.coordination import RobotRecord
-from orchestrator.store.run_moves import MAX_ROBOT_LOSSES, RUN_STATUS, robot_lost, select_runs
+from orchestrator.store.run_moves import (
+    MAX_ROBOT_LOSSES,
+    RUN_STATUS,
+    RUN_WORK,
+    robot_lost,
+    select_runs,
+)
 from orchestrator.store.tables import ROBOTS, RUNS
 from orchestrator.store.transactions import Transactions
 
@@ -167,22 +173,11 @@ class RobotRepository:
 
         Example: ``if 17 in store.renew("robot-1", 30): cancel_event.set()``.
         """
-        # Locks the runs in id order, as a shared transaction of starts and outcomes does:
-        # taking them in any order could deadlock with one.
-        held = (
-            select(RUNS.c.id)
-            .where(RUNS.c.holder == holder, RUNS.c.status.in_([s.value for s in ACTIVE]))
-            .order_by(RUNS.c.id)
-            .with_for_update()
-        )
         with self._tx.change() as tx:
             # The robot's row before its runs, as a registration locks them: a restart under
             # the name cannot deadlock with a renewal of the instance it replaces.
             coordination.robot_heartbeat(tx.connection, holder, tx.now)
-            renewed = tx.connection.execute(
-                update(RUNS)
-                .where(RUNS.c.id.in_(held.scalar_subquery()))
-                .values(lease_expires_at=tx.now + timedelta(seconds=lease_s))
-                .returning(RUNS.c.id, RUNS.c.cancel_requested)
-            ).all()
+            until = tx.now + timedelta(seconds=lease_s)
+            returning = ("id", "cancel_requested")
+            renewed = RUN_WORK.renew(tx.connection, holder, until, returning=returning)
         return {row.id for row in renewed if row.cancel_requested}

@@ -3,8 +3,10 @@ is gone.
 
 :data:`RUN_STATUS` ties the run machine (:data:`orchestrator.states.RUN_MACHINE`) to the
 ``runs`` table; every status change of a run is ``tx.move(RUN_STATUS, ...)`` or
-``tx.move_one(RUN_STATUS, ...)`` (:mod:`.lifecycle`). :func:`reap` and :func:`robot_lost`
-settle the runs of a robot that vanished (lease ran out, robot restarted). Example::
+``tx.move_one(RUN_STATUS, ...)`` (:mod:`.lifecycle`). :data:`RUN_WORK` makes runs leased
+work (:mod:`.leased_work`): claimed by robots (:mod:`.queue`), renewed by their heartbeat,
+reaped. :func:`reap` and :func:`robot_lost` settle the runs of a robot that vanished (lease
+ran out, robot restarted). Example::
 
     with transactions.change() as tx:
         run = tx.lock(RUN_STATUS, 17)
@@ -20,11 +22,12 @@ from typing import Any
 from sqlalchemy import Row, Select
 
 from orchestrator.errors import RunNotFound
-from orchestrator.states import ACTIVE, RUN_MACHINE, RunStatus
+from orchestrator.states import RUN_MACHINE, RunStatus
+from orchestrator.store import leased_work
+from orchestrator.store.leased_work import REAPER, LeasedWork, lease_expired
 from orchestrator.store.lifecycle import StatusTable, WriteTransaction
 from orchestrator.store.tables import RUNS
 
-REAPER = "system:lease-expiry"
 #: Robot losses a run survives by default; the next one marks it ``lost`` (see ``reap``).
 MAX_ROBOT_LOSSES = 3
 
@@ -87,6 +90,16 @@ RUN_STATUS: StatusTable[RunSnapshot] = StatusTable(
 )
 
 
+#: Runs as leased work: robots claim queued runs (oldest first); claimed and running runs
+#: are under a lease; a claim does not count attempts (a run's attempts are its retries).
+RUN_WORK: LeasedWork[RunSnapshot] = LeasedWork(
+    RUN_STATUS,
+    waiting=(RunStatus.QUEUED,),
+    claimed=RunStatus.CLAIMED,
+    held=(RunStatus.CLAIMED, RunStatus.RUNNING),
+)
+
+
 def select_runs() -> Select[Any]:
     """``SELECT`` of the :class:`RunSnapshot` columns, to add conditions to."""
     return RUN_STATUS.select()
@@ -94,7 +107,7 @@ def select_runs() -> Select[Any]:
 
 def released() -> dict[str, Any]:
     """The columns of a run going back to the queue: no holder, lease or start any more."""
-    return {"holder": None, "lease_expires_at": None, "claimed_at": None, "started_at": None}
+    return {**leased_work.released(), "claimed_at": None, "started_at": None}
 
 
 def ended(tx: WriteTransaction, error: str | None = None) -> dict[str, Any]:
@@ -116,22 +129,12 @@ def reap(
     Each counts as a robot loss (see :func:`robot_lost`), audited with the reason
     ``lease expired (holder X)``. Runs another transaction has locked are left alone.
     """
-    query = (
-        select_runs()
-        .where(
-            RUNS.c.status.in_([status.value for status in ACTIVE]),
-            RUNS.c.lease_expires_at < tx.now,
-        )
-        .order_by(RUNS.c.id)
-        .with_for_update(skip_locked=True)
-    )
-    if tenants is not None:
-        query = query.where(RUNS.c.tenant.in_(list(tenants)))
-    runs = [RUN_STATUS.read(row) for row in tx.connection.execute(query).all()]
+    scope = () if tenants is None else (RUNS.c.tenant.in_(list(tenants)),)
+    runs = RUN_WORK.expired(tx, tx.now, *scope)
     done: list[tuple[int, RunStatus]] = []
     for run in runs:
-        reason = f"lease expired (holder {run.holder})"
-        done += robot_lost(tx, [run], reason=reason, actor=REAPER, max_losses=max_losses)
+        why = lease_expired(run)
+        done += robot_lost(tx, [run], reason=why, actor=REAPER, max_losses=max_losses)
     return done
 
 

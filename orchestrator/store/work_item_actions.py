@@ -20,10 +20,12 @@ from sqlalchemy import or_
 
 from orchestrator.errors import ApprovalRefused, FailureKind
 from orchestrator.states import WorkItemStatus
+from orchestrator.store.leased_work import backoff_s
 from orchestrator.store.lifecycle import WriteTransaction
 from orchestrator.store.tables import WORK_ITEMS
 from orchestrator.store.work_item_moves import (
     ITEM_STATUS,
+    ITEM_WORK,
     changed_by,
     queue_by_id,
     read_item,
@@ -48,33 +50,16 @@ def claim(
 ) -> WorkItemRecord | None:
     """Take the next due item of ``queue`` for ``holder``; see
     ``WorkQueueRepository.claim_item``."""
-    query = (
-        ITEM_STATUS.select()
-        .where(
-            WORK_ITEMS.c.queue_id == queue.id,
-            WORK_ITEMS.c.status.in_([W.NEW.value, W.RETRYING.value]),
-            or_(WORK_ITEMS.c.not_before.is_(None), WORK_ITEMS.c.not_before <= at),
-            or_(WORK_ITEMS.c.postpone_until.is_(None), WORK_ITEMS.c.postpone_until <= at),
-        )
-        .order_by(WORK_ITEMS.c.priority.desc(), WORK_ITEMS.c.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-    row = tx.connection.execute(query).first()
-    if row is None:
+    postponed = or_(WORK_ITEMS.c.postpone_until.is_(None), WORK_ITEMS.c.postpone_until <= at)
+    due = ITEM_WORK.due(at, WORK_ITEMS.c.queue_id == queue.id, postponed).limit(1)
+    found = ITEM_WORK.lock(tx, due)
+    if not found:
         return None
-    item = ITEM_STATUS.read(row)
-    columns = {
-        "holder": holder,
-        "lease_expires_at": at + timedelta(seconds=lease_s),
-        "attempts": item.attempts + 1,
-        "not_before": None,
-        **changed_by(tx, holder),
-    }
-    (claimed,) = tx.move(ITEM_STATUS, [item], W.IN_PROGRESS, actor=holder, columns=columns)
+    columns = {"not_before": None, **changed_by(tx, holder)}
+    (claimed,) = ITEM_WORK.take(tx, found, holder=holder, lease_s=lease_s, at=at, columns=columns)
     if run_id is not None:
         record_run(tx, claimed, run_id, None)
-    return read_item(tx.connection, item.id)
+    return read_item(tx.connection, claimed.id)
 
 
 def complete(
@@ -129,7 +114,7 @@ def fail(
     if kind is FailureKind.BUSINESS:
         to, why = W.NEEDS_HUMAN, "business exception: a person decides"
     elif item.attempts < queue.max_attempts:
-        delay = queue.retry_delay_s * queue.backoff ** max(item.attempts - 1, 0)
+        delay = backoff_s(item.attempts, queue.retry_delay_s, queue.backoff)
         to, why = W.RETRYING, f"application exception, {attempt}; again in {delay:g} s"
         columns["not_before"] = tx.now + timedelta(seconds=delay)
     else:

@@ -3,7 +3,8 @@ payload checks, inserting (deduplicated by reference), routing, reaping, retryin
 reading items and queues.
 
 :data:`ITEM_STATUS` ties :data:`orchestrator.states.WORK_ITEM_MACHINE` to ``work_items``;
-every status change of an item is ``tx.move(ITEM_STATUS, ...)``, audited as ``item <status>``
+:data:`ITEM_WORK` makes items leased work (:mod:`.leased_work`); every status change of an
+item is ``tx.move(ITEM_STATUS, ...)``, audited as ``item <status>``
 with the queue, reference and attempts, never the payload (the audit trail cannot be purged).
 Example::
 
@@ -34,6 +35,7 @@ from orchestrator.errors import (
 from orchestrator.states import WORK_ITEM_MACHINE, WorkItemStatus
 from orchestrator.store.audit import AuditEvent
 from orchestrator.store.database import dialect_insert
+from orchestrator.store.leased_work import REAPER, LeasedWork
 from orchestrator.store.lifecycle import StatusTable, WriteTransaction
 from orchestrator.store.tables import QUEUES, WORK_ITEM_RUNS, WORK_ITEMS
 from orchestrator.store.work_records import QueueRecord, WorkItemRecord, WorkItemRun
@@ -87,16 +89,17 @@ def changed_by(tx: WriteTransaction, actor: str) -> dict[str, Any]:
     return {"updated_at": tx.now, "updated_by": actor}
 
 
-def lock_items(tx: WriteTransaction, query: Select[Any]) -> list[ItemSnapshot]:
-    """Read and lock the items ``query`` (a :meth:`ITEM_STATUS.select`) finds, in id order;
-    on PostgreSQL rows another transaction holds are skipped."""
-    rows = tx.connection.execute(
-        query.order_by(WORK_ITEMS.c.id).with_for_update(skip_locked=True)
-    ).all()
-    return [ITEM_STATUS.read(row) for row in rows]
+#: Items as leased work: bots claim ``new`` and ``retrying`` items past their backoff,
+#: highest priority first, then oldest; a claim counts an attempt.
+ITEM_WORK: LeasedWork[ItemSnapshot] = LeasedWork(
+    ITEM_STATUS,
+    waiting=(W.NEW, W.RETRYING),
+    claimed=W.IN_PROGRESS,
+    held=(W.IN_PROGRESS,),
+    attempts="attempts",
+    order_by=(WORK_ITEMS.c.priority.desc(), WORK_ITEMS.c.id),
+)
 
-
-REAPER = "system:lease-expiry"
 #: Lease losses an item survives beyond its queue's attempts before it is ``failed``: a case
 #: that kills its robot every time must not be taken again for ever.
 MAX_LEASE_LOSSES = 3
@@ -320,14 +323,11 @@ def reap(
     """Give back the items in progress whose lease ran out before ``at``, or (``holders``)
     that those holders hold, whose process is known to be gone (see
     ``WorkQueueRepository.reap_items``); items another transaction holds are left."""
-    gone = (
-        WORK_ITEMS.c.lease_expires_at < at
-        if holders is None
-        else WORK_ITEMS.c.holder.in_(sorted(holders))
-    )
-    expired = lock_items(
-        tx, ITEM_STATUS.select().where(WORK_ITEMS.c.status == W.IN_PROGRESS.value, gone)
-    )
+    if holders is None:
+        expired = ITEM_WORK.expired(tx, at)
+    else:
+        gone = ITEM_WORK.under_lease(WORK_ITEMS.c.holder.in_(sorted(holders)))
+        expired = ITEM_WORK.lock(tx, gone)
     queues: dict[int, QueueRecord] = {}
     done: list[tuple[int, WorkItemStatus]] = []
     for item in expired:

@@ -29,7 +29,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from orchestrator.errors import FailureKind
 from orchestrator.states import WorkItemStatus
@@ -38,6 +38,7 @@ from orchestrator.store.transactions import Transactions
 from orchestrator.store.work_item_actions import approve, claim, complete, fail, resolve
 from orchestrator.store.work_item_moves import (
     ITEM_STATUS,
+    ITEM_WORK,
     insert_item,
     item_with_runs,
     queue_by_name,
@@ -249,14 +250,9 @@ class WorkQueueRepository:
         """Extend the leases of ``holder``'s items in progress to now + ``lease_s``; returns
         their ids (an item missing from them is no longer the holder's: stop working on it).
         """
-        now = utc_now()
+        until = utc_now() + timedelta(seconds=lease_s)
         with self._tx.write() as connection:
-            rows = connection.execute(
-                update(WORK_ITEMS)
-                .where(WORK_ITEMS.c.holder == holder, WORK_ITEMS.c.status == W.IN_PROGRESS.value)
-                .values(lease_expires_at=now + timedelta(seconds=lease_s))
-                .returning(WORK_ITEMS.c.id)
-            ).all()
+            rows = ITEM_WORK.renew(connection, holder, until)
         return {row.id for row in rows}
 
     def complete_item(
