@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 
 class ConnectorError(Exception):
@@ -102,7 +102,10 @@ class LocatorSpec:
     nth: int | None = None
     fallbacks: tuple[LocatorSpec, ...] = field(default_factory=tuple)
 
-    STRATEGIES = ("test_id", "role", "label", "placeholder", "text", "css", "xpath")
+    #: The strategies, best first (the order Playwright's recorder prefers).
+    STRATEGIES: ClassVar[tuple[str, ...]] = (
+        "test_id", "role", "label", "placeholder", "text", "css", "xpath",
+    )  # fmt: skip
 
     @property
     def strategy(self) -> str:

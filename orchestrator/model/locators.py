@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from connectors.base import LocatorSpec
+
 AriaRole = Literal[
     "alert", "alertdialog", "application", "article", "banner", "blockquote", "button",
     "caption", "cell", "checkbox", "code", "columnheader", "combobox", "complementary",
@@ -27,8 +29,10 @@ AriaRole = Literal[
     "tree", "treegrid", "treeitem",
 ]  # fmt: skip
 
-#: The strategies a locator can use, best first (the order Playwright's recorder prefers).
-STRATEGIES = ("test_id", "role", "label", "placeholder", "text", "css", "xpath")
+#: The strategies a locator can use, best first (the order Playwright's recorder prefers);
+#: the connector's spec (:class:`connectors.base.LocatorSpec`) holds them and describes a
+#: locator in messages (``role='button'[name='Speichern']``), rendered.
+STRATEGIES = LocatorSpec.STRATEGIES
 
 
 class Locator(BaseModel):
@@ -68,24 +72,3 @@ class Locator(BaseModel):
         if self.name is not None and self.role is None:
             raise ValueError("`name` belongs to a `role` locator")
         return self
-
-    @property
-    def strategy(self) -> str:
-        """The strategy this locator uses, e.g. ``role``."""
-        return next(s for s in STRATEGIES if getattr(self, s) is not None)
-
-    def describe(self) -> str:
-        """A short human description, e.g. ``role=button[name="Speichern"]``."""
-        value = getattr(self, self.strategy)
-        text = f"{self.strategy}={value!r}"
-        if self.name is not None:
-            text += f"[name={self.name!r}]"
-        if self.has_text is not None:
-            text += f"[has_text={self.has_text!r}]"
-        if self.nth is not None:
-            text += f"[nth={self.nth}]"
-        if self.within is not None:
-            text = f"{self.within.describe()} >> {text}"
-        if self.frame is not None:
-            text = f"frame={self.frame!r} >> {text}"
-        return text
