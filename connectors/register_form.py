@@ -1,9 +1,10 @@
 """The Gewerberegister's entry form, as the real register has it: its labels and legal forms.
 
 The one source of them: the connector fills the form by these labels, the sandbox's stand-in
-serves the same form, and the example bot's hook and the hand-written benchmark map Civento's
-wording of a legal form to the register's with :data:`RECHTSFORMEN`. Pure data, no imports, so
-that each of them may use it.
+serves the same form, and the hand-written benchmark maps Civento's wording of a legal form to
+the register's with :data:`RECHTSFORMEN`. Pure data, no imports, so that each may use it.
+(The published bot ``gewerbe-uebertragung`` 1.2.0 keeps its own table in its hook: a
+published version's files never change; its next version takes this one.)
 
 Example::
 

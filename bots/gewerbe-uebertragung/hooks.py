@@ -18,7 +18,6 @@ import re
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from connectors.register_form import RECHTSFORMEN
 from orchestrator.errors import BusinessException
 
 if TYPE_CHECKING:
@@ -29,6 +28,17 @@ class NichtZuordenbar(BusinessException, ValueError):
     """Civento's data does not fit the register: a person must look at the case."""
 
 
+#: Civento's wording -> the Gewerberegister's option label.
+RECHTSFORMEN = {
+    "Gesellschaft mit beschränkter Haftung (GmbH)": "GmbH",
+    "Eingetragener Kaufmann / Eingetragene Kauffrau (e.K.)": "e.K.",
+    "Gesellschaft bürgerlichen Rechts (GbR)": "GbR",
+    "Einzelunternehmen (nicht im Handelsregister eingetragen)": "Einzelunternehmen",
+    "Unternehmergesellschaft (haftungsbeschränkt)": "UG (haftungsbeschränkt)",
+    "Aktiengesellschaft (AG)": "AG",
+    "Offene Handelsgesellschaft (OHG)": "OHG",
+    "Kommanditgesellschaft (KG)": "KG",
+}
 #: Short forms in brackets or alone, for wordings not listed above.
 _KUERZEL = {
     "gmbh": "GmbH",
