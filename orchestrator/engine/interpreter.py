@@ -19,7 +19,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +29,7 @@ from orchestrator.engine import expressions
 from orchestrator.engine.actions import ActionContext, call_action
 from orchestrator.engine.artifacts import ArtifactKeeper
 from orchestrator.engine.context import RunContext
-from orchestrator.engine.failures import FirstFailure, RunCancelled, RunTimedOut
+from orchestrator.engine.failures import FailureChain, FirstFailure, RunCancelled, RunTimedOut
 from orchestrator.engine.hook_calls import HookCaller, HookTimedOut
 from orchestrator.engine.locating import to_spec
 from orchestrator.engine.secrets import Redactor, reveal
@@ -112,11 +112,12 @@ class Interpreter:
         self.run_deadline, self.run_timeout = run_deadline, run_timeout
         self.cancel = cancel if cancel is not None else threading.Event()
         self._hooks = HookCaller(bot, ctx, redactor, hook_resolver)
-        self._protected = 0  # depth of try/retry blocks that will handle a failure
         self._blocks: list[tuple[float, str, float]] = []  # (deadline, path, seconds)
         self._capture = capture
-        self._capturing = capture is not None
-        self._first_failure: FirstFailure | None = None  # of the open failure chain
+        self._chain = FailureChain(
+            None if capture is None else lambda: capture(sessions) if sessions.opened() else {},
+            ctx.log,
+        )
         self._hook_resolver = hook_resolver
         self._workers = workers
         self._release: Callable[[], None] = lambda: None
@@ -206,7 +207,7 @@ class Interpreter:
         child._scopes = list(self._scopes)
         child._loops = list(self._loops)
         child._blocks = list(self._blocks)
-        child._protected = self._protected
+        child._chain.protected = self._chain.protected
         child._action_state = {name: dict(state) for name, state in self._action_state.items()}
         child._release = release
         return child
@@ -273,12 +274,12 @@ class Interpreter:
             self._handlers[step.KIND](self, step, path)
         except StepFailed as exc:
             message = exc.reason if exc.step_path == path else f"failed at {exc.step_path}"
-            self._finish(step, path, self._failed_status(), started, clock, message)
+            self._finish(step, path, self._chain.failed_status(), started, clock, message)
             self._note_failure(exc)
             raise
         except BusinessRefusal as exc:
             refusal = DeliberateFailure(path, self.redactor.redact(str(exc)), FailureKind.BUSINESS)
-            self._finish(step, path, self._failed_status(), started, clock, refusal.reason)
+            self._finish(step, path, self._chain.failed_status(), started, clock, refusal.reason)
             self._note_failure(refusal)
             raise refusal from None
         except ConnectorError as exc:
@@ -286,12 +287,12 @@ class Interpreter:
                 self._finish(step, path, StepStatus.FAILED, started, clock, "run timed out")
                 raise RunTimedOut(path, self.run_timeout) from None
             failure = StepFailed(path, self.redactor.redact(str(exc)))
-            self._finish(step, path, self._failed_status(), started, clock, failure.reason)
+            self._finish(step, path, self._chain.failed_status(), started, clock, failure.reason)
             self._note_failure(failure)
             raise failure from None
         except expressions.TemplateProblem as exc:
             failure = ExpressionError(path, self.redactor.redact(str(exc)))
-            self._finish(step, path, self._failed_status(), started, clock, failure.reason)
+            self._finish(step, path, self._chain.failed_status(), started, clock, failure.reason)
             self._note_failure(failure)
             raise failure from None
         except RunTimedOut:
@@ -328,7 +329,7 @@ class Interpreter:
             its turn; a timeout, cancellation or Ctrl-C stops the remaining steps.
         """
         self.run_deadline, self.cancel = deadline, cancel
-        self._capturing = evidence and self._capture is not None
+        self._chain.capturing = evidence and self._capture is not None
         failure: BaseException | None = None
         for index, step in enumerate(steps):
             try:
@@ -345,53 +346,31 @@ class Interpreter:
         """Evaluate a condition (``when``, ``if``, ``assert``) in the current scope."""
         return expressions.condition(expression, self.scope())
 
-    @contextmanager
-    def recovering(self, active: bool = True) -> Iterator[None]:
+    def recovering(self, active: bool = True) -> AbstractContextManager[None]:
         """Record failures inside as ``recovered``: a ``try`` body, or a retry attempt that
         will be repeated, handles them."""
-        if active:
-            self._protected += 1
-        try:
-            yield
-        finally:
-            if active:
-                self._protected -= 1
+        return self._chain.recovering(active)
 
     # ----------------------------------------------------------------- failure chains
 
     def failure_mark(self) -> FirstFailure | None:
         """The open chain as a ``try`` or ``retry`` starts; hand it to :meth:`recovered`."""
-        return self._first_failure
+        return self._chain.first
 
     def recovered(self, mark: object) -> None:
-        """A ``try`` or ``retry`` that started at ``mark`` handled its failure: a chain that
-        started inside it ends and its evidence is deleted; an older one stays open."""
-        first = self._first_failure
-        if first is not None and first is not mark:
-            if first.evidence:
-                self.ctx.log.info("failure handled, its evidence deleted", step=first.step_path)
-            first.discard()
-            self._first_failure = None
+        """A ``try`` or ``retry`` that started at ``mark`` handled its failure (see
+        :meth:`.failures.FailureChain.recovered`)."""
+        self._chain.recovered(mark)
 
     def take_first_failure(self) -> FirstFailure | None:
         """The open chain's first failure, handed over (the run ended); no chain stays open."""
-        first, self._first_failure = self._first_failure, None
-        return first
+        return self._chain.take()
 
     def _note_failure(self, failure: StepFailed) -> None:
         """Start a chain at ``failure`` unless one is open, capturing the page right now."""
-        if self._first_failure is not None:
-            return
-        evidence: dict[Path, ArtifactKind] = {}
-        if self._capturing and self._capture is not None and self.sessions.opened():
-            evidence = self._capture(self.sessions)
-        reason = self.redactor.redact(failure.reason)
         inside = [lp for lp in self._loops if failure.step_path.startswith(lp.split(": ")[0])]
-        loop = inside[-1] if inside else None
-        self._first_failure = FirstFailure(failure.step_path, reason, evidence, loop)
-
-    def _failed_status(self) -> StepStatus:
-        return StepStatus.RECOVERED if self._protected else StepStatus.FAILED
+        reason = self.redactor.redact(failure.reason)
+        self._chain.start(failure.step_path, reason, inside[-1] if inside else None)
 
     def _check_deadlines(self, path: str) -> None:
         if self.cancel.is_set():
