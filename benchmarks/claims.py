@@ -43,7 +43,10 @@ NOOP_BOT = {
 START_MARGIN_S = 15.0  # robots start and runs are queued meanwhile
 
 
-def _queue(store: RunStore, bot_dirs: list[Path], runs: int, not_before: datetime) -> None:
+def queue_runs(
+    store: RunStore, bot_dirs: list[Path], runs: int, *, not_before: datetime | None
+) -> None:
+    """Queue ``runs`` runs of the no-op bot, claimable from ``not_before`` (None: now)."""
     settings = load_settings(bot_dirs=bot_dirs, tenant=TENANT)
     request = run_request(
         resolve_bot("noop", bot_dirs),
@@ -110,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
                 for name in names
             ]
             try:
-                _queue(store, [bot_dir.parent], args.runs, not_before)
+                queue_runs(store, [bot_dir.parent], args.runs, not_before=not_before)
                 _wait_registered(store, set(names), start_at)
                 time.sleep(max(0.0, start_at - time.monotonic()))
                 claimed_at = finished_at = None
