@@ -6,7 +6,8 @@ A throw-away PostgreSQL server, 2,000 queued runs of a no-op bot (no labels, ``m
 robot has registered and is polling when they become claimable: the clock starts then. Prints
 
 - ``claims_per_second``: 2,000 / time until no run is queued any more (all claimed; robots
-  claim only for free slots, so this includes executing all but the last few; target >= 500);
+  claim only for free slots, so this includes executing all but the last few; aim: at least
+  200 on 2 cores);
 - ``runs_per_second``: 2,000 / time until every run has ended (all through ``run_bot``).
 
 Run it with ``python -m benchmarks.claims [--runs N] [--robots N] [--concurrency N]``.
