@@ -6,7 +6,8 @@ A throw-away PostgreSQL server, 2,000 queued runs of a no-op bot (no labels, ``m
 robot has registered and is polling when they become claimable: the clock starts then. Prints
 
 - ``claims_per_second``: 2,000 / time until no run is queued any more (all claimed; robots
-  claim only for free slots, so this includes executing all but the last few; target >= 500);
+  claim only for free slots, so this includes executing all but the last few; aim: at least
+  200 on 2 cores);
 - ``runs_per_second``: 2,000 / time until every run has ended (all through ``run_bot``).
 
 Run it with ``python -m benchmarks.claims [--runs N] [--robots N] [--concurrency N]``.
@@ -43,7 +44,10 @@ NOOP_BOT = {
 START_MARGIN_S = 15.0  # robots start and runs are queued meanwhile
 
 
-def _queue(store: RunStore, bot_dirs: list[Path], runs: int, not_before: datetime) -> None:
+def queue_runs(
+    store: RunStore, bot_dirs: list[Path], runs: int, *, not_before: datetime | None
+) -> None:
+    """Queue ``runs`` runs of the no-op bot, claimable from ``not_before`` (None: now)."""
     settings = load_settings(bot_dirs=bot_dirs, tenant=TENANT)
     request = run_request(
         resolve_bot("noop", bot_dirs),
@@ -110,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
                 for name in names
             ]
             try:
-                _queue(store, [bot_dir.parent], args.runs, not_before)
+                queue_runs(store, [bot_dir.parent], args.runs, not_before=not_before)
                 _wait_registered(store, set(names), start_at)
                 time.sleep(max(0.0, start_at - time.monotonic()))
                 claimed_at = finished_at = None

@@ -100,8 +100,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=25.0, help="How long to measure.")
     args = parser.parse_args(argv)
     latencies = measure(args.seconds)
-    if len(latencies) < 5:
-        raise SystemExit(f"only {len(latencies)} scheduled runs started; nothing to measure")
+    if len(latencies) < 5:  # a busy machine: say so, and let the other figures be measured
+        print(f"dispatch_runs: {len(latencies)} (too few to measure a latency)")
+        return
     p95 = statistics.quantiles(latencies, n=20)[-1]
     print(f"dispatch_runs: {len(latencies)}")
     print(f"dispatch_latency_median_ms: {statistics.median(latencies):.0f}")

@@ -450,7 +450,8 @@ class Robot:
     def _after_run(self, claimed: ClaimedRun, *, final: bool) -> None:
         """Report and notify a run the robot ended itself (the engine does it for the runs
         it ends)."""
-        after_run(self.store, self._per_tenant[claimed.tenant], claimed.id, final=final)
+        settings = self._per_tenant[claimed.tenant]
+        after_run(self.store, settings, claimed.id, final=final, report_now=False)
 
 
 def serve(

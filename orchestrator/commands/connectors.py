@@ -9,12 +9,12 @@ import typer
 
 from orchestrator import errors
 from orchestrator.commands.shared import echo
-from orchestrator.model import registry
 
 app = typer.Typer(
     name="connectors",
+    # The group's name is spelt out: importing the registry (the whole model) costs `--help`.
     help="Installed connectors: their step kinds and actions (entry point group "
-    f"{registry.ENTRY_POINT_GROUP}).",
+    "kommune_bots.connectors).",
     no_args_is_help=True,
 )
 
@@ -24,6 +24,8 @@ def connectors_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the installed connectors with their step kinds and actions."""
+    from orchestrator.model import registry
+
     installed = registry.installed()
     described = [
         registry.describe(spec, installed.origins.get(name, ""))
@@ -49,6 +51,8 @@ def connectors_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show one connector: each step kind and action with its parameters and documentation."""
+    from orchestrator.model import registry
+
     installed = registry.installed()
     spec = installed.connectors.get(name)
     if spec is None:

@@ -29,7 +29,6 @@ from orchestrator.commands.shared import (
 )
 from orchestrator.errors import InputError
 from orchestrator.queue_files import Row, json_object, read_rows, read_schema
-from orchestrator.settings import duration_s
 from orchestrator.states import WorkItemStatus
 
 app = typer.Typer(
@@ -348,6 +347,8 @@ def _schema_option(value: str | None) -> dict[str, Any] | str | None:
 def _sla_option(value: str | None) -> float | str | None:
     if value in (None, _NONE):
         return value
+    from orchestrator.settings import duration_s
+
     try:
         return duration_s(value)
     except ValueError as exc:

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from orchestrator.presenters import json_text
-from orchestrator.settings import Settings, load_settings
 
 if TYPE_CHECKING:  # imported where used: the store is heavy for `bots --help`
     from orchestrator.services import Context
+    from orchestrator.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_ENVIRONMENT, EXIT_INTERNAL = 0, 1, 2, 3, 70
 EXIT_BUSY = 75  # EX_TEMPFAIL from sysexits.h
@@ -61,6 +61,8 @@ def print_listing(
 
 def settings(**overrides: Any) -> Settings:
     """The effective settings, with command-line ``overrides`` on top."""
+    from orchestrator.settings import load_settings  # pydantic-settings: not for `--help`
+
     return load_settings(**overrides)
 
 

@@ -83,6 +83,7 @@ def execute_run(
     attempt: int = 1,
     execution: int = 1,
     is_final: IsFinal | None = None,
+    report_now: bool = True,
 ) -> RunRecord:
     """Execute run ``run_id``, recorded as running by ``holder``, and return its record.
 
@@ -104,6 +105,8 @@ def execute_run(
         is_final: Given the outcome, whether no attempt follows (standalone retries, which
             are no queued runs); default: unless ``next_attempt`` queued one. Failure
             notifications wait for the final attempt.
+        report_now: Write the run's report as it ends (False: when first read, see
+            :func:`~orchestrator.reports.run_end.ensure_run_report`).
 
     Raises:
         EnvironmentProblem: a session cannot start (the run is recorded as failed).
@@ -129,6 +132,7 @@ def execute_run(
             attempt=attempt,
             execution=execution,
             is_final=is_final,
+            report_now=report_now,
         )
     except BaseException as exc:  # the run exists: never leave it "running"
         error = plan.redactor.redact(f"cannot start: {exc}")
@@ -157,6 +161,7 @@ class RunExecution:
         attempt: int = 1,
         execution: int = 1,
         is_final: IsFinal | None = None,
+        report_now: bool = True,
     ) -> None:
         bot, params, redactor = plan.bot, plan.params, plan.redactor
         secret_values = plan.secret_values
@@ -164,6 +169,7 @@ class RunExecution:
         self.settings = settings
         self.next_attempt = next_attempt
         self.is_final = is_final
+        self.report_now = report_now
         self.holder = holder
         self.details = details
         self.store = store
@@ -386,7 +392,7 @@ class RunExecution:
                 "retry queued", run_id=self.run_id, retry_id=retry_id, attempt=retry.attempt
             )
         final = retry_id is None if self.is_final is None else self.is_final(status)
-        after_run(self.store, self.settings, self.run_id, final=final)
+        after_run(self.store, self.settings, self.run_id, final=final, report_now=self.report_now)
 
     def _scrub_unkept_files(self) -> None:
         """Scrub files a hook left in the run directory without keeping them as artifacts."""

@@ -11,7 +11,11 @@ import structlog
 
 from orchestrator.engine.secrets import EnvSecretProvider
 from orchestrator.notifications.run_end import notify_run_end
-from orchestrator.reports.run_end import refresh_run_reports, write_run_report
+from orchestrator.reports.run_end import (
+    ensure_run_report,
+    refresh_run_reports,
+    write_run_report,
+)
 from orchestrator.retention import RetentionOutcome, apply_retention
 from orchestrator.settings import Settings
 from orchestrator.store import RunStore
@@ -23,15 +27,31 @@ def tenant_secrets(tenant: str) -> EnvSecretProvider:
     return EnvSecretProvider(tenant=tenant)
 
 
-def after_run(store: RunStore, settings: Settings, run_id: int, *, final: bool) -> None:
-    """Write run ``run_id``'s report and notify about it; ``final``: no retry follows."""
+def after_run(
+    store: RunStore, settings: Settings, run_id: int, *, final: bool, report_now: bool = True
+) -> None:
+    """Write run ``run_id``'s report and notify about it; ``final``: no retry follows.
+
+    ``report_now`` False (a robot's runs): the report waits until it is first read (``bots
+    show``, or a notification that names it), so that the robot's next claim does not.
+    """
     log = structlog.get_logger(__name__)
+    if report_now:
+        try:
+            write_run_report(store, settings, run_id)
+        except Exception as exc:  # a report is no reason to fail a recorded run
+            log.warning("run report not written", run_id=run_id, error=str(exc))
+
+    def report() -> None:
+        try:
+            ensure_run_report(store, settings, run_id)
+        except Exception as exc:  # the notification goes all the same
+            log.warning("run report not written", run_id=run_id, error=str(exc))
+
     try:
-        write_run_report(store, settings, run_id)
-    except Exception as exc:  # a report is no reason to fail a recorded run
-        log.warning("run report not written", run_id=run_id, error=str(exc))
-    try:
-        notify_run_end(store, settings, run_id, final=final, secrets=tenant_secrets)
+        notify_run_end(
+            store, settings, run_id, final=final, secrets=tenant_secrets, before_link=report
+        )
     except Exception as exc:  # nor is a notification
         log.warning("run notification not queued", run_id=run_id, error=str(exc))
 

@@ -158,7 +158,8 @@ def run_claimed(
     The run starts running now, with the parameters it was queued with; ``holder`` renews its
     lease meanwhile. Anything wrong with its inputs ends it as failed instead of raising (with
     the retry ``next_attempt(RunStatus.FAILED)`` returns). The returned record carries no
-    steps and artifacts (``store.get_run`` has them).
+    steps and artifacts (``store.get_run`` has them). Its report is written when it is first
+    read (``bots show``, a notification), not on the robot's claiming path.
 
     Args:
         bot: The loaded bot the run names.
@@ -190,7 +191,7 @@ def run_claimed(
             holder=holder,
             retry=retry,
         )
-        after_run(store, settings, claimed.id, final=retry_id is None)
+        after_run(store, settings, claimed.id, final=retry_id is None, report_now=False)
         return store.get_run(claimed.id, details=False)
     return execute_run(
         plan,
@@ -206,6 +207,7 @@ def run_claimed(
         details=False,
         attempt=claimed.attempt,
         execution=claimed.robot_losses + 1,
+        report_now=False,
     )
 
 

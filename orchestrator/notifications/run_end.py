@@ -14,6 +14,7 @@ the next deliverer. Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,12 +42,14 @@ def notify_run_end(
     *,
     final: bool,
     secrets: SecretsFor | None = None,
+    before_link: Callable[[], None] | None = None,
 ) -> list[int]:
     """Queue the notifications run ``run_id``'s end calls for; ``final``: no retry follows.
 
     With ``secrets`` (the tenant's secret store), the queued messages are delivered at once
-    where the channel answers; without, they wait for the next deliverer. Returns the ids
-    of the messages queued.
+    where the channel answers; without, they wait for the next deliverer. ``before_link``
+    is called before a message names the run's report (it writes one not written yet).
+    Returns the ids of the messages queued.
     """
     if not configured(settings):  # the common case costs no query
         return []
@@ -55,6 +58,8 @@ def notify_run_end(
     if not config.rules:
         return []
     now = datetime.now(UTC)
+    if final and before_link is not None:
+        before_link()
     events = run_events(store, config, run, final=final)
     messages = [message for event in events for message in messages_for(settings, event, now=now)]
     ids = store.notifications.queue(messages, actor=f"run:{run_id}")

@@ -1,7 +1,8 @@
 """The run report written when a run ends (``reports.on_run_end``).
 
 It goes to ``<run dir>/report/bericht.html`` (and ``bericht.pdf`` with ``reports.pdf``) and is
-recorded as an artifact of kind ``report``, so ``bots show`` lists it and retention deletes it
+recorded as an artifact of kind ``report``, so ``bots show`` lists it (a robot's run writes it
+when first read: :func:`ensure_run_report`) and retention deletes it
 after ``retention.reports_days``.
 
 A report embeds the run's failure screenshots, which show personal data and are kept only
@@ -16,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from orchestrator.reports.run_report import write_run_report_files
-from orchestrator.results import ArtifactKind, ArtifactRecord
+from orchestrator.results import ArtifactKind, ArtifactRecord, RunRecord
 from orchestrator.settings import Settings
 from orchestrator.store import RunStore
 
@@ -41,6 +42,21 @@ def write_run_report(store: RunStore, settings: Settings, run_id: int) -> None:
         name=REPORT_NAME,
     )
     store.record_artifacts(run_id, [_artifact(path) for path in written.paths])
+
+
+def ensure_run_report(
+    store: RunStore, settings: Settings, run_id: int, *, run: RunRecord | None = None
+) -> bool:
+    """Write the report of the ended run ``run_id`` if it has none yet (a robot's runs leave
+    theirs to the first reader); whether it was written now. ``run``: its record with
+    artifacts, if the caller has it. A report retention deleted is not written again."""
+    if not settings.reports.on_run_end:
+        return False
+    run = run if run is not None else store.get_run(run_id)
+    if run.finished_at is None or any(a.kind == ArtifactKind.REPORT for a in run.artifacts):
+        return False
+    write_run_report(store, settings, run_id)
+    return True
 
 
 def _artifact(path: Path) -> ArtifactRecord:

@@ -111,8 +111,15 @@ def list_runs(
 
 
 def get_run(ctx: Context, run_id: int, tenant: str | None) -> RunRecord:
-    """One run with its steps and artifacts (RunNotFound for another tenant's)."""
-    return ctx.store.get_run(run_id, tenant=ctx.on_tenant(Permission.SHOW_RUN, tenant))
+    """One run with its steps and artifacts (RunNotFound for another tenant's); its report
+    is written now if a robot left it to the first reader."""
+    from orchestrator.reports.run_end import ensure_run_report
+
+    where = ctx.on_tenant(Permission.SHOW_RUN, tenant)
+    record = ctx.store.get_run(run_id, tenant=where)
+    if ensure_run_report(ctx.store, ctx.settings, run_id, run=record):
+        record = ctx.store.get_run(run_id, tenant=where)
+    return record
 
 
 def cancel_run(ctx: Context, run_id: int, tenant: str | None) -> RunStatus:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, column, func, insert, literal, select, values
+from sqlalchemy import Connection, func, insert, select
 
 from orchestrator.results import (
     ArtifactKind,
@@ -30,56 +30,31 @@ from orchestrator.store.tables import ARTIFACTS, RUNS, STEPS, RunRow, utc_now
 def insert_steps(connection: Connection, run_id: int, steps: Sequence[StepRecord]) -> None:
     """Insert steps numbered after the run's last one (one writer per run at a time).
 
-    On PostgreSQL in one statement, ``INSERT ... SELECT`` from ``VALUES``; SQLite, which
-    cannot name the columns of ``VALUES``, first asks for the last number.
+    Two cached statements, the last number and the rows: a single ``INSERT ... SELECT``
+    from ``VALUES`` is compiled anew for every batch, which cost a short run more than the
+    round trip it saves.
     """
-    rows = [
-        (
-            n,
-            step.path,
-            step.kind,
-            step.name,
-            StepStatus(step.status).value,
-            aware(step.started_at, "StepRecord.started_at"),
-            step.duration_ms,
-            step.message,
-        )
-        for n, step in enumerate(steps, start=1)
-    ]
-    last = select(func.coalesce(func.max(STEPS.c.seq), 0)).where(STEPS.c.run_id == run_id)
-    if connection.dialect.name == "postgresql":
-        new = values(*_NEW_STEP_COLUMNS, name="new_steps").data(rows)
-        numbered = select(
-            literal(run_id, Integer), last.scalar_subquery() + new.c.n, *list(new.c)[1:]
-        )
-        connection.execute(insert(STEPS).from_select(_STEP_INSERT_COLUMNS, numbered))
+    if not steps:
         return
+    last = select(func.coalesce(func.max(STEPS.c.seq), 0)).where(STEPS.c.run_id == run_id)
     first = int(connection.scalar(last) or 0)
-    names = _STEP_INSERT_COLUMNS[1:]
     connection.execute(
         insert(STEPS),
         [
-            {"run_id": run_id, **dict(zip(names, (first + row[0], *row[1:]), strict=True))}
-            for row in rows
+            {
+                "run_id": run_id,
+                "seq": first + n,
+                "path": step.path,
+                "kind": step.kind,
+                "name": step.name,
+                "status": StepStatus(step.status).value,
+                "started_at": aware(step.started_at, "StepRecord.started_at"),
+                "duration_ms": step.duration_ms,
+                "message": step.message,
+            }
+            for n, step in enumerate(steps, start=1)
         ],
     )
-
-
-_STEP_INSERT_COLUMNS = [
-    "run_id",
-    "seq",
-    "path",
-    "kind",
-    "name",
-    "status",
-    "started_at",
-    "duration_ms",
-    "message",
-]
-_NEW_STEP_COLUMNS = [
-    column("n", Integer),
-    *(column(name, STEPS.c[name].type) for name in _STEP_INSERT_COLUMNS[2:]),
-]
 
 
 def insert_artifacts(

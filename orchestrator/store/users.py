@@ -15,6 +15,7 @@ Which role may do what is decided above the store, in :mod:`orchestrator.identit
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -41,9 +42,15 @@ PREFIX_LENGTH = 8
 ALL_TENANTS = "*"
 
 _HASHER = PasswordHasher()  # argon2id with the library's defaults (RFC 9106, low memory)
-# Checked against when no row has the token's prefix, so an unknown token costs as much
-# time as a wrong one and the answer's timing does not tell which prefixes exist.
-_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(32))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when no row has the token's prefix, so an unknown token costs as much
+    time as a wrong one and the answer's timing does not tell which prefixes exist. Made on
+    first use: hashing takes a while, and most processes that import the store check no
+    token (an idle robot, ``bots run`` without users)."""
+    return _HASHER.hash(secrets.token_urlsafe(32))
 
 
 class Role(StrEnum):
@@ -235,7 +242,7 @@ class UserRepository:
             ).all()
         found = next((row for row in candidates if _verify(row.token_hash, token)), None)
         if not candidates:
-            _verify(_DUMMY_HASH, token)
+            _verify(_dummy_hash(), token)
         if found is None:
             raise NotAuthenticated(
                 "the token is not valid: no user has it (check BOTS_TOKEN or the token file; "

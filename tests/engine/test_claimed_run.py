@@ -8,10 +8,13 @@ from typing import Any
 
 from orchestrator.engine.runner import run_claimed
 from orchestrator.engine.secrets import MappingSecretProvider
+from orchestrator.identity import Identity
 from orchestrator.requests import next_attempt, run_request
 from orchestrator.results import RunStatus
+from orchestrator.services import runs
+from orchestrator.services.context import Context
 from orchestrator.settings import Settings
-from orchestrator.store import ClaimedRun, RunStore
+from orchestrator.store import ClaimedRun, Role, RunStore
 
 MakeBot = Callable[..., Any]  # the make_bot fixture (tests/engine/conftest.py)
 ROBOT = "robot-test"
@@ -90,3 +93,19 @@ def test_claimed_run_whose_inputs_no_longer_fit_ends_failed_and_is_retried(
     assert "BOTS_SECRET_CIVENTO_PW" in record.error
     retries = [run for run in store.list_runs() if run.retry_of == claimed.id]
     assert [(run.status, run.attempt) for run in retries] == [(RunStatus.QUEUED, 2)]
+
+
+def test_a_claimed_runs_report_is_written_when_bots_show_first_reads_it(
+    settings: Settings, store: RunStore, make_bot: MakeBot
+) -> None:
+    bot = make_bot([{"set": {"x": 1}}], targets=[])
+    claimed = _claim(bot, settings, store, {})
+    record = run_claimed(bot, claimed, settings=settings, store=store, holder=ROBOT)
+    assert record.status == RunStatus.SUCCEEDED, record.error
+    report = settings.runs_dir / str(claimed.id) / "report" / "bericht.html"
+    assert not report.exists()  # the robot claimed its next run instead
+    ctx = Context(store, settings, Identity("anna", settings.tenant, frozenset(Role), "user"))
+    shown = runs.get_run(ctx, claimed.id, None)
+    assert [a.path for a in shown.artifacts if a.kind == "report"] == [str(report.resolve())]
+    assert '<html lang="de">' in report.read_text(encoding="utf-8")
+    assert runs.get_run(ctx, claimed.id, None).artifacts == shown.artifacts  # once
