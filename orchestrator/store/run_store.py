@@ -33,20 +33,20 @@ from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
-from orchestrator.store.audit_trail import AuditTrail
+from orchestrator.store.audit.repository import AuditTrail
 from orchestrator.store.catalog_evidence import CatalogEvidenceReads
 from orchestrator.store.database import create_store_engine, parse_url
 from orchestrator.store.migrate import upgrade_to_head
-from orchestrator.store.notifications import NotificationRepository
-from orchestrator.store.reporting import ReportingRepository
+from orchestrator.store.notifications.repository import NotificationRepository
+from orchestrator.store.reporting.repository import ReportingRepository
 from orchestrator.store.retention import RetentionRepository
-from orchestrator.store.robots import RobotRepository
-from orchestrator.store.run_reports import RunReportReads
-from orchestrator.store.runs import RunRepository
-from orchestrator.store.schedules import ScheduleRepository
+from orchestrator.store.robots.repository import RobotRepository
+from orchestrator.store.runs.reports import RunReportReads
+from orchestrator.store.runs.repository import RunRepository
+from orchestrator.store.schedules.repository import ScheduleRepository
 from orchestrator.store.transactions import Transactions
-from orchestrator.store.users import UserRepository
-from orchestrator.store.work_items import WorkQueueRepository
+from orchestrator.store.users.repository import UserRepository
+from orchestrator.store.work.repository import WorkQueueRepository
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -17,11 +17,12 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from orchestrator.store.run_moves import not_found
-from orchestrator.store.tables import QUEUES, RUNS, WORK_ITEM_RUNS, WORK_ITEMS
+from orchestrator.store.runs.moves import not_found
+from orchestrator.store.runs.tables import RUNS
 from orchestrator.store.transactions import Transactions
-from orchestrator.store.work_item_moves import select_records
-from orchestrator.store.work_records import QueueRecord, WorkItemRecord
+from orchestrator.store.work.moves import select_records
+from orchestrator.store.work.records import QueueRecord, WorkItemRecord
+from orchestrator.store.work.tables import QUEUES, WORK_ITEM_RUNS, WORK_ITEMS
 
 #: The most cases one report lists; a run that took more says so.
 MAX_CASES = 5000

@@ -26,25 +26,10 @@ from sqlalchemy.orm import Session, selectinload
 from orchestrator.errors import BotBusy, InvalidTransition
 from orchestrator.results import ArtifactRecord, RunRecord, StepRecord
 from orchestrator.states import TERMINAL, RunStatus
-from orchestrator.store.audit import AuditEvent
+from orchestrator.store.audit.chain import AuditEvent
 from orchestrator.store.group_commit import GroupCommit
 from orchestrator.store.lifecycle import WriteTransaction
-from orchestrator.store.queue import (
-    ActiveRuns,
-    ClaimedRun,
-    RunRequest,
-    claim,
-    insert_queued,
-    is_limited,
-)
-from orchestrator.store.records import (
-    SUMMARY_COLUMNS,
-    insert_artifacts,
-    insert_steps,
-    run_record,
-    run_summary,
-)
-from orchestrator.store.run_moves import (
+from orchestrator.store.runs.moves import (
     MAX_ROBOT_LOSSES,
     RUN_STATUS,
     ended,
@@ -52,7 +37,22 @@ from orchestrator.store.run_moves import (
     reap,
     released,
 )
-from orchestrator.store.tables import ARTIFACTS, RUNS, RunRow
+from orchestrator.store.runs.queue import (
+    ActiveRuns,
+    ClaimedRun,
+    RunRequest,
+    claim,
+    insert_queued,
+    is_limited,
+)
+from orchestrator.store.runs.records import (
+    SUMMARY_COLUMNS,
+    insert_artifacts,
+    insert_steps,
+    run_record,
+    run_summary,
+)
+from orchestrator.store.runs.tables import ARTIFACTS, RUNS, RunRow
 from orchestrator.store.transactions import Transactions
 
 

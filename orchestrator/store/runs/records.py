@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Integer, column, func, insert, literal, select, values
@@ -24,7 +23,8 @@ from orchestrator.results import (
     StepRecord,
     StepStatus,
 )
-from orchestrator.store.tables import ARTIFACTS, RUNS, STEPS, RunRow, utc_now
+from orchestrator.store.runs.tables import ARTIFACTS, RUNS, STEPS, RunRow
+from orchestrator.store.tables import aware, utc_now
 
 
 def insert_steps(connection: Connection, run_id: int, steps: Sequence[StepRecord]) -> None:
@@ -101,17 +101,6 @@ def insert_artifacts(
             for artifact in artifacts
         ],
     )
-
-
-def aware(value: datetime, what: str) -> datetime:
-    """``value`` if it is timezone-aware.
-
-    Raises:
-        ValueError: it is naive (its meaning would depend on the machine's clock).
-    """
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{what} must be timezone-aware, got naive {value.isoformat()}")
-    return value
 
 
 SUMMARY_COLUMNS = (

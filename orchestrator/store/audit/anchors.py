@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from orchestrator.errors import InputError
-from orchestrator.store.audit import AuditCheck, timestamp, walk_chain
+from orchestrator.store.audit.chain import AuditCheck, timestamp, walk_chain
 
 # Far more than one anchor's line (about 110 bytes): the end of the file holds the last one.
 _TAIL_BYTES = 4096
@@ -126,7 +126,7 @@ def _parse(line: str, where: str) -> Anchor:
 
 
 def verify_trail(connection: Connection, anchors: Sequence[Anchor]) -> AuditCheck:
-    """Verify the hash chain (:func:`~orchestrator.store.audit.verify_chain`) and judge it
+    """Verify the hash chain (:func:`~orchestrator.store.audit.chain.verify_chain`) and judge it
     against ``anchors`` (:func:`check_anchors`), in one pass over the trail.
 
     The anchored entries' hashes are kept on the way, as read for the chain: however many

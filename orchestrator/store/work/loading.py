@@ -17,14 +17,14 @@ from sqlalchemy import Connection
 
 from orchestrator.errors import PayloadInvalid, QueueNotFound
 from orchestrator.store.lifecycle import WriteTransaction
-from orchestrator.store.work_item_moves import (
+from orchestrator.store.work.moves import (
     by_reference,
     check_payload,
     insert_item,
     queue_by_name,
 )
-from orchestrator.store.work_queues import POLICY_DEFAULTS, save_queue
-from orchestrator.store.work_records import AddResult
+from orchestrator.store.work.queues import POLICY_DEFAULTS, save_queue
+from orchestrator.store.work.records import AddResult
 
 #: Row problems named in a refusal at most; the rest are counted.
 MAX_PROBLEMS = 20

@@ -23,7 +23,7 @@ from orchestrator.results import iso_or_none
 from orchestrator.states import NOTIFICATION_MACHINE, NotificationStatus
 from orchestrator.store.leased_work import LeasedWork
 from orchestrator.store.lifecycle import StatusTable
-from orchestrator.store.tables import NOTIFICATIONS
+from orchestrator.store.notifications.tables import NOTIFICATIONS
 
 
 @dataclass(frozen=True)

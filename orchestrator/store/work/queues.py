@@ -22,12 +22,12 @@ from sqlalchemy import Connection, delete, func, null, select, update
 
 from orchestrator.errors import ConfigError, QueueExists
 from orchestrator.states import WorkItemStatus
-from orchestrator.store.audit import AuditEvent
+from orchestrator.store.audit.chain import AuditEvent
 from orchestrator.store.database import dialect_insert
 from orchestrator.store.lifecycle import WriteTransaction
-from orchestrator.store.tables import QUEUES, WORK_ITEM_RUNS, WORK_ITEMS
-from orchestrator.store.work_item_moves import check_schema, queue_by_name
-from orchestrator.store.work_records import QueueRecord
+from orchestrator.store.work.moves import check_schema, queue_by_name
+from orchestrator.store.work.records import QueueRecord
+from orchestrator.store.work.tables import QUEUES, WORK_ITEM_RUNS, WORK_ITEMS
 
 #: Who purges when no one else is named: the orchestrator's daily retention.
 PURGER = "system:retention"

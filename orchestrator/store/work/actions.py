@@ -22,8 +22,7 @@ from orchestrator.errors import ApprovalRefused, FailureKind
 from orchestrator.states import WorkItemStatus
 from orchestrator.store.leased_work import backoff_s
 from orchestrator.store.lifecycle import WriteTransaction
-from orchestrator.store.tables import WORK_ITEMS
-from orchestrator.store.work_item_moves import (
+from orchestrator.store.work.moves import (
     ITEM_STATUS,
     ITEM_WORK,
     changed_by,
@@ -34,7 +33,8 @@ from orchestrator.store.work_item_moves import (
     route,
     route_failed,
 )
-from orchestrator.store.work_records import QueueRecord, WorkItemRecord
+from orchestrator.store.work.records import QueueRecord, WorkItemRecord
+from orchestrator.store.work.tables import WORK_ITEMS
 
 W = WorkItemStatus
 

@@ -28,19 +28,21 @@ from sqlalchemy import ColumnElement, Connection, String, and_, cast, literal, n
 
 from orchestrator.states import NotificationStatus as N
 from orchestrator.states import RunStatus, WorkItemStatus
-from orchestrator.store.audit import AuditEvent
+from orchestrator.store.audit.chain import AuditEvent
 from orchestrator.store.database import dialect_insert
 from orchestrator.store.leased_work import REAPER, lease_expired, released
 from orchestrator.store.lifecycle import WriteTransaction
-from orchestrator.store.notification_records import (
+from orchestrator.store.notifications.records import (
     NOTIFICATION_STATUS,
     NOTIFICATION_WORK,
     BreachedItem,
     NewNotification,
     NotificationRecord,
 )
-from orchestrator.store.tables import NOTIFICATIONS, QUEUES, RUNS, WORK_ITEM_RUNS, WORK_ITEMS
+from orchestrator.store.notifications.tables import NOTIFICATIONS
+from orchestrator.store.runs.tables import RUNS
 from orchestrator.store.transactions import Transactions
+from orchestrator.store.work.tables import QUEUES, WORK_ITEM_RUNS, WORK_ITEMS
 
 #: Cases still waiting to be finished: past their deadline, they breach the SLA.
 OPEN_ITEMS = (

@@ -37,11 +37,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from orchestrator.states import ACTIVE, RunStatus
-from orchestrator.store.audit import AuditEvent
+from orchestrator.store.audit.chain import AuditEvent
 from orchestrator.store.database import dialect_insert
 from orchestrator.store.lifecycle import WriteTransaction
-from orchestrator.store.run_moves import RUN_STATUS, RUN_WORK, RunSnapshot
-from orchestrator.store.tables import RUNS
+from orchestrator.store.runs.moves import RUN_STATUS, RUN_WORK, RunSnapshot
+from orchestrator.store.runs.tables import RUNS
 
 # Any fixed number, the same in every process ("bots" + 2); see audit.py for + 1.
 _PG_LIMITS_LOCK = 0x626F7473_0002

@@ -28,10 +28,11 @@ from sqlalchemy import Row, select, update
 
 from orchestrator.errors import ConfigError, NotAuthenticated, UserExists, UserNotFound
 from orchestrator.results import iso_or_none
-from orchestrator.store.audit import AuditEvent
+from orchestrator.store.audit.chain import AuditEvent
 from orchestrator.store.database import dialect_insert
-from orchestrator.store.tables import USERS, utc_now
+from orchestrator.store.tables import utc_now
 from orchestrator.store.transactions import Transactions
+from orchestrator.store.users.tables import USERS
 
 #: What every token starts with, so a token found in a file or a paste is recognisable.
 TOKEN_PREFIX = "kb_"

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from orchestrator.store.anchors import Anchor, verify_trail
-from orchestrator.store.audit import AuditCheck, AuditEvent, export_entries
-from orchestrator.store.records import aware
-from orchestrator.store.tables import AUDIT_LOG
-from orchestrator.store.transactions import Transactions
+from orchestrator.store.audit.anchors import Anchor, verify_trail
+from orchestrator.store.audit.chain import AuditCheck, AuditEvent, export_entries
+from orchestrator.store.audit.tables import AUDIT_LOG
+from orchestrator.store.tables import aware
+
+if TYPE_CHECKING:
+    from orchestrator.store.transactions import Transactions
 
 
 class AuditTrail:

@@ -33,10 +33,11 @@ from sqlalchemy import select
 
 from orchestrator.errors import FailureKind
 from orchestrator.states import WorkItemStatus
-from orchestrator.store.tables import QUEUES, WORK_ITEMS, utc_now
+from orchestrator.store.tables import utc_now
 from orchestrator.store.transactions import Transactions
-from orchestrator.store.work_item_actions import approve, claim, complete, fail, resolve
-from orchestrator.store.work_item_moves import (
+from orchestrator.store.work.actions import approve, claim, complete, fail, resolve
+from orchestrator.store.work.loading import ItemRow, SyncResult, add_rows, sync_queues
+from orchestrator.store.work.moves import (
     ITEM_STATUS,
     ITEM_WORK,
     insert_item,
@@ -47,8 +48,7 @@ from orchestrator.store.work_item_moves import (
     retry,
     select_records,
 )
-from orchestrator.store.work_loading import ItemRow, SyncResult, add_rows, sync_queues
-from orchestrator.store.work_queues import (
+from orchestrator.store.work.queues import (
     POLICY_DEFAULTS,
     PURGER,
     drop_queue,
@@ -58,7 +58,8 @@ from orchestrator.store.work_queues import (
     save_queue,
     with_counts,
 )
-from orchestrator.store.work_records import AddResult, QueueRecord, WorkItemRecord
+from orchestrator.store.work.records import AddResult, QueueRecord, WorkItemRecord
+from orchestrator.store.work.tables import QUEUES, WORK_ITEMS
 
 W = WorkItemStatus
 

@@ -40,7 +40,7 @@ from sqlalchemy import (
 )
 
 from orchestrator.states import WorkItemStatus
-from orchestrator.store.reporting_records import (
+from orchestrator.store.reporting.records import (
     CASE_OUTCOMES,
     FAILED_RUNS,
     OPEN_CASES,
@@ -52,8 +52,11 @@ from orchestrator.store.reporting_records import (
     RobotBusy,
     robot_of,
 )
-from orchestrator.store.tables import QUEUES, ROBOTS, RUNS, WORK_ITEM_RUNS, WORK_ITEMS, utc_now
+from orchestrator.store.robots.tables import ROBOTS
+from orchestrator.store.runs.tables import RUNS
+from orchestrator.store.tables import utc_now
 from orchestrator.store.transactions import Transactions
+from orchestrator.store.work.tables import QUEUES, WORK_ITEM_RUNS, WORK_ITEMS
 
 W = WorkItemStatus
 

@@ -20,17 +20,18 @@ from sqlalchemy import select
 
 from orchestrator.errors import RobotNameTaken
 from orchestrator.states import ACTIVE, RunStatus
-from orchestrator.store import coordination
-from orchestrator.store.audit import AuditEvent
-from orchestrator.store.coordination import RobotRecord
-from orchestrator.store.run_moves import (
+from orchestrator.store.audit.chain import AuditEvent
+from orchestrator.store.robots import records
+from orchestrator.store.robots.records import RobotRecord
+from orchestrator.store.robots.tables import ROBOTS
+from orchestrator.store.runs.moves import (
     MAX_ROBOT_LOSSES,
     RUN_STATUS,
     RUN_WORK,
     robot_lost,
     select_runs,
 )
-from orchestrator.store.tables import ROBOTS, RUNS
+from orchestrator.store.runs.tables import RUNS
 from orchestrator.store.transactions import Transactions
 
 
@@ -58,7 +59,7 @@ class RobotRepository:
         ``replaces`` is the instance the caller found registered under the name and judged
         gone (:meth:`robot`); the runs it still holds are handed back at once, in the same
         transaction, as a robot loss (re-queued or ``lost``, see
-        :func:`~orchestrator.store.run_moves.robot_lost`), instead of waiting for their
+        :func:`~orchestrator.store.runs.moves.robot_lost`), instead of waiting for their
         leases to run out. Returns what became of them. :meth:`renew` with ``instance`` is
         the robot's heartbeat.
 
@@ -75,7 +76,7 @@ class RobotRepository:
         """
         taken = f"robot {name!r} was registered meanwhile by another process"
         with self._tx.change() as tx:
-            current = coordination.lock_robot(tx.connection, name)
+            current = records.lock_robot(tx.connection, name)
             registered = current.instance if current is not None else None
             if current is not None and registered != replaces:
                 raise RobotNameTaken(
@@ -84,7 +85,7 @@ class RobotRepository:
                 )
             # A name never registered has no row to lock: the insert itself decides who was
             # first, on PostgreSQL as on SQLite.
-            if not coordination.register_robot(
+            if not records.register_robot(
                 tx.connection,
                 name,
                 instance=instance,
@@ -138,7 +139,7 @@ class RobotRepository:
         Example: ``store.robot_stopped("robot-1#5be0f3a1")``.
         """
         with self._tx.change() as tx:
-            coordination.robot_stopped(tx.connection, instance, tx.now)
+            records.robot_stopped(tx.connection, instance, tx.now)
             tx.record(AuditEvent("robot stopped", None, instance, {"instance": instance}))
 
     def list_robots(self) -> list[RobotRecord]:
@@ -147,7 +148,7 @@ class RobotRepository:
         Example: ``[r.name for r in store.list_robots() if r.stopped_at is None]``.
         """
         with self._tx.read() as connection:
-            return coordination.list_robots(connection)
+            return records.list_robots(connection)
 
     def runs_held(self) -> dict[str, list[int]]:
         """The claimed and running runs by holder (robot instance or ``cli:host:pid``).
@@ -176,7 +177,7 @@ class RobotRepository:
         with self._tx.change() as tx:
             # The robot's row before its runs, as a registration locks them: a restart under
             # the name cannot deadlock with a renewal of the instance it replaces.
-            coordination.robot_heartbeat(tx.connection, holder, tx.now)
+            records.robot_heartbeat(tx.connection, holder, tx.now)
             until = tx.now + timedelta(seconds=lease_s)
             returning = ("id", "cancel_requested")
             renewed = RUN_WORK.renew(tx.connection, holder, until, returning=returning)

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from orchestrator.store import coordination
-from orchestrator.store.audit import AuditEvent
-from orchestrator.store.coordination import ScheduleState
-from orchestrator.store.records import aware
-from orchestrator.store.tables import utc_now
+from orchestrator.store.audit.chain import AuditEvent
+from orchestrator.store.schedules import records
+from orchestrator.store.schedules.records import ScheduleState
+from orchestrator.store.tables import aware, utc_now
 from orchestrator.store.transactions import Transactions
 
 
@@ -33,7 +32,7 @@ class ScheduleRepository:
         Example: ``if store.acquire_lease("scheduler", "orch-1", 15): lead()``.
         """
         with self._tx.write() as connection:
-            return coordination.acquire_lease(connection, name, holder, ttl_s, utc_now())
+            return records.acquire_lease(connection, name, holder, ttl_s, utc_now())
 
     def release_lease(self, name: str, holder: str) -> None:
         """Give up lease ``name`` if ``holder`` has it, so another can take it at once.
@@ -41,7 +40,7 @@ class ScheduleRepository:
         Example: ``store.release_lease("scheduler", "orch-1")``.
         """
         with self._tx.write() as connection:
-            coordination.release_lease(connection, name, holder)
+            records.release_lease(connection, name, holder)
 
     def schedule_state(self, tenant: str) -> dict[str, ScheduleState]:
         """The state of ``tenant``'s schedules, by name (schedules never touched are absent).
@@ -49,7 +48,7 @@ class ScheduleRepository:
         Example: ``store.schedule_state("giessen")["morgens"].paused``.
         """
         with self._tx.read() as connection:
-            return coordination.schedule_states(connection, tenant)
+            return records.schedule_states(connection, tenant)
 
     def set_schedule_paused(self, tenant: str, name: str, paused: bool, *, actor: str) -> None:
         """Pause or resume a schedule (audited).
@@ -57,7 +56,7 @@ class ScheduleRepository:
         Example: ``store.set_schedule_paused("giessen", "morgens", True, actor="user:alice")``.
         """
         with self._tx.change() as tx:
-            coordination.set_paused(tx.connection, tenant, name, paused)
+            records.set_paused(tx.connection, tenant, name, paused)
             action = "schedule paused" if paused else "schedule resumed"
             tx.record(AuditEvent(action, tenant, actor, {"schedule": name}))
 
@@ -68,4 +67,4 @@ class ScheduleRepository:
         """
         fire_time = aware(fire_time, "fire_time")
         with self._tx.write() as connection:
-            coordination.record_firing(connection, tenant, name, fire_time)
+            records.record_firing(connection, tenant, name, fire_time)

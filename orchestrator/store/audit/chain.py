@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, insert, select, text
 
-from orchestrator.store.tables import AUDIT_LOG as _AUDIT
+from orchestrator.store.audit.tables import AUDIT_LOG as _AUDIT
 
 GENESIS = "0" * 64
 # Any fixed number, the same in every process ("bots" + 1); the migration lock is "bots".
@@ -218,7 +218,7 @@ def walk_chain(
 ) -> tuple[AuditCheck, dict[int, str]]:
     """:func:`verify_chain`'s verdict, and the hashes of the intact entries numbered in ``keep``.
 
-    One pass gives both: :func:`orchestrator.store.anchors.verify_trail` keeps the hashes of
+    One pass gives both: :func:`orchestrator.store.audit.anchors.verify_trail` keeps the hashes of
     the anchored entries to compare with the anchors.
 
     Example: ``check, hashes = walk_chain(connection, {9}); hashes.get(9)`` (None unless

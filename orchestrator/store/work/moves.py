@@ -33,12 +33,12 @@ from orchestrator.errors import (
     QueueNotFound,
 )
 from orchestrator.states import WORK_ITEM_MACHINE, WorkItemStatus
-from orchestrator.store.audit import AuditEvent
+from orchestrator.store.audit.chain import AuditEvent
 from orchestrator.store.database import dialect_insert
 from orchestrator.store.leased_work import REAPER, LeasedWork
 from orchestrator.store.lifecycle import StatusTable, WriteTransaction
-from orchestrator.store.tables import QUEUES, WORK_ITEM_RUNS, WORK_ITEMS
-from orchestrator.store.work_records import QueueRecord, WorkItemRecord, WorkItemRun
+from orchestrator.store.work.records import QueueRecord, WorkItemRecord, WorkItemRun
+from orchestrator.store.work.tables import QUEUES, WORK_ITEM_RUNS, WORK_ITEMS
 
 W = WorkItemStatus
 

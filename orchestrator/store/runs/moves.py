@@ -26,7 +26,7 @@ from orchestrator.states import RUN_MACHINE, RunStatus
 from orchestrator.store import leased_work
 from orchestrator.store.leased_work import REAPER, LeasedWork, lease_expired
 from orchestrator.store.lifecycle import StatusTable, WriteTransaction
-from orchestrator.store.tables import RUNS
+from orchestrator.store.runs.tables import RUNS
 
 #: Robot losses a run survives by default; the next one marks it ``lost`` (see ``reap``).
 MAX_ROBOT_LOSSES = 3
