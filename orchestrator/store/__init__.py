@@ -44,6 +44,77 @@ LOCKED, leases, backoff and reaping, for runs, work items and notifications),
 :mod:`.group_commit` (transactions shared by threads), :mod:`.migrate` and :mod:`.migrations`
 (Alembic).
 This package is the only one that imports SQLAlchemy.
+
+A new aggregate is a new package (docs/orchestrator.md, "Adding an aggregate", has the
+steps); e.g. the outbox of e-Akte filings, whose machine ``FILING_MACHINE`` (``pending ->
+sending -> filed | pending | failed``) is declared in :mod:`orchestrator.states`::
+
+    # orchestrator/store/filings/tables.py: on the shared metadata, plus a migration
+    class FilingRow(Base):
+        __tablename__ = "filings"
+
+        id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+        tenant: Mapped[str] = mapped_column(String(64))
+        status: Mapped[str] = mapped_column(String(16))
+        attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+        holder: Mapped[str | None] = mapped_column(String(255))
+        lease_expires_at: Mapped[datetime | None]
+        not_before: Mapped[datetime | None]
+
+
+    FILINGS = Base.metadata.tables["filings"]
+
+
+    # orchestrator/store/filings/records.py: what its moves read, the entity as stored
+    @dataclass(frozen=True)
+    class FilingSnapshot:
+        id: int
+        tenant: str
+        status: F
+        holder: str | None
+        attempts: int
+
+
+    FILING_STATUS = StatusTable(
+        machine=FILING_MACHINE,
+        table=FILINGS,
+        snapshot=FilingSnapshot,
+        describe=lambda filing: {},
+        not_found=filing_not_found,
+        action_prefix="filing ",
+    )
+    FILING_WORK = LeasedWork(
+        FILING_STATUS,
+        waiting=(F.PENDING,),
+        claimed=F.SENDING,
+        held=(F.SENDING,),
+        attempts="attempts",
+    )
+
+
+    # orchestrator/store/filings/repository.py: one transaction per method
+    class FilingRepository:
+        def __init__(self, transactions: Transactions) -> None:
+            self._tx = transactions
+
+        def claim(self, holder: str, limit: int = 10) -> list[FilingSnapshot]:
+            with self._tx.change() as tx:  # the deliverer's claim
+                for filing in FILING_WORK.expired(tx, tx.now):
+                    tx.move(
+                        FILING_STATUS,
+                        [filing],
+                        F.PENDING,
+                        actor=REAPER,
+                        columns=released(),
+                        reason=lease_expired(filing),
+                    )
+                due = FILING_WORK.due(tx.now).limit(limit)
+                taken = FILING_WORK.lock(tx, due)
+                return FILING_WORK.take(tx, taken, holder=holder, lease_s=60)
+
+
+    # orchestrator/store/run_store.py, in RunStore.__init__: store.filings
+    self.filings = FilingRepository(self.transactions)
 """
 
 from orchestrator.states import NotificationStatus

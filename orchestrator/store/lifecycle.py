@@ -12,7 +12,7 @@ columns) and a frozen dataclass of the columns a move reads (its *snapshot*). Th
 one-statement shortcut) is the only code that changes a ``status``: it checks the move against
 the machine (and, if asked, the expected status and holder), updates the rows in one statement
 and queues one audit entry per row. The store appends the queued entries right before the
-commit (:meth:`.transactions.Transactions.change`, :func:`.audit.append`)::
+commit (:meth:`.transactions.Transactions.change`, :func:`.audit.chain.append`)::
 
     with transactions.change() as tx:
         tx.move_one(RUN_STATUS, run_id, RunStatus.RUNNING, actor="robot-1",

@@ -4,9 +4,9 @@ A :class:`RunStore` composes one repository per aggregate, all on the same
 :class:`~.transactions.Transactions`: :attr:`~RunStore.runs` (:mod:`.runs`: the queue, runs,
 their steps and artifacts), :attr:`~RunStore.robots` (:mod:`.robots`: robots and the leases
 they hold), :attr:`~RunStore.schedules` (:mod:`.schedules`: schedules and leader leases),
-:attr:`~RunStore.queues` (:mod:`.work_items`: work queues and their items),
+:attr:`~RunStore.queues` (:mod:`.work`: work queues and their items),
 :attr:`~RunStore.users` (:mod:`.users`: people, their roles and tokens) and
-:attr:`~RunStore.audit_trail` (:mod:`.audit_trail`). Each public method of the repositories
+:attr:`~RunStore.audit_trail` (:mod:`.audit`). Each public method of the repositories
 before the work queues is also a method of the store, with the same signature and
 documentation; the work queues and the users are used as ``store.queues.*`` and
 ``store.users.*`` only.
@@ -97,7 +97,7 @@ class RunStore:
         runs: The queue, runs and their records.
         robots: Robots and the leases of the runs they hold.
         schedules: Schedules and leader leases.
-        queues: Work queues and their items (:mod:`.work_items`); called as
+        queues: Work queues and their items (:mod:`.work`); called as
             ``store.queues.add_item(...)``, without methods of the store's own.
         users: People with roles per tenant and their tokens (:mod:`.users`); called as
             ``store.users.authenticate(token)``.
@@ -106,7 +106,7 @@ class RunStore:
         audit_trail: Audit entries that are not status changes; checking and export.
         notifications: The outbox of e-mail and webhook messages (:mod:`.notifications`);
             called as ``store.notifications.queue(...)``.
-        run_reports: What a run report reads besides the run (:mod:`.run_reports`).
+        run_reports: What a run report reads besides the run (:mod:`.runs.reports`).
         reporting: Figures over a period for period reports and Open Data
             (:mod:`.reporting`); called as ``store.reporting.period(scope)``.
         catalog_evidence: A catalog bot's runs per city, the evidence for promoting it

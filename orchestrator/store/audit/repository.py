@@ -1,8 +1,8 @@
 """The audit trail as a repository: entries that are not status changes, checks, export.
 
-Status changes write their own entries (:mod:`.lifecycle`); :meth:`AuditTrail.audit` is for
-everything else. The hash chain itself is :mod:`.audit`, its anchors :mod:`.anchors`.
-Example::
+Status changes write their own entries (:mod:`orchestrator.store.lifecycle`);
+:meth:`AuditTrail.audit` is for everything else. The hash chain itself is :mod:`.chain`, its anchors
+:mod:`.anchors`. Example::
 
     trail = AuditTrail(transactions)
     trail.audit("secrets rotated", tenant="giessen", actor="user:alice", data={})

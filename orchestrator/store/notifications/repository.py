@@ -1,13 +1,13 @@
 """The notification outbox as a repository (``store.notifications``).
 
-A message is queued in the database by whoever notices the event (one insert, deduplicated
-by its key, so a trigger delivered twice queues one message), and delivered by whoever
-comes next: the claim (:meth:`NotificationRepository.claim`) moves it to ``sending`` under a
-lease, as runs and work items are claimed (:data:`.notification_records.NOTIFICATION_WORK`,
-leased work of :mod:`.leased_work`), so two deliverers never take the same message; only the
-holder of the claim marks it ``sent``, once. A deliverer that dies mid-send leaves a claim
-whose lease runs out; the next claim gives the message back (``pending``). Every move is
-audited without the message's text (:mod:`.notification_records` has the states). Example::
+A message is queued in the database by whoever notices the event (one insert, deduplicated by its
+key, so a trigger delivered twice queues one message), and delivered by whoever comes next: the
+claim (:meth:`NotificationRepository.claim`) moves it to ``sending`` under a lease, as runs and work
+items are claimed (:data:`.records.NOTIFICATION_WORK`, leased work of
+:mod:`orchestrator.store.leased_work`), so two deliverers never take the same message; only the
+holder of the claim marks it ``sent``, once. A deliverer that dies mid-send leaves a claim whose
+lease runs out; the next claim gives the message back (``pending``). Every move is audited without
+the message's text (:mod:`.records` has the states). Example::
 
     [new_id] = store.notifications.queue([message], actor="robot-1#4f2a")
     for claimed in store.notifications.claim(holder="notify:rpa-01:4711", lease_s=60):

@@ -1,6 +1,6 @@
 """Figures over a period as callers get them back: :class:`ReportScope` (what a report
 covers), :class:`PeriodFigures` (what the store counted) and their parts. Built by the
-repository :mod:`.reporting`. Example::
+repository :mod:`.repository`. Example::
 
     scope = ReportScope.of_days("giessen", date(2026, 1, 1), date(2026, 4, 1))
     figures = store.reporting.period(scope)

@@ -15,7 +15,7 @@ rule); a run started from the command line counts for no machine. Example::
 
 Each figure reads one range of an index of migration 0007; the whole period is read in one
 transaction, so the figures agree with each other. The records returned are those of
-:mod:`.reporting_records`.
+:mod:`.records`.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
-"""How runs move in SQL: the run as :class:`~.lifecycle.StatusTable`, and runs whose robot
-is gone.
+"""How runs move in SQL: the run as :class:`~orchestrator.store.lifecycle.StatusTable`, and
+runs whose robot is gone.
 
 :data:`RUN_STATUS` ties the run machine (:data:`orchestrator.states.RUN_MACHINE`) to the
 ``runs`` table; every status change of a run is ``tx.move(RUN_STATUS, ...)`` or
-``tx.move_one(RUN_STATUS, ...)`` (:mod:`.lifecycle`). :data:`RUN_WORK` makes runs leased
-work (:mod:`.leased_work`): claimed by robots (:mod:`.queue`), renewed by their heartbeat,
-reaped. :func:`reap` and :func:`robot_lost` settle the runs of a robot that vanished (lease
-ran out, robot restarted). Example::
+``tx.move_one(RUN_STATUS, ...)`` (:mod:`orchestrator.store.lifecycle`). :data:`RUN_WORK` makes
+runs leased work (:mod:`orchestrator.store.leased_work`): claimed by robots (:mod:`.queue`),
+renewed by their heartbeat, reaped. :func:`reap` and :func:`robot_lost` settle the runs of a
+robot that vanished (lease ran out, robot restarted). Example::
 
     with transactions.change() as tx:
         run = tx.lock(RUN_STATUS, 17)

@@ -3,7 +3,7 @@
 Claiming takes the oldest queued runs a robot may execute, in one transaction and a few
 statements however many it takes (``limit``):
 
-1. ``SELECT ... FOR UPDATE SKIP LOCKED`` (the leased-work claim, :data:`.run_moves.RUN_WORK`)
+1. ``SELECT ... FOR UPDATE SKIP LOCKED`` (the leased-work claim, :data:`.moves.RUN_WORK`)
    of queued runs of the robot's tenants whose
    ``not_before`` has passed and whose labels the robot has, oldest first. Robots claiming at
    the same time skip each other's rows instead of waiting for them.
@@ -11,7 +11,7 @@ statements however many it takes (``limit``):
    active runs are counted, on PostgreSQL under one transaction-level advisory lock, so two
    robots cannot both fill the last slot. On SQLite the write lock serialises everything.
 3. One ``UPDATE`` moves all chosen runs to ``claimed`` under a lease, with one audit entry
-   each (:meth:`.leased_work.LeasedWork.take`).
+   each (:meth:`orchestrator.store.leased_work.LeasedWork.take`).
 """
 
 from __future__ import annotations

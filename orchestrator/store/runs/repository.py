@@ -2,9 +2,10 @@
 
 :class:`RunRepository` is the aggregate of a run: everything that writes a ``runs`` row, or
 the ``steps`` and ``artifacts`` that belong to one, goes through it. Starts and outcomes that
-concurrent threads record at the same moment share one transaction (:mod:`.group_commit`).
-Every status change is a guarded move (:mod:`.lifecycle`, :mod:`.run_moves`) with its audit
-entry in the same transaction. Example::
+concurrent threads record at the same moment share one transaction
+(:mod:`orchestrator.store.group_commit`). Every status change is a guarded move
+(:mod:`orchestrator.store.lifecycle`, :mod:`.moves`) with its audit entry in the same
+transaction. Example::
 
     runs = RunRepository(transactions)
     run_id = runs.start_standalone(request, holder="cli:host:4711", lease_s=30, pool_limits={})

@@ -2,7 +2,7 @@
 resolve it.
 
 The functions take the caller's transaction and move the item through
-:data:`~.work_item_moves.ITEM_STATUS` (audited); :class:`~.work_items.WorkQueueRepository`
+:data:`~.moves.ITEM_STATUS` (audited); :class:`~.repository.WorkQueueRepository`
 (the store's ``queues``) wraps them and documents what each does. Example::
 
     with transactions.change() as tx:

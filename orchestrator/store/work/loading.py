@@ -1,6 +1,6 @@
 """Work queues loaded in bulk: many items in one transaction, declared queues made so.
 
-The functions take the caller's transaction; :class:`~.work_items.WorkQueueRepository` (the
+The functions take the caller's transaction; :class:`~.repository.WorkQueueRepository` (the
 store's ``queues``) wraps them as ``add_items`` and ``sync``. Example::
 
     with transactions.change() as tx:

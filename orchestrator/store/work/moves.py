@@ -1,10 +1,10 @@
-"""How work items move and arrive in SQL: the item as :class:`~.lifecycle.StatusTable`,
-payload checks, inserting (deduplicated by reference), routing, reaping, retrying, and
-reading items and queues.
+"""How work items move and arrive in SQL: the item as
+:class:`~orchestrator.store.lifecycle.StatusTable`, payload checks, inserting (deduplicated by
+reference), routing, reaping, retrying, and reading items and queues.
 
 :data:`ITEM_STATUS` ties :data:`orchestrator.states.WORK_ITEM_MACHINE` to ``work_items``;
-:data:`ITEM_WORK` makes items leased work (:mod:`.leased_work`); every status change of an
-item is ``tx.move(ITEM_STATUS, ...)``, audited as ``item <status>``
+:data:`ITEM_WORK` makes items leased work (:mod:`orchestrator.store.leased_work`); every
+status change of an item is ``tx.move(ITEM_STATUS, ...)``, audited as ``item <status>``
 with the queue, reference and attempts, never the payload (the audit trail cannot be purged).
 Example::
 

@@ -1,6 +1,6 @@
 """Work queues in SQL: creating and changing a queue's policy, counting and purging its items.
 
-The functions take the caller's transaction; :class:`~.work_items.WorkQueueRepository` (the
+The functions take the caller's transaction; :class:`~.repository.WorkQueueRepository` (the
 store's ``queues``) wraps them. Purging empties ``payload`` and ``output`` of items that
 ended (``done``, ``abandoned``, ``failed``) longer ago than the queue's retention; the
 reference, status, attempts, errors and history stay, so the reference stays known. Items a

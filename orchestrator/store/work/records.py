@@ -3,7 +3,7 @@
 :class:`QueueRecord` (a queue, its policy and its items counted per status),
 :class:`WorkItemRecord` (an item, with the runs that touched it where asked for),
 :class:`WorkItemRun` and :class:`AddResult`. Built from rows of :mod:`.tables`; the
-repository is :mod:`.work_items`. Example::
+repository is :mod:`.repository`. Example::
 
     added = store.queues.add_item("giessen", "gewerbe", "GA-2026-0815", {"name": "Müller"},
                                   actor="user:alice")

@@ -4,7 +4,7 @@ A queue belongs to a tenant and holds cases (items), each under a reference uniq
 queue for the queue's life. Robots take items one at a time (:meth:`~WorkQueueRepository.
 claim_item`, under a lease they renew), and end each with :meth:`~WorkQueueRepository.
 complete_item` or :meth:`~WorkQueueRepository.fail_item`; people retry, resolve and approve
-them. Every status change is a guarded move (:data:`~.work_item_moves.ITEM_STATUS`) with its
+them. Every status change is a guarded move (:data:`~.moves.ITEM_STATUS`) with its
 audit entry in the same transaction. Example::
 
     queues = store.queues
@@ -17,9 +17,9 @@ audit entry in the same transaction. Example::
 (:meth:`~WorkQueueRepository.retry_item`) resets it to 0: the user gives the case a full set
 of attempts again; the earlier ones stay in the item's runs and the audit trail.
 
-Each method opens one transaction around the SQL of its helper modules: :mod:`.work_queues`
-(policies, counts, purging), :mod:`.work_item_moves` (arriving, routing, reaping, reading),
-:mod:`.work_item_actions` (what robots and people do to an item) and :mod:`.work_loading`
+Each method opens one transaction around the SQL of its helper modules: :mod:`.queues`
+(policies, counts, purging), :mod:`.moves` (arriving, routing, reaping, reading),
+:mod:`.actions` (what robots and people do to an item) and :mod:`.loading`
 (many items at once, declared queues).
 """
 
@@ -148,7 +148,7 @@ class WorkQueueRepository:
         self, tenant: str, declared: Mapping[str, Mapping[str, Any]], *, actor: str
     ) -> list[SyncResult]:
         """Give the queues of ``tenant`` named in ``declared`` those policies (the stored
-        form, :data:`~.work_queues.POLICY_DEFAULTS`' keys) in one transaction: all, or none
+        form, :data:`~.queues.POLICY_DEFAULTS`' keys) in one transaction: all, or none
         if one is wrong; queues not named stay as they are. A new queue may route to one
         declared after it. Returns what happened to each, the created ones first.
 
