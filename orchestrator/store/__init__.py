@@ -138,7 +138,7 @@ from orchestrator.store.run_store import RunStore, open_store
 from orchestrator.store.runs.queue import ClaimedRun, RunRequest
 from orchestrator.store.runs.reports import RunCase
 from orchestrator.store.schedules.records import ScheduleState
-from orchestrator.store.users.repository import ALL_TENANTS, Role, UserRecord
+from orchestrator.store.users.records import ALL_TENANTS, Role, UserRecord
 from orchestrator.store.work.loading import ItemRow, SyncResult
 from orchestrator.store.work.queues import POLICY_DEFAULTS
 from orchestrator.store.work.records import AddResult, QueueRecord, WorkItemRecord, WorkItemRun

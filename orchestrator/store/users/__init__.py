@@ -1,2 +1,2 @@
-"""People, their roles and tokens (``store.users``): :mod:`.tables` (``users``) and
-:mod:`.repository` (with the record types)."""
+"""People, their roles and tokens (``store.users``): :mod:`.tables` (``users``),
+:mod:`.records` (a user and its roles) and :mod:`.repository` (tokens, adding, disabling)."""

@@ -17,108 +17,28 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Row, select, update
+from sqlalchemy import select, update
 
 from orchestrator.errors import ConfigError, NotAuthenticated, UserExists, UserNotFound
-from orchestrator.results import iso_or_none
 from orchestrator.store.audit.chain import AuditEvent
 from orchestrator.store.database import dialect_insert
 from orchestrator.store.tables import utc_now
 from orchestrator.store.transactions import Transactions
+from orchestrator.store.users.records import ALL_TENANTS, UserRecord, parse_roles
 from orchestrator.store.users.tables import USERS
 
 #: What every token starts with, so a token found in a file or a paste is recognisable.
 TOKEN_PREFIX = "kb_"
 #: How many leading characters of a token the store keeps to find its row (never the token).
 PREFIX_LENGTH = 8
-#: The tenant of a user who may act on every tenant (the installation's administrators).
-ALL_TENANTS = "*"
-
 _HASHER = PasswordHasher()  # argon2id with the library's defaults (RFC 9106, low memory)
 # Checked against when no row has the token's prefix, so an unknown token costs as much
 # time as a wrong one and the answer's timing does not tell which prefixes exist.
 _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(32))
-
-
-class Role(StrEnum):
-    """What a person does; :data:`orchestrator.services.PERMISSIONS` maps permissions to roles."""
-
-    ADMIN = "admin"
-    DEVELOPER = "developer"
-    OPERATOR = "operator"
-    FACHAMT = "fachamt"
-    APPROVER = "approver"
-
-
-@dataclass(frozen=True)
-class UserRecord:
-    """A user as stored, without the token or its hash.
-
-    ``tenant`` is :data:`ALL_TENANTS` (``*``) for a user of every tenant.
-    """
-
-    id: int
-    tenant: str
-    name: str
-    roles: tuple[Role, ...]
-    disabled: bool
-    created_at: datetime
-    created_by: str
-    last_used_at: datetime | None
-
-    @classmethod
-    def from_row(cls, row: Row[Any]) -> UserRecord:
-        """From a row of ``users`` (its token columns are left out)."""
-        return cls(
-            id=row.id,
-            tenant=row.tenant,
-            name=row.name,
-            roles=tuple(Role(role) for role in row.roles),
-            disabled=bool(row.disabled),
-            created_at=row.created_at,
-            created_by=row.created_by,
-            last_used_at=row.last_used_at,
-        )
-
-    @property
-    def actor(self) -> str:
-        """Who this user is in the audit trail: ``user:<name>@<tenant>``."""
-        return f"user:{self.name}@{self.tenant}"
-
-    def to_json(self) -> dict[str, Any]:
-        """The user as JSON-ready data (the shape `bots users list --json` prints)."""
-        return {
-            "id": self.id,
-            "tenant": self.tenant,
-            "name": self.name,
-            "roles": [role.value for role in self.roles],
-            "disabled": self.disabled,
-            "created_at": iso_or_none(self.created_at),
-            "created_by": self.created_by,
-            "last_used_at": iso_or_none(self.last_used_at),
-        }
-
-
-def parse_roles(roles: Iterable[str]) -> tuple[Role, ...]:
-    """The roles named, each once, in the order of :class:`Role`.
-
-    Raises:
-        ConfigError: none given, or a name is no role.
-    """
-    names = {str(role).strip().lower() for role in roles}
-    unknown = sorted(names - {role.value for role in Role})
-    if unknown or not names:
-        known = ", ".join(role.value for role in Role)
-        what = f"unknown role(s) {', '.join(map(repr, unknown))}" if unknown else "no role given"
-        raise ConfigError(f"{what}; roles are: {known}")
-    return tuple(role for role in Role if role.value in names)
 
 
 def new_token() -> str:
