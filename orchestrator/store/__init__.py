@@ -9,7 +9,7 @@ Example::
         for run in store.list_runs(tenant="giessen", bot_id="gewerbe-abgleich", limit=10):
             print(run.id, run.status)
 
-:mod:`.run_store` is the API: :class:`RunStore` composes one repository per aggregate, all on
+:mod:`.api` is the API: :class:`RunStore` composes one repository per aggregate, all on
 one :class:`~.transactions.Transactions`, so a unit of work can span aggregates.
 
 One package per aggregate, each with its tables, record types, state moves and repository:
@@ -113,11 +113,12 @@ sending -> filed | pending | failed``) is declared in :mod:`orchestrator.states`
                 return FILING_WORK.take(tx, taken, holder=holder, lease_s=60)
 
 
-    # orchestrator/store/run_store.py, in RunStore.__init__: store.filings
+    # orchestrator/store/api.py, in RunStore.__init__: store.filings
     self.filings = FilingRepository(self.transactions)
 """
 
 from orchestrator.states import NotificationStatus
+from orchestrator.store.api import RunStore, open_store
 from orchestrator.store.audit.anchors import Anchor, note_anchor, read_anchors
 from orchestrator.store.audit.chain import AuditCheck
 from orchestrator.store.catalog_evidence import BotEvidence, CityRuns
@@ -134,7 +135,6 @@ from orchestrator.store.reporting.records import (
     RobotBusy,
 )
 from orchestrator.store.robots.records import RobotRecord
-from orchestrator.store.run_store import RunStore, open_store
 from orchestrator.store.runs.queue import ClaimedRun, RunRequest
 from orchestrator.store.runs.reports import RunCase
 from orchestrator.store.schedules.records import ScheduleState
