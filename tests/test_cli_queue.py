@@ -16,7 +16,8 @@ from typer.testing import CliRunner, Result
 from cli import app
 from orchestrator.settings import load_settings
 from orchestrator.store import RunStore, open_store
-from orchestrator.store.tables import WORK_ITEMS, utc_now
+from orchestrator.store.tables import utc_now
+from orchestrator.store.work.tables import WORK_ITEMS
 
 TENANT = "default"
 SCHEMA = {

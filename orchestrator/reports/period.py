@@ -1,7 +1,7 @@
 """The period report: what a tenant's bots did over some days, for a Fachamt or the city.
 
 The library twin of ``bots report period``. :mod:`.period_facts` gathers the figures of
-:meth:`store.reporting.period <orchestrator.store.reporting.ReportingRepository.period>`
+:meth:`store.reporting.period <orchestrator.store.reporting.repository.ReportingRepository.period>`
 with what the bots' definitions and the catalog add (manual minutes per case, Fachamt, effort
 to build); this module writes them as one self-contained HTML page (charts of
 :mod:`.period_charts` embedded as SVG, each with a text alternative and its numbers as a

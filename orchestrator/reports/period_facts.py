@@ -22,7 +22,7 @@ from orchestrator.errors import BotNotFound, InputError
 from orchestrator.reports.catalog import CATALOG, BotProfile, bot_profiles
 from orchestrator.settings import Settings
 from orchestrator.store import DayCount, PeriodFigures, ReportScope, RunStore
-from orchestrator.store.reporting_records import COMMAND_LINE, success_rate
+from orchestrator.store.reporting.records import COMMAND_LINE, success_rate
 
 #: Run statuses as the report groups them.
 RUN_GROUPS: Mapping[str, tuple[str, ...]] = {

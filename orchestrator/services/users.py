@@ -22,7 +22,8 @@ def add_user(
 
     Raises:
         NotAllowed: not an admin of the tenant, or a first user without the admin role.
-        UserExists, ConfigError: see :meth:`~orchestrator.store.users.UserRepository.add_user`.
+        UserExists, ConfigError: see
+            :meth:`~orchestrator.store.users.repository.UserRepository.add_user`.
     """
     chosen = [str(role).strip().lower() for role in roles]
     if ctx.actor.kind == "os" and Role.ADMIN.value not in chosen:

@@ -25,9 +25,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from orchestrator.states import RunStatus
-from orchestrator.store.records import aware
-from orchestrator.store.reporting_records import ENDED, success_rate
-from orchestrator.store.tables import RUNS, utc_now
+from orchestrator.store.reporting.records import ENDED, success_rate
+from orchestrator.store.runs.tables import RUNS
+from orchestrator.store.tables import aware, utc_now
 from orchestrator.store.transactions import Transactions
 
 

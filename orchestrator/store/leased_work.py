@@ -21,9 +21,9 @@ The mechanism is the same for every kind:
 
 Each kind keeps its own filters (a run's tenants and labels, an item's queue and
 ``postpone_until``), order (runs and messages oldest first, items by priority) and
-what its moves write; the mechanism keeps the lease. :data:`.run_moves.RUN_WORK`,
-:data:`.work_item_moves.ITEM_WORK` and :data:`.notification_records.NOTIFICATION_WORK` are
-the three today.
+what its moves write; the mechanism keeps the lease. :data:`.runs.moves.RUN_WORK`,
+:data:`.work.moves.ITEM_WORK` and :data:`.notifications.records.NOTIFICATION_WORK` are the
+three today.
 
 A coming outbox (e-Akte filings, mail to send) adds a table with those columns, a machine
 (say ``pending -> sending -> filed | pending | failed``) and a ``StatusTable``, and then::

@@ -4,7 +4,7 @@ transaction.
 An entity with states is stored as a :class:`StatusTable`: its machine from
 :mod:`orchestrator.states`, its table (with ``id``, ``tenant``, ``status`` and ``holder``
 columns) and a frozen dataclass of the columns a move reads (its *snapshot*). The run's is
-:data:`~orchestrator.store.run_moves.RUN_STATUS`; a new entity adds a table, a machine and one
+:data:`~orchestrator.store.runs.moves.RUN_STATUS`; a new entity adds a table, a machine and one
 ``StatusTable``, nothing here.
 
 :class:`WriteTransaction` wraps one write transaction of the store. Its
@@ -12,7 +12,7 @@ columns) and a frozen dataclass of the columns a move reads (its *snapshot*). Th
 one-statement shortcut) is the only code that changes a ``status``: it checks the move against
 the machine (and, if asked, the expected status and holder), updates the rows in one statement
 and queues one audit entry per row. The store appends the queued entries right before the
-commit (:meth:`.transactions.Transactions.change`, :func:`.audit.append`)::
+commit (:meth:`.transactions.Transactions.change`, :func:`.audit.chain.append`)::
 
     with transactions.change() as tx:
         tx.move_one(RUN_STATUS, run_id, RunStatus.RUNNING, actor="robot-1",
@@ -44,7 +44,7 @@ from sqlalchemy import (
 
 from orchestrator.errors import InvalidTransition
 from orchestrator.states import StateMachine
-from orchestrator.store.audit import AuditEvent
+from orchestrator.store.audit.chain import AuditEvent
 
 
 class Entity(Protocol):

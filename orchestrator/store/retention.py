@@ -34,10 +34,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select, true, update
 
 from orchestrator.results import ArtifactKind
-from orchestrator.store.audit import AuditEvent
+from orchestrator.store.audit.chain import AuditEvent
 from orchestrator.store.lifecycle import WriteTransaction
-from orchestrator.store.tables import ARTIFACTS, QUEUES, RUNS, WORK_ITEM_RUNS, WORK_ITEMS
+from orchestrator.store.runs.tables import ARTIFACTS, RUNS
 from orchestrator.store.transactions import Transactions
+from orchestrator.store.work.tables import QUEUES, WORK_ITEM_RUNS, WORK_ITEMS
 
 #: The audit action of a deletion by retention.
 DELETED = "artifacts deleted"

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL
 
-from orchestrator.store.audit import append
+from orchestrator.store.audit.chain import append
 from orchestrator.store.database import database_errors, for_writing
 from orchestrator.store.lifecycle import WriteTransaction
 from orchestrator.store.tables import utc_now

@@ -53,7 +53,7 @@ from orchestrator.reports.kpis import COLUMNS
 from orchestrator.results import RunRecord, RunStatus
 from orchestrator.settings import NotificationSettings, load_settings
 from orchestrator.store import open_store
-from orchestrator.store.notification_records import NotificationRecord, NotificationStatus
+from orchestrator.store.notifications.records import NotificationRecord, NotificationStatus
 
 BLOCKS = all_blocks()
 #: The third-party connector of the tests, as docs/connectors.md shows how to write one.

@@ -35,7 +35,7 @@ from orchestrator.reports.kpis import (
 from orchestrator.results import RunStatus
 from orchestrator.settings import Settings, load_settings
 from orchestrator.store import RunRequest, RunStore, open_store
-from orchestrator.store.tables import RUNS
+from orchestrator.store.runs.tables import RUNS
 
 BOT = "gewerbe-uebertragung"
 TENANT = "giessen"

@@ -18,7 +18,8 @@ from orchestrator.engine.artifacts import sha256_of
 from orchestrator.results import ArtifactKind, ArtifactRecord, RunRecord, RunStatus
 from orchestrator.settings import Settings
 from orchestrator.store import RunRequest, RunStore
-from orchestrator.store.tables import RUNS, utc_now
+from orchestrator.store.runs.tables import RUNS
+from orchestrator.store.tables import utc_now
 
 HOLDER = "cli:rpa-01:4711"
 K = ArtifactKind

@@ -18,7 +18,8 @@ from orchestrator.results import ArtifactKind, RunRecord
 from orchestrator.retention import PAYLOAD, PERIODS, apply_retention
 from orchestrator.settings import PROJECT_ROOT, Settings, load_settings
 from orchestrator.store import RunStore
-from orchestrator.store.tables import WORK_ITEMS, utc_now
+from orchestrator.store.tables import utc_now
+from orchestrator.store.work.tables import WORK_ITEMS
 
 K = ArtifactKind
 ADMIN = "user:anna@default"

@@ -18,7 +18,7 @@ from _tamper import drop_guards
 from orchestrator.errors import InputError
 from orchestrator.results import RunStatus
 from orchestrator.store import RunRequest, RunStore, note_anchor, open_store, read_anchors
-from orchestrator.store.audit import (
+from orchestrator.store.audit.chain import (
     GENESIS,
     canonical_json,
     entry_hash,

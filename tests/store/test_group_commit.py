@@ -15,7 +15,7 @@ from orchestrator.errors import InvalidTransition
 from orchestrator.results import RunStatus
 from orchestrator.store import RunRequest, RunStore
 from orchestrator.store.lifecycle import WriteTransaction
-from orchestrator.store.run_moves import RUN_STATUS
+from orchestrator.store.runs.moves import RUN_STATUS
 
 MakeRequest = Callable[..., RunRequest]
 THREADS = 8

@@ -18,7 +18,7 @@ from orchestrator.results import (
     StepStatus,
 )
 from orchestrator.store import RunRequest, RunStore
-from orchestrator.store.run_moves import RUN_STATUS
+from orchestrator.store.runs.moves import RUN_STATUS
 
 MakeRequest = Callable[..., RunRequest]
 ROBOT = "robot-1"

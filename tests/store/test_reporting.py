@@ -17,9 +17,10 @@ from sqlalchemy import update
 
 from orchestrator.results import RunStatus
 from orchestrator.store import DayCount, ReportScope, RunRequest, RunStore
-from orchestrator.store.reporting import offsets
-from orchestrator.store.reporting_records import COMMAND_LINE, robot_of
-from orchestrator.store.tables import RUNS, WORK_ITEMS
+from orchestrator.store.reporting.records import COMMAND_LINE, robot_of
+from orchestrator.store.reporting.repository import offsets
+from orchestrator.store.runs.tables import RUNS
+from orchestrator.store.work.tables import WORK_ITEMS
 
 A, B = "gewerbe-abgleich", "wohngeld"
 ROBOT = "robot-1#aa"
