@@ -95,10 +95,11 @@ def test_three_robots_execute_every_run_exactly_once(
     store: RunStore, scratch_bots: ScratchBots, start_robot: Callable[..., subprocess.Popen[bytes]]
 ) -> None:
     scratch_bots.add("kurz", execution={"max_parallel": 0})
-    queued = {scratch_bots.enqueue(store, "kurz") for _ in range(200)}
-
+    # All three are up before the work comes: a robot that started first would otherwise be
+    # done with all 200 short runs before the others registered, on a fast machine.
     robots = [start_robot(f"robot-{n}", "--concurrency", "4") for n in range(3)]
-    wait_for(lambda: store.count_runs().get("succeeded") == 200, timeout=60)
+    queued = {scratch_bots.enqueue(store, "kurz") for _ in range(200)}
+    wait_for(lambda: store.count_runs().get("succeeded") == 200, timeout=300)
     for robot in robots:
         robot.send_signal(signal.SIGTERM)
     assert [robot.wait(timeout=15) for robot in robots] == [0, 0, 0]
