@@ -43,7 +43,8 @@ def run_request(
     """The request to queue ``bot`` for ``tenant``; parameters are checked and coerced now.
 
     The run takes a slot in the pools the bot names (default: one per target) and needs the
-    robot labels it declares; its timeout is the bot's or the settings' run timeout.
+    robot labels it declares and those of the connectors it uses (``LoadedBot.labels``); its
+    timeout is the bot's or the settings' run timeout.
 
     Raises:
         ParameterError: a parameter is unknown, missing or of the wrong type.
@@ -59,7 +60,7 @@ def run_request(
         parameters=coerce_params(definition.parameters, params),
         trigger=trigger,
         actor=actor,
-        labels=tuple(execution.labels),
+        labels=bot.labels,
         pools=tuple(pools),
         max_parallel=execution.max_parallel,
         retry_safe=execution.retry_safe,

@@ -107,6 +107,8 @@ class RunRecord:
     retry_of: int | None = None
     not_before: datetime | None = None
     created_at: datetime | None = None
+    # Robot labels the run needs: the bot's own and those of the connectors it uses.
+    labels: tuple[str, ...] = ()
     steps: list[StepRecord] = field(default_factory=list)
     artifacts: list[ArtifactRecord] = field(default_factory=list)
 
@@ -140,6 +142,7 @@ class RunRecord:
             "lease_expires_at": iso_or_none(self.lease_expires_at),
             "retry_of": self.retry_of,
             "not_before": iso_or_none(self.not_before),
+            "labels": list(self.labels),
         }
         if with_details:
             data["steps"] = [

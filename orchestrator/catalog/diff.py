@@ -174,7 +174,7 @@ def _flows(files: Mapping[str, bytes]) -> dict[str, dict[str, Any]]:
 def _steps(data: dict[str, Any]) -> list[_Step]:
     steps = []
     for visit in iter_flow_steps(data):
-        nested = child_keys(visit.kind)
+        nested = {visit.written(key) for key in child_keys(visit.kind)}
         own = {key: value for key, value in visit.step.items() if key not in nested}
         name = visit.step.get("name")
         steps.append(
@@ -224,10 +224,10 @@ def _step_line(step: StepChange) -> str:
 
 def _actions(flows: Mapping[str, dict[str, Any]]) -> set[str]:
     return {
-        str(visit.step["use"])
+        str(visit.get("use"))
         for data in flows.values()
         for visit in iter_flow_steps(data)
-        if visit.kind == "use" and isinstance(visit.step.get("use"), str)
+        if visit.kind == "use" and isinstance(visit.get("use"), str)
     }
 
 

@@ -7,8 +7,9 @@ install`` refuses a bundle whose needs this installation lacks::
     missing_needs(needs)          # ["connector 'akte' is not installed (bots connectors list)"]
 
 **Connectors** are those whose step kinds, actions (``use: civento.anmelden``) or flows
-(``include: civento:login.yaml``) the bot and its sub-flows use, found through the connector
-registry; ``flow``, the bot language's own steps, is left out.
+(``include: civento:login.yaml``) the bot and its sub-flows use, and **robot labels** those it
+declares and those its connectors need, both as the loader found them
+(:mod:`orchestrator.model.uses`).
 
 **Python packages**: the lines of a ``requirements.txt`` in the bot directory, when there is
 one (it wins: write one when a hook needs a version or an extra); otherwise the distributions
@@ -29,16 +30,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from orchestrator.errors import DefinitionError
 from orchestrator.model import registry
 from orchestrator.model.loader import LoadedBot, bot_files
-from orchestrator.model.validation import iter_flow_steps
-from orchestrator.model.yaml_loader import read_yaml
 
 #: This project's own top-level packages: hooks may import them, they are no requirement.
 FIRST_PARTY = frozenset({"orchestrator", "connectors", "sandbox", "recorder"})
-#: The connector of the bot language's own steps (if, for_each, include, ...).
-LANGUAGE = "flow"
 REQUIREMENTS_FILE = "requirements.txt"
 _PACKAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
 #: A connector's name; a requirement line (a name, then extras, versions, markers in
@@ -67,36 +63,10 @@ class Needs(BaseModel):
 def bot_needs(bot: LoadedBot) -> Needs:
     """The connectors, packages and robot labels ``bot`` needs (see the module docstring)."""
     return Needs(
-        connectors=connectors_used(bot),
+        connectors=list(bot.connectors),
         packages=packages_used(bot.directory),
-        robot_labels=sorted(bot.definition.execution.labels),
+        robot_labels=list(bot.labels),
     )
-
-
-def connectors_used(bot: LoadedBot) -> list[str]:
-    """The connectors whose steps, actions or flows ``bot`` uses, sorted."""
-    installed = registry.installed()
-    owner = {step.kind: spec.name for spec in installed.connectors.values() for step in spec.steps}
-    used: set[str] = set()
-    flows = [bot.path]
-    for ref in bot.subflows:
-        connector, colon, _ = ref.partition(":")
-        if colon and "/" not in connector:
-            used.add(connector)
-        elif (bot.directory / ref).is_file():
-            flows.append(bot.directory / ref)
-    for flow in flows:
-        try:
-            data = read_yaml(flow).data
-        except DefinitionError:
-            continue  # a loaded bot's flows parse; a file changed meanwhile is pack's business
-        for visit in iter_flow_steps(data):
-            if visit.kind == "use" and isinstance(visit.step.get("use"), str):
-                used.add(visit.step["use"].partition(".")[0])
-            elif visit.kind in owner:
-                used.add(owner[visit.kind])
-    used.discard(LANGUAGE)
-    return sorted(used)
 
 
 def packages_used(directory: Path) -> list[str]:

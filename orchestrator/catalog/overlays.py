@@ -136,7 +136,7 @@ def bot_facts(files: Mapping[str, bytes]) -> BotFacts:
         except DefinitionError:
             continue
         for visit in iter_flow_steps(data):
-            value = visit.step.get(visit.kind) if visit.kind in QUEUE_KEYS else None
+            value = visit.get(visit.kind) if visit.kind in QUEUE_KEYS else None
             if isinstance(value, str):
                 open_queues |= "{{" in value or "{%" in value
                 queues.add(value)

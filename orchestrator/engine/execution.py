@@ -249,7 +249,7 @@ class RunExecution:
             base_scope=base_scope,
             redactor=redactor,
             keeper=self.keeper,
-            handlers=connectors.handlers(),
+            steps=connectors.by_model(),
             sessions=self.sessions.pool,
             actions=connectors.actions(),
             record=self._record_step,

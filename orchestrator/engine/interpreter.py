@@ -1,9 +1,10 @@
 """The interpreter: runs a bot's steps one by one and records each as a StepRecord.
 
-The interpreter knows no concrete step: it is given the handlers (step kind -> function, from
-the connectors' registry, :mod:`orchestrator.model.registry`), the connectors' actions and a
-pool of sessions opened on first use. A handler gets the interpreter as ``it`` and may use only
-what :class:`connectors.step_run.StepRun` describes (mypy holds it to that protocol).
+The interpreter knows no concrete step: it is given the step kinds by model type (each with
+its handler, from the connectors' registry, :mod:`orchestrator.model.registry`), the
+connectors' actions and a pool of sessions opened on first use. A handler gets the
+interpreter as ``it`` and may use only what :class:`connectors.step_run.StepRun` describes
+(mypy holds it to that protocol).
 Step paths name where a step sits in the bot: ``steps[3].do[1]``, ``steps[0].include[2]``,
 ``steps[5].on_error[0]``.
 
@@ -24,6 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 from connectors.base import BusinessRefusal, ConnectorError, LocatorSpec
 from orchestrator.engine import expressions
 from orchestrator.engine.actions import ActionContext, call_action
@@ -43,7 +46,7 @@ from orchestrator.errors import (
     StepFailed,
 )
 from orchestrator.model import Locator
-from orchestrator.model.registry import Action, Handler
+from orchestrator.model.registry import Action, StepKind
 from orchestrator.model.steps import Scope
 from orchestrator.results import ArtifactKind, StepRecord, StepStatus
 from orchestrator.settings import Settings
@@ -69,7 +72,8 @@ class Interpreter:
         base_scope: Names every template sees: params, secrets, targets, run.
         redactor: Scrubs secrets from messages.
         keeper: Keeps artifact files (screenshots, downloads).
-        handlers: Step kind -> function running it (``Registry.handlers()``).
+        steps: A validated step's model type -> its step kind, whose ``run`` runs it and whose
+            ``name`` the history records (``Registry.by_model()``).
         sessions: The connectors' sessions, each opened on first use.
         actions: ``connector.action`` -> action (``Registry.actions()``).
         record: Receives every finished step.
@@ -90,7 +94,7 @@ class Interpreter:
         base_scope: dict[str, Any],
         redactor: Redactor,
         keeper: ArtifactKeeper,
-        handlers: Mapping[str, Handler],
+        steps: Mapping[type[BaseModel], StepKind],
         sessions: SessionPool,
         actions: Mapping[str, Action] | None = None,
         record: Callable[[StepRecord], None],
@@ -103,7 +107,7 @@ class Interpreter:
     ) -> None:
         self.bot, self.settings, self.ctx, self.vars = bot, settings, ctx, ctx.vars
         self.base_scope, self.redactor, self.keeper = base_scope, redactor, keeper
-        self._handlers, self.sessions = handlers, sessions
+        self._steps, self.sessions = steps, sessions
         self._actions = actions or {}
         self._scopes: list[Scope] = []
         self._loops: list[str] = []  # "steps[3][2]: vorgang.Nummer = GA-...", innermost last
@@ -194,7 +198,7 @@ class Interpreter:
             base_scope=self.base_scope,
             redactor=self.redactor,
             keeper=self.keeper,
-            handlers=self._handlers,
+            steps=self._steps,
             sessions=sessions,
             actions=self._actions,
             record=self._record,
@@ -271,7 +275,7 @@ class Interpreter:
             if step.when is not None and not self.condition(step.when, path):
                 self._finish(step, path, StepStatus.SKIPPED, started, clock, "condition false")
                 return
-            self._handlers[step.KIND](self, step, path)
+            self._steps[type(step)].run(self, step, path)
         except StepFailed as exc:
             message = exc.reason if exc.step_path == path else f"failed at {exc.step_path}"
             self._finish(step, path, self._chain.failed_status(), started, clock, message)
@@ -404,7 +408,7 @@ class Interpreter:
         self._record(
             StepRecord(
                 path=path,
-                kind=step.KIND,
+                kind=self._steps[type(step)].name if type(step) in self._steps else step.KIND,
                 name=redact(name) if name else name,
                 status=status,
                 started_at=started,

@@ -11,11 +11,10 @@ from orchestrator.lint.context import BotFiles
 from orchestrator.lint.rule import Hit, Rule, flow_steps
 from orchestrator.model import YamlDocument, step_kind
 from orchestrator.model import registry as connector_registry
-from orchestrator.model.validation import FLOW_KEYS, child_keys, iter_flow_steps
+from orchestrator.model.steps import step_key
+from orchestrator.model.validation import FLOW_KEYS, StepVisit, child_keys, iter_flow_steps
 from orchestrator.model.yaml_loader import Loc
 
-#: Browser steps acting on an element, which a connector's action may do better.
-RAW_KINDS = ("click", "fill", "select", "check", "uncheck", "press", "upload", "download")
 _TARGET = re.compile(r"\btargets\.(\w+)")
 _FALSE = frozenset({"false", "0", "none", "no"})
 _TRUE = frozenset({"true", "1", "yes"})
@@ -24,9 +23,9 @@ _TRUE = frozenset({"true", "1", "yes"})
 def _fixed_pauses(bot: BotFiles) -> Iterator[Hit]:
     for doc, visit in flow_steps(bot):
         if visit.kind == "pause":
-            seconds = visit.step.get("pause")
+            seconds = visit.get("pause")
             yield Hit(
-                doc, (*visit.loc, "pause"),
+                doc, visit.at("pause"),
                 f"pause waits a fixed {seconds} s, too short on a slow day and too long on a "
                 "fast one; wait_for an element, a URL or a text instead",
                 at_key=True,
@@ -54,19 +53,20 @@ def ends_block(step: Any) -> bool:
     ``assert`` without ``when``, or a block (if/try/retry/within) all of whose ways do."""
     if not isinstance(step, dict) or "when" in step:
         return False
-    kind = step_kind(step)
+    visit = StepVisit((), step, step_kind(step), frozenset(), False, step_key(step))
+    kind, get = visit.kind, visit.get
     if kind == "fail":
         return True
     if kind == "assert":
-        return literal_condition(step.get("assert")) is False
+        return literal_condition(get("assert")) is False
     if kind == "if":
-        taken = literal_condition(step.get("if"))
-        then, else_ = _ends(step.get("then")), _ends(step.get("else"))
+        taken = literal_condition(get("if"))
+        then, else_ = _ends(get("then")), _ends(get("else"))
         return then if taken is True else else_ if taken is False else then and else_
     if kind == "try":
-        return _ends(step.get("try")) and _ends(step.get("on_error"))
+        return _ends(get("try")) and _ends(get("on_error"))
     if kind in ("retry", "within"):
-        return _ends(step.get("retry" if kind == "retry" else "do"))
+        return _ends(get("retry" if kind == "retry" else "do"))
     return False
 
 
@@ -82,8 +82,8 @@ def _step_lists(data: Any) -> Iterator[tuple[Loc, list[Any]]]:
             yield (key,), mapping[key]
     for visit in iter_flow_steps(data):
         for key in child_keys(visit.kind):
-            if isinstance(visit.step.get(key), list):
-                yield (*visit.loc, key), visit.step[key]
+            if isinstance(visit.get(key), list):
+                yield visit.at(key), visit.get(key)
 
 
 def _unreachable(bot: BotFiles) -> Iterator[Hit]:
@@ -91,7 +91,7 @@ def _unreachable(bot: BotFiles) -> Iterator[Hit]:
         for loc, steps in _step_lists(doc.data):
             yield from _after_end(doc, loc, steps)
         for visit in iter_flow_steps(doc.data):
-            yield from _constant_branches(doc, visit.loc, visit.step, visit.kind)
+            yield from _constant_branches(doc, visit)
 
 
 def _after_end(doc: YamlDocument, loc: Loc, steps: list[Any]) -> Iterator[Hit]:
@@ -107,30 +107,28 @@ def _after_end(doc: YamlDocument, loc: Loc, steps: list[Any]) -> Iterator[Hit]:
             return
 
 
-def _constant_branches(
-    doc: YamlDocument, loc: Loc, step: dict[str, Any], kind: str | None
-) -> Iterator[Hit]:
-    if literal_condition(step.get("when", True)) is False:
-        yield Hit(doc, (*loc, "when"), "the step never runs: its `when` is always false", True)
-    if kind == "if":
-        taken = literal_condition(step.get("if"))
+def _constant_branches(doc: YamlDocument, visit: StepVisit) -> Iterator[Hit]:
+    if literal_condition(visit.step.get("when", True)) is False:
+        yield Hit(doc, visit.at("when"), "the step never runs: its `when` is always false", True)
+    if visit.kind == "if":
+        taken = literal_condition(visit.get("if"))
         dead = "then" if taken is False else "else" if taken is True else None
-        if dead is not None and step.get(dead):
+        if dead is not None and visit.get(dead):
             yield Hit(
-                doc, (*loc, dead),
+                doc, visit.at(dead),
                 f"the `{dead}` steps never run: the condition is always {str(taken).lower()}",
                 at_key=True,
             )  # fmt: skip
 
 
-def _page_target(step: dict[str, Any], kind: str | None, current: str | None) -> str | None:
-    """The target whose pages the browser shows after ``step``, as far as we can tell."""
-    if kind == "goto":
-        match = _TARGET.search(str(step.get("goto", "")))
+def _page_target(visit: StepVisit, current: str | None) -> str | None:
+    """The target whose pages the browser shows after a step, as far as we can tell."""
+    if visit.kind == "goto":
+        match = _TARGET.search(str(visit.get("goto") or ""))
         return match.group(1) if match else None
-    if kind == "use":
-        return str(step.get("use", "")).partition(".")[0] or None
-    if kind == "include":
+    if visit.kind == "use":
+        return str(visit.get("use") or "").partition(".")[0] or None
+    if visit.kind == "include":
         return None  # a sub-flow may go anywhere
     return current
 
@@ -143,27 +141,30 @@ def _raw_steps(bot: BotFiles) -> Iterator[Hit]:
     ``include`` (in the file's order); X must be a declared target of the bot and the name
     of an installed connector with actions (connectors serve the target of their name).
     """
-    connectors = connector_registry.installed().connectors
+    installed = connector_registry.installed()
+    connectors, kinds = installed.connectors, installed.step_kinds()
     declared = bot.loaded.definition.targets
     for doc in bot.docs:
         current: str | None = None
         for visit in iter_flow_steps(doc.data):
             spec = connectors.get(current or "")
+            kind = kinds.get(visit.kind or "")
             if (
-                visit.kind in RAW_KINDS
+                kind is not None
+                and kind.raw_interaction
                 and spec is not None
                 and spec.actions
                 and current in declared
             ):
                 names = ", ".join(action.name for action in spec.actions)
                 yield Hit(
-                    doc, (*visit.loc, visit.kind),
+                    doc, visit.at(kind.kind),
                     f"a raw {visit.kind} on {current}'s pages: the connector {current!r} has "
                     f"actions for this target ({names}; bots connectors show {current}); "
                     f"use: {current}.ACTION where one fits, which survives changes of the pages",
                     at_key=True,
                 )  # fmt: skip
-            current = _page_target(visit.step, visit.kind, current)
+            current = _page_target(visit, current)
 
 
 def _manual_minutes(bot: BotFiles) -> Iterator[Hit]:

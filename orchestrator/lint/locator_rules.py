@@ -64,7 +64,7 @@ def locators(doc: YamlDocument, loc: Loc, value: Any) -> Iterator[tuple[Loc, dic
 def step_locators(bot: BotFiles) -> Iterator[tuple[YamlDocument, Loc, dict[str, Any]]]:
     """Every locator of every step (fallbacks, ``within`` and ``extract`` fields included)."""
     for doc, visit in flow_steps(bot):
-        skipped = _DATA_KEYS | set(child_keys(visit.kind))
+        skipped = _DATA_KEYS | {visit.written(key) for key in child_keys(visit.kind)}
         for key, value in visit.step.items():
             if key not in skipped:
                 for loc, locator in locators(doc, (*visit.loc, key), value):
@@ -75,7 +75,7 @@ def selectors(bot: BotFiles) -> Iterator[tuple[YamlDocument, Selector]]:
     """Every CSS and XPath text of the bot's steps: locators' ``css``/``xpath``, and the
     ``frame`` selectors of locators and ``within`` blocks."""
     for doc, visit in flow_steps(bot):
-        skipped = _DATA_KEYS | set(child_keys(visit.kind))
+        skipped = _DATA_KEYS | {visit.written(key) for key in child_keys(visit.kind)}
         for key, value in visit.step.items():
             if key not in skipped:
                 yield from ((doc, s) for s in _selectors_in((*visit.loc, key), value))

@@ -20,10 +20,10 @@ def _queue_handling(bot: BotFiles) -> Iterator[Hit]:
     for doc, visit in flow_steps(bot):
         if visit.kind != "for_each_item":
             continue
-        if not _handles_business(bot, visit.step.get("do"), set()):
-            queue = visit.step.get("for_each_item")
+        if not _handles_business(bot, visit.get("do"), set()):
+            queue = visit.get("for_each_item")
             yield Hit(
-                doc, (*visit.loc, "for_each_item"),
+                doc, visit.at("for_each_item"),
                 f"the bot works through the queue {queue!r}, but nothing in its steps marks a "
                 "case as a business failure (a fail with kind: business, a hook raising "
                 "BusinessException, or a try with on_error): a case that cannot be done as it "
@@ -35,14 +35,14 @@ def _queue_handling(bot: BotFiles) -> Iterator[Hit]:
 def _handles_business(bot: BotFiles, steps: Any, seen: set[str]) -> bool:
     """Whether ``steps`` (or the sub-flows and hooks they use) handle business failures."""
     for visit in iter_steps(steps, ()):
-        step, kind = visit.step, visit.kind
-        if kind == "fail" and step.get("kind") == "business":
+        kind = visit.kind
+        if kind == "fail" and visit.get("kind") == "business":
             return True
-        if kind == "try" and step.get("on_error"):
+        if kind == "try" and visit.get("on_error"):
             return True
-        if kind == "call" and _hook_raises_business(bot, str(step.get("call", ""))):
+        if kind == "call" and _hook_raises_business(bot, str(visit.get("call") or "")):
             return True
-        if kind == "include" and (flow := _subflow(bot, step.get("include"), seen)) is not None:
+        if kind == "include" and (flow := _subflow(bot, visit.get("include"), seen)) is not None:
             if _handles_business(bot, flow.get(("steps",)), seen):
                 return True
     return False

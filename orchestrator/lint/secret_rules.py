@@ -90,7 +90,7 @@ def _secret_literals(bot: BotFiles) -> Iterator[Hit]:
                     f'secret store: declare it under secrets: and write "{{{{ secrets.NAME }}}}"',
                 )  # fmt: skip
     for doc, visit in flow_steps(bot):
-        value = visit.step.get("value")
+        value = visit.get("value")
         if visit.kind == "fill" and _literal(value) and _secret_fields(doc, visit.step):
             yield Hit(
                 doc, (*visit.loc, "value"),

@@ -25,6 +25,7 @@ from orchestrator.model import registry
 from orchestrator.model.bot import BotDefinition, SubFlow
 from orchestrator.model.schema_errors import did_you_mean, validate_document
 from orchestrator.model.templates import is_template
+from orchestrator.model.uses import connectors_used, label_problems, needed_labels
 from orchestrator.model.validation import FlowFile, check_flows, iter_flow_steps
 from orchestrator.model.yaml_loader import YamlDocument, read_yaml
 
@@ -45,6 +46,10 @@ class LoadedBot:
         subflows: Include path as written in the files -> parsed sub-flow, for every include
             of the bot and of its sub-flows.
         warnings: Problems that do not make the bot invalid (e.g. a fixed ``pause``).
+        connectors: The connectors whose steps, actions or flows it uses (``flow`` left
+            out), see :mod:`orchestrator.model.uses`.
+        labels: The robot labels its runs need: those it declares and those of the
+            connectors it uses (``browser`` for a bot with a ``click``).
     """
 
     definition: BotDefinition
@@ -53,6 +58,8 @@ class LoadedBot:
     digest: str
     subflows: dict[str, SubFlow]
     warnings: tuple[Problem, ...] = ()
+    connectors: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -232,6 +239,11 @@ def _check_bot(bot_file: Path) -> _BotCheck:
     flows = [FlowFile(doc), *includes.flows]
     bot_id = check.bot_id or directory.name
     problems += check_flows(directory, bot_id, flows)
+    used = connectors_used([flow.doc.data for flow in flows], includes.subflows)
+    needed = needed_labels(used)
+    execution = doc.data.get("execution") if isinstance(doc.data, dict) else None
+    declared = execution.get("labels") if isinstance(execution, dict) else None
+    problems += label_problems(doc, declared, needed)
     if check.bot_id is not None and check.bot_id != directory.name:
         message = f"bot id {check.bot_id!r} differs from its directory name {directory.name!r}"
         problems.append(doc.problem(("id",), message, severity="warning"))
@@ -240,9 +252,10 @@ def _check_bot(bot_file: Path) -> _BotCheck:
     errors = [p for p in problems if p.severity == "error"]
     if definition is not None and not errors:
         warnings = tuple(p for p in check.problems if p.severity != "error")
+        labels = sorted({*definition.execution.labels, *needed})
         check.loaded = LoadedBot(
             definition, directory, bot_file.resolve(), bot_digest(directory),
-            includes.subflows, warnings,
+            includes.subflows, warnings, tuple(used), tuple(labels),
         )  # fmt: skip
     return check
 
@@ -263,10 +276,10 @@ class _Includes:
 
     def visit(self, doc: YamlDocument, stack: tuple[Path, ...]) -> None:
         for step in iter_flow_steps(doc.data):
-            ref = step.step.get("include")
+            ref = step.get("include")
             if step.kind != "include" or not isinstance(ref, str):
                 continue
-            loc = (*step.loc, "include")
+            loc = step.at("include")
             target, error = self._target(ref)
             if target is None:
                 self.problems.append(doc.problem(loc, error))

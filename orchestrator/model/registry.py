@@ -22,13 +22,16 @@ step, it receives :meth:`Registry.handlers` and the session factories.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import entry_points
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, create_model
+from pydantic.fields import FieldInfo
 
 if TYPE_CHECKING:
     from connectors.base import Connector
@@ -47,8 +50,12 @@ Handler = Callable[["StepRun", Any, str], None]
 class StepKind:
     """A step kind a connector contributes.
 
+    A bot writes the kind qualified by its connector (``browser.click:``, ``notiz.click:``)
+    or bare (``click:``); the bare key belongs to the first connector that registered it
+    (the built-in ones register first), so two connectors may both have ``click``.
+
     Args:
-        model: The pydantic model; its ``KIND`` is the key a bot writes (``click:``).
+        model: The pydantic model; its ``KIND`` is the bare key (``click``).
         run: The handler running it.
         secret_fields: Fields that may take ``{{ secrets.NAME }}`` (e.g. ``value`` of
             ``fill``); elsewhere a secret is refused by ``bots validate``.
@@ -58,6 +65,12 @@ class StepKind:
             ``@FIELD`` for the variable a field names (``@as``: ``for_each``'s loop variable).
         sees: Per field, the variables that field's templates see besides the bot's, in the
             same notation (``{"label": ("@as",)}``).
+        raw_interaction: It acts on one element of a target system's user interface (a
+            click, a typed text): ``bots lint`` suggests a connector's action instead where
+            one exists for the pages it acts on.
+        connector: Its connector's name; set when the connector is registered.
+        name: How listings, run histories and messages name it: the bare key where it owns
+            it, else the qualified one (``notiz.click``); set when registered.
     """
 
     model: type[StepBase]
@@ -66,10 +79,19 @@ class StepKind:
     creates: tuple[str, ...] = ()
     binds: tuple[str, ...] = ()
     sees: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    raw_interaction: bool = False
+    connector: str = ""
+    name: str = ""
 
     @property
     def kind(self) -> str:
+        """The bare kind key (``click``), as the model declares it."""
         return self.model.KIND
+
+    @property
+    def qualified(self) -> str:
+        """The kind key with its connector's name (``browser.click``): always accepted."""
+        return f"{self.connector}.{self.kind}"
 
 
 @dataclass(frozen=True)
@@ -141,6 +163,9 @@ class ConnectorSpec:
         display: Its session shows windows: a headed run hands it the run's display.
         main_evidence: Its failure evidence is the run's own (``failure.png``); the other
             sessions' files are named after their connector (``failure-NAME-*``).
+        labels: Robot labels its session needs on the machine that runs it (``browser``,
+            ``desktop``): a bot using its steps or actions (or those of a connector that
+            ``uses`` it) needs them, whether or not the bot declares them.
     """
 
     name: str
@@ -154,47 +179,91 @@ class ConnectorSpec:
     version: str = ""
     display: bool = False
     main_evidence: bool = False
+    labels: tuple[str, ...] = ()
+
+
+#: A bare step kind key.
+_KIND_KEY = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 @dataclass
 class Registry:
-    """The installed connectors, by name, with the problems found loading them."""
+    """The installed connectors, by name, with the problems found loading them.
+
+    Step kinds are known by every key a bot may write (:meth:`step_keys`: ``browser.click``
+    and, for the first connector registering it, ``click``) and by one name each
+    (:meth:`step_kinds`)."""
 
     connectors: dict[str, ConnectorSpec] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     origins: dict[str, str] = field(default_factory=dict)
+    _keys: dict[str, StepKind] = field(default_factory=dict, repr=False)
+    _models: dict[str, type[StepBase]] = field(default_factory=dict, repr=False)
+    _by_model: dict[type[BaseModel], StepKind] = field(default_factory=dict, repr=False)
 
     def add(self, spec: ConnectorSpec, origin: str = "") -> None:
-        """Register ``spec``; a second connector of that name or a step kind already taken
-        is a problem, not a crash."""
+        """Register ``spec``; a second connector of that name, or a step kind that is no
+        plain lower-case key, is a problem, not a crash."""
         if spec.name in self.connectors:
             self.problems.append(
                 f"connector {spec.name!r} ({origin}) is registered twice; the first one "
                 f"({self.origins.get(spec.name, '?')}) is used"
             )
             return
-        taken = self.step_kinds()
+        kinds = [step.kind for step in spec.steps]
         for step in spec.steps:
-            if step.kind in taken:
+            why = (
+                "it is not a lower-case key (letters, digits, _)"
+                if not _KIND_KEY.match(step.kind)
+                else "its model is registered by another connector"
+                if step.model in self._by_model
+                else "the connector has it twice"
+                if kinds.count(step.kind) > 1
+                else ""
+            )
+            if why:
                 self.problems.append(
-                    f"connector {spec.name!r} ({origin}) adds step kind {step.kind!r}, which "
-                    f"another connector has; it is left out"
+                    f"connector {spec.name!r} ({origin}) adds step kind {step.kind!r}: {why}; "
+                    "the connector is left out"
                 )
                 return
-        self.connectors[spec.name] = spec
+        steps = []
+        for step in spec.steps:
+            owns = step.kind not in self._keys
+            named = replace(
+                step, connector=spec.name, name=step.kind if owns else f"{spec.name}.{step.kind}"
+            )
+            steps.append(named)
+            if owns:
+                self._keys[step.kind], self._models[step.kind] = named, step.model
+            qualified = _qualified_model(step.model, named.qualified)
+            self._keys[named.qualified], self._models[named.qualified] = named, qualified
+            self._by_model[step.model] = self._by_model[qualified] = named
+        self.connectors[spec.name] = replace(spec, steps=tuple(steps))
         self.origins[spec.name] = origin
 
     def step_kinds(self) -> dict[str, StepKind]:
-        """kind key -> step kind, of every connector."""
-        return {step.kind: step for spec in self.connectors.values() for step in spec.steps}
+        """name -> step kind, one entry per kind of every connector (``click``,
+        ``notiz.click``)."""
+        return {step.name: step for spec in self.connectors.values() for step in spec.steps}
 
     def step_models(self) -> dict[str, type[StepBase]]:
-        """kind key -> step model."""
-        return {kind: step.model for kind, step in self.step_kinds().items()}
+        """name -> step model."""
+        return {name: step.model for name, step in self.step_kinds().items()}
 
-    def handlers(self) -> dict[str, Handler]:
-        """kind key -> handler: what the interpreter is given."""
-        return {kind: step.run for kind, step in self.step_kinds().items()}
+    def step_keys(self) -> Mapping[str, StepKind]:
+        """Every kind key a bot may write -> its step kind: the qualified key of every kind,
+        the bare key of the connector owning it."""
+        return MappingProxyType(self._keys)
+
+    def key_models(self) -> Mapping[str, type[StepBase]]:
+        """Every kind key a bot may write -> the model validating a step written with it
+        (for a qualified key, the kind's model with its kind field under that key)."""
+        return MappingProxyType(self._models)
+
+    def by_model(self) -> Mapping[type[BaseModel], StepKind]:
+        """A validated step's model type -> its step kind: what the interpreter is given."""
+        return MappingProxyType(self._by_model)
 
     def actions(self) -> dict[str, Action]:
         """``connector.action`` -> action."""
@@ -227,11 +296,14 @@ def describe(spec: ConnectorSpec, origin: str = "") -> dict[str, Any]:
         "origin": origin,
         "session": spec.session is not None,
         "uses": list(spec.uses),
+        "labels": list(spec.labels),
         "flows": str(spec.flows) if spec.flows is not None else None,
         "settings": _fields(spec.settings, ()) if spec.settings is not None else [],
         "steps": [
             {
-                "kind": step.kind,
+                "kind": step.name,
+                "qualified": step.qualified,
+                "raw_interaction": step.raw_interaction,
                 "description": _doc(step.model),
                 "options": _fields(step.model, step.secret_fields, skip=_COMMON_OPTIONS),
                 "creates": list(step.creates),
@@ -314,6 +386,27 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     return str(value)
+
+
+def _qualified_model(model: type[StepBase], key: str) -> type[StepBase]:
+    """``model`` with its kind field under ``key`` (``browser.click``): what validates a
+    step written with its qualified key, with the same fields, handler and messages."""
+    name, info = next(
+        (name, info)
+        for name, info in model.model_fields.items()
+        if (info.alias or name) == model.KIND
+    )
+    renamed = FieldInfo.merge_field_infos(
+        info, alias=key, validation_alias=key, serialization_alias=key
+    )
+    qualified: type[StepBase] = create_model(  # type: ignore[call-overload]
+        f"{model.__name__}_{key.partition('.')[0]}",
+        __base__=model,
+        __module__=model.__module__,
+        __doc__=model.__doc__,
+        **{name: (info.annotation, renamed)},
+    )
+    return qualified
 
 
 def load(names: Iterable[str] | None = None) -> Registry:

@@ -30,9 +30,10 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from orchestrator.errors import Problem
+from orchestrator.model import registry
 from orchestrator.model.bot import BotDefinition, Execution, Owner, Parameter, Retries, SubFlow
 from orchestrator.model.locators import Locator
-from orchestrator.model.steps import StepBase, step_kinds
+from orchestrator.model.steps import StepBase, step_key_models, step_kinds
 from orchestrator.model.yaml_loader import Loc, YamlDocument
 
 M = TypeVar("M", bound=BaseModel)
@@ -45,7 +46,7 @@ def all_step_keys() -> frozenset[str]:
     """Every key some installed step kind accepts, kind keys included."""
     return frozenset(
         (info.alias or name)
-        for cls in step_kinds().values()
+        for cls in step_key_models().values()
         for name, info in cls.model_fields.items()
     )
 
@@ -120,7 +121,8 @@ def describe_value(value: Any) -> str:
     return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+#: A key written as is in a path: a name, or a qualified step kind (``browser.click``).
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[a-z_][a-z0-9_]*)?$")
 
 
 def field_path(loc: Loc) -> str:
@@ -158,8 +160,8 @@ def _resolve(root: type[BaseModel], loc: Sequence[Any]) -> _Target:
     tp: Any = root
     for part in loc:
         tp = _unwrap(tp)
-        if tp is StepBase and isinstance(part, str) and part in step_kinds():
-            tp = step_kinds()[part]  # the discriminator's tag: not part of the YAML path
+        if tp is StepBase and isinstance(part, str) and part in step_key_models():
+            tp = step_key_models()[part]  # the discriminator's tag: not part of the YAML path
         elif _is_union(tp) and isinstance(part, str) and (member := _named(tp, part)):
             tp = member  # a smart union's member: not part of the YAML path
         elif isinstance(tp, type) and issubclass(tp, BaseModel):
@@ -219,7 +221,8 @@ def _where(owner: type[BaseModel] | None) -> str:
     if owner is None:
         return "here"
     if issubclass(owner, StepBase):
-        return f"{owner.KIND} step"
+        known = registry.installed().by_model().get(owner)
+        return f"{known.name if known is not None else owner.KIND} step"
     names: dict[type[BaseModel], str] = {
         Locator: "locator",
         Owner: "owner",
@@ -312,13 +315,14 @@ def _step_kind_problem(doc: YamlDocument, loc: Loc) -> Problem:
     """A step without exactly one kind key: say what was found, suggest what was meant."""
     step = doc.get(loc)
     kinds = step_kinds()
+    keys = registry.installed().step_keys()
     kinds_list = ", ".join(kinds)
     if not isinstance(step, dict):
         return doc.problem(
             loc, _at(loc, f"a step must be a mapping with one kind key such as 'click: ...', "
             f"got {describe_value(step)}"),
         )  # fmt: skip
-    found = [k for k in step if k in kinds]
+    found = [k for k in step if k in keys]
     if len(found) > 1:
         return doc.problem(
             loc, _at(loc, f"a step needs exactly one kind key, found several: {', '.join(found)}")
@@ -326,12 +330,28 @@ def _step_kind_problem(doc: YamlDocument, loc: Loc) -> Problem:
     unknown = [k for k in step if k not in all_step_keys()]
     if unknown:
         key = unknown[0]
-        return doc.problem(
-            (*loc, key),
-            f"unknown step kind {key!r} (expected one of: {kinds_list}){did_you_mean(key, kinds)}",
-            at_key=True,
-        )
-    keys = ", ".join(str(k) for k in step) or "none"
+        return doc.problem((*loc, key), _unknown_kind(key, kinds_list), at_key=True)
+    written = ", ".join(str(k) for k in step) or "none"
     return doc.problem(
-        loc, _at(loc, f"a step needs one kind key (one of: {kinds_list}); found only: {keys}")
+        loc, _at(loc, f"a step needs one kind key (one of: {kinds_list}); found only: {written}")
     )
+
+
+def _unknown_kind(key: Any, kinds_list: str) -> str:
+    """Why ``key`` is no step kind: an unknown or uninstalled connector's, a connector's that
+    has no such kind, or a misspelt one."""
+    installed = registry.installed()
+    connector, dot, kind = str(key).partition(".")
+    if dot and connector in installed.connectors:
+        own = [step.kind for step in installed.connectors[connector].steps]
+        return (
+            f"connector {connector!r} has no step kind {kind!r} (it has: "
+            f"{', '.join(own) or 'none'}){did_you_mean(kind, own)}"
+        )
+    if dot:
+        return (
+            f"unknown step kind {key!r}: no connector {connector!r} is installed (installed: "
+            f"{', '.join(sorted(installed.connectors))}; bots connectors list)"
+        )
+    hint = did_you_mean(key, step_kinds())
+    return f"unknown step kind {key!r} (expected one of: {kinds_list}){hint}"

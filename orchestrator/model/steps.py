@@ -23,6 +23,7 @@ a step's answer goes to; only steps that answer something have it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, model_validator
@@ -39,39 +40,59 @@ ACTION_REF = r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"
 
 
 class _AnyStep:
-    """The union of every registered step kind, discriminated by the kind key.
+    """The union of every registered step kind, discriminated by the kind key as written.
 
-    Built from :func:`orchestrator.model.registry.installed` when pydantic first needs the
-    schema (every step model defers building), so connectors' kinds may contain steps too.
+    ``click:`` and ``browser.click:`` are two tags of the browser's click (the second
+    validated by the model with its kind field under the qualified key, so that errors point
+    at the key the author wrote); ``notiz.click:`` is a third connector's. Built from
+    :func:`orchestrator.model.registry.installed` when pydantic first needs the schema (every
+    step model defers building), so connectors' kinds may contain steps too.
     """
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
         choices: dict[Any, CoreSchema] = {
-            kind: handler.generate_schema(model) for kind, model in step_kinds().items()
+            key: handler.generate_schema(model) for key, model in step_key_models().items()
         }
         return core_schema.tagged_union_schema(
             choices,
-            discriminator=step_kind,
+            discriminator=step_key,
             custom_error_type="unknown_step_kind",
             custom_error_message="a step needs exactly one kind key",
         )
 
 
 def step_kinds() -> dict[str, type[StepBase]]:
-    """kind key -> step model, of every installed connector."""
+    """name -> step model, one per kind of every installed connector (``click``,
+    ``notiz.click``)."""
     return registry.installed().step_models()
 
 
-def step_kind(value: Any) -> str | None:
-    """The kind of a raw step mapping or a step model; None when not exactly one kind key."""
-    if isinstance(value, StepBase):
-        return value.KIND
+def step_key_models() -> Mapping[str, type[StepBase]]:
+    """Every kind key a bot may write (``click``, ``browser.click``, ``notiz.click``) ->
+    the model validating a step written with it."""
+    return registry.installed().key_models()
+
+
+def step_key(value: Any) -> str | None:
+    """The kind key of a raw step mapping as written (``browser.click``); None when it has
+    not exactly one kind key."""
     if isinstance(value, dict):
-        known = step_kinds()
-        kinds = [key for key in value if key in known]
-        return kinds[0] if len(kinds) == 1 else None
+        known = registry.installed().step_keys()
+        keys = [key for key in value if key in known]
+        return keys[0] if len(keys) == 1 else None
     return None
+
+
+def step_kind(value: Any) -> str | None:
+    """The name of a raw step mapping's or a step model's kind (``click`` for ``click:``
+    and ``browser.click:``, ``notiz.click``); None when not exactly one kind key."""
+    installed = registry.installed()
+    if isinstance(value, StepBase):
+        known = installed.by_model().get(type(value))
+        return known.name if known is not None else value.KIND
+    key = step_key(value)
+    return installed.step_keys()[key].name if key is not None else None
 
 
 class StepBase(BaseModel):

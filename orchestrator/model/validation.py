@@ -23,7 +23,7 @@ from orchestrator.errors import Problem
 from orchestrator.model import registry
 from orchestrator.model.hooks import HookNotFound, resolve_hook, signature_problems
 from orchestrator.model.schema_errors import did_you_mean
-from orchestrator.model.steps import CallStep, Step, step_kind
+from orchestrator.model.steps import CallStep, Step, step_key, step_kind
 from orchestrator.model.templates import (
     JINJA_GLOBALS,
     TemplateReferences,
@@ -69,7 +69,7 @@ def _sees(kind: str | None) -> Mapping[str, tuple[str, ...]]:
     return step.sees if step is not None else {}
 
 
-def _names(kind: str | None, step: dict[str, Any], spec: tuple[str, ...]) -> frozenset[str]:
+def _names(kind: str | None, step: StepVisit, spec: tuple[str, ...]) -> frozenset[str]:
     """The variable names ``spec`` stands for in ``step`` (``@as``: the value of ``as``, or
     the model's default when the step leaves it out)."""
     names: set[str] = set()
@@ -109,13 +109,34 @@ class FlowFile:
 
 @dataclass(frozen=True)
 class StepVisit:
-    """One step met while walking a flow: where it is and what is in scope there."""
+    """One step met while walking a flow: where it is and what is in scope there.
+
+    ``kind`` is the kind's name (``click`` for ``click:`` and ``browser.click:``,
+    ``notiz.click``), ``key`` the kind key as written; :meth:`get` and :meth:`at` take a
+    field's bare key and find it under whichever kind key the author wrote.
+    """
 
     loc: Loc
     step: dict[str, Any]
     kind: str | None
     local_names: frozenset[str]
     in_on_error: bool
+    key: str | None = None
+
+    def written(self, field: str) -> str:
+        """The key ``field`` has in the raw step: the kind key as written for the kind's own
+        field (``flow.retry`` for ``retry``), else ``field``."""
+        if self.key is not None and field == self.key.rpartition(".")[2]:
+            return self.key
+        return field
+
+    def get(self, field: str) -> Any:
+        """The raw value of ``field`` (see :meth:`written`), None when absent."""
+        return self.step.get(self.written(field))
+
+    def at(self, field: str) -> Loc:
+        """Where ``field`` of this step is (see :meth:`written`)."""
+        return (*self.loc, self.written(field))
 
 
 def iter_steps(
@@ -127,14 +148,15 @@ def iter_steps(
     for index, step in enumerate(steps):
         if not isinstance(step, dict):
             continue
-        kind = step_kind(step)
+        kind, written = step_kind(step), step_key(step)
         here = (*loc, index)
-        yield StepVisit(here, step, kind, local, in_on_error)
-        bound = _names(kind, step, _binds(kind))
+        visit = StepVisit(here, step, kind, local, in_on_error, written)
+        yield visit
+        bound = _names(kind, visit, _binds(kind))
         for key in child_keys(kind):
             inner = local | bound
             yield from iter_steps(
-                step.get(key), (*here, key), inner, in_on_error or key == "on_error"
+                visit.get(key), visit.at(key), inner, in_on_error or key == "on_error"
             )
 
 
@@ -170,7 +192,7 @@ def made_variables(flows: list[FlowFile]) -> set[str]:
         for visit in iter_flow_steps(flow.doc.data):
             creates = (*_creates(visit.kind), *(("with",) if visit.kind == "include" else ()))
             for key in creates:
-                value = visit.step.get(key)
+                value = visit.get(key)
                 if isinstance(value, dict):
                     made.update(str(k) for k in value)
                 elif isinstance(value, str) and key != "as":
@@ -214,7 +236,7 @@ class _Checker:
         kind = visit.kind
         if kind == "pause":
             doc_problem = doc.problem(
-                (*visit.loc, "pause"),
+                visit.at("pause"),
                 "pause waits a fixed time; prefer wait_for, which waits only as long as needed",
                 at_key=True,
                 severity="warning",
@@ -225,12 +247,13 @@ class _Checker:
         if kind == "use":
             self._check_use(doc, visit)
         for key, value in visit.step.items():
-            if key in NAME_KEYS or key in child_keys(kind):
+            field = key if key != visit.key else key.rpartition(".")[2]
+            if field in NAME_KEYS or field in child_keys(kind):
                 continue
-            secrets_allowed = key in _secret_fields(kind)
-            here = scope | _names(kind, visit.step, _sees(kind).get(key, ()))
+            secrets_allowed = field in _secret_fields(kind)
+            here = scope | _names(kind, visit, _sees(kind).get(field, ()))
             for loc, text in _strings(value, (*visit.loc, key)):
-                self._check_text(doc, loc, text, key in CONDITION_KEYS, here, secrets_allowed)
+                self._check_text(doc, loc, text, field in CONDITION_KEYS, here, secrets_allowed)
 
     def _check_text(
         self, doc: YamlDocument, loc: Loc, text: str, condition: bool, scope: set[str],
@@ -288,10 +311,10 @@ class _Checker:
             )
 
     def _check_call(self, doc: YamlDocument, visit: StepVisit) -> None:
-        ref = visit.step.get("call")
+        ref = visit.get("call")
         if not isinstance(ref, str) or not _HOOK_REF.match(ref):
             return  # the schema check reports it
-        loc = (*visit.loc, "call")
+        loc = visit.at("call")
         if ref not in self._hooks:
             try:
                 self._hooks[ref] = resolve_hook(self.bot_dir, ref, self.bot_id)
@@ -309,10 +332,10 @@ class _Checker:
 
     def _check_use(self, doc: YamlDocument, visit: StepVisit) -> None:
         """``use: connector.action``: the action exists, its arguments are known, none missing."""
-        ref = visit.step.get("use")
+        ref = visit.get("use")
         if not isinstance(ref, str) or "." not in ref:
             return  # the schema check reports it
-        loc = (*visit.loc, "use")
+        loc = visit.at("use")
         actions = registry.installed().actions()
         action = actions.get(ref)
         if action is None:

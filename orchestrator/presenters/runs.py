@@ -55,6 +55,8 @@ def _queue_note(record: RunRecord) -> str:
         parts.append(f"held by {record.holder}" + (f" until {until.isoformat()}" if until else ""))
     if record.status == "queued" and record.not_before is not None:
         parts.append(f"not before {record.not_before.isoformat()}")
+    if record.status == "queued" and record.labels:
+        parts.append(f"for a robot with {', '.join(record.labels)}")
     return "  [" + ", ".join(parts) + "]" if parts else ""
 
 

@@ -88,8 +88,11 @@ def test_connectors_list_shows_it_beside_the_built_in_ones(tmp_path: Path) -> No
     by_name = {item["name"]: item for item in listed["connectors"]}
     assert set(by_name) == {*BUILT_IN, "notiz"}
     assert listed["problems"] == []
-    assert [step["kind"] for step in by_name["notiz"]["steps"]] == ["notiz"]
+    # its `click` is known by its qualified name: the browser, registered first, keeps `click`
+    assert [step["kind"] for step in by_name["notiz"]["steps"]] == ["notiz", "notiz.click"]
+    assert "click" in [step["kind"] for step in by_name["browser"]["steps"]]
     assert [action["use"] for action in by_name["notiz"]["actions"]] == ["notiz.zaehlen"]
+    assert by_name["notiz"]["labels"] == ["notizbuch"]
 
 
 def test_bots_schema_knows_its_step_kind(tmp_path: Path) -> None:
@@ -227,6 +230,86 @@ def test_its_session_works_in_parallel_workers_each_with_evidence(tmp_path: Path
     item = _bots("queue", "items", "eingang", "--status", "needs_human", "--json", cwd=tmp_path)
     assert item.returncode == 0, _output(item)
     assert "A-3" in item.stdout and "Register lehnt A-3 ab" in item.stdout, _output(item)
+
+
+#: A page with a button that says it was pressed (line 6 is `steps:` in bots using it).
+PAGE = """<!doctype html><html lang="de"><meta charset="utf-8"><title>Posteingang</title>
+<button onclick="this.textContent='Bestätigt'">Bestätigen</button></html>"""
+
+
+@pytest.mark.browser
+def test_a_bot_uses_the_browsers_click_and_its_click_side_by_side(tmp_path: Path) -> None:
+    page = tmp_path / "posteingang.html"
+    page.write_text(PAGE, encoding="utf-8")
+    _write_bot(
+        tmp_path / "beide",
+        f"""\
+        steps:
+          - goto: "{page.as_uri()}"
+          - click: {{role: button, name: Bestätigen}}
+          - notiz.click: "Vorgang {{{{ 40 + 2 }}}}"
+          - browser.wait_for: {{element: {{role: button, name: Bestätigt}}}}
+          - notiz: fertig
+        """,
+    )
+    assert _bots("validate", "beide", cwd=tmp_path).returncode == 0
+    result = _bots("run", "beide", "--json", cwd=tmp_path)
+    assert result.returncode == 0, _output(result)
+    run = _run_record(result)
+    assert run["status"] == "succeeded", _output(result)
+    kinds = [step["kind"] for step in run["steps"]]
+    assert kinds == ["goto", "click", "notiz.click", "wait_for", "notiz"]
+    journal = Path(run["run_dir"]) / "notizen.txt"
+    assert journal.read_text(encoding="utf-8") == "erledigt: Vorgang 42\nfertig\n"
+
+
+def test_a_bare_click_stays_the_browsers(tmp_path: Path) -> None:
+    _write_bot(
+        tmp_path / "notizen",
+        """\
+        steps:
+          - click: Vorgang gelesen
+          - notiz.klick: Vorgang gelesen
+        """,
+    )
+    result = _bots("validate", "notizen", cwd=tmp_path)
+    assert result.returncode != 0, _output(result)
+    lines = result.stdout.splitlines() + result.stderr.splitlines()
+    for expected in (
+        "notizen/bot.yaml:6:12: steps[0].click: expected a locator",
+        "notizen/bot.yaml:7:5: connector 'notiz' has no step kind 'klick' (it has: notiz, "
+        "click) (did you mean 'click'?)",
+    ):
+        assert any(line.startswith(expected) for line in lines), _output(result)
+
+
+def test_a_run_needs_the_labels_of_the_connectors_its_steps_use(tmp_path: Path) -> None:
+    _write_bot(tmp_path / "notizen", NOTES)
+    result = _bots("run", "notizen", "--enqueue", "--json", cwd=tmp_path)
+    assert result.returncode == 0, _output(result)
+    run_id = json.loads(result.stdout)["id"]
+    shown = _bots("show", str(run_id), "--json", cwd=tmp_path)
+    assert json.loads(shown.stdout)["labels"] == ["notizbuch"], _output(shown)
+    listed = _bots("history", cwd=tmp_path)
+    assert "for a robot with notizbuch" in listed.stdout, _output(listed)
+
+
+def test_a_declared_label_its_steps_contradict_is_an_error(tmp_path: Path) -> None:
+    _write_bot(
+        tmp_path / "notizen",
+        """\
+        execution:
+          labels: [giessen, notizbuch]
+        steps:
+          - set: {anzahl: 0}
+        """,
+    )
+    result = _bots("validate", "notizen", cwd=tmp_path)
+    assert result.returncode != 0, _output(result)
+    assert (
+        "notizen/bot.yaml:6:21: execution.labels[1]: 'notizbuch' is the robot label of the "
+        "connector 'notiz', whose steps and actions this bot does not use"
+    ) in result.stdout + result.stderr, _output(result)
 
 
 def test_it_passes_the_connector_contract(tmp_path: Path) -> None:

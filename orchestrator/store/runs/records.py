@@ -100,6 +100,7 @@ SUMMARY_COLUMNS = (
     RUNS.c.retry_of,
     RUNS.c.not_before,
     RUNS.c.created_at,
+    RUNS.c.labels,
 )
 
 
@@ -127,6 +128,7 @@ def run_summary(row: Any) -> RunRecord:
         retry_of=row.retry_of,
         not_before=row.not_before,
         created_at=row.created_at,
+        labels=tuple(row.labels or ()),
     )
 
 
