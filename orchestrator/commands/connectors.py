@@ -41,6 +41,8 @@ def connectors_list(
             echo("  steps:   " + ", ".join(step["kind"] for step in item["steps"]))
         if item["actions"]:
             echo("  actions: " + ", ".join(action["use"] for action in item["actions"]))
+        if item["labels"]:
+            echo("  robots need the labels: " + ", ".join(item["labels"]))
     for problem in installed.problems:
         echo(f"warning: {problem}", err=True)
 
@@ -66,11 +68,14 @@ def connectors_show(
     echo(f"  {item['description']}")
     if item["uses"]:
         echo(f"  works on the session of: {', '.join(item['uses'])}")
+    if item["labels"]:
+        echo(f"  a robot running its steps needs the labels: {', '.join(item['labels'])}")
     if item["settings"]:
         echo(f"\nsettings (connectors: {{{name}: ...}} in the settings file):")
         _fields(item["settings"])
     for step in item["steps"]:
-        echo(f"\nstep {step['kind']}: {step['description']}")
+        also = f" (also {step['qualified']})" if step["qualified"] != step["kind"] else ""
+        echo(f"\nstep {step['kind']}{also}: {step['description']}")
         _fields(step["options"])
     for action in item["actions"]:
         echo(f"\nuse: {action['use']}\n  {action['description']}")

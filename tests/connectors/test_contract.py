@@ -165,15 +165,30 @@ def test_action_is_documented_and_strict(spec: ConnectorSpec, action: Action) ->
 # --------------------------------------------------------------------------- (b) the schema
 
 
+def _written(step: StepKind) -> list[str]:
+    """The kind keys a bot may write for ``step``: its qualified one, and the bare one where
+    its connector owns it."""
+    return [step.qualified, *([step.kind] if step.name == step.kind else [])]
+
+
 @pytest.mark.parametrize(("spec", "step"), _step_kinds())
 def test_every_step_kind_is_in_the_bot_schema(spec: ConnectorSpec, step: StepKind) -> None:
     schema = bot_json_schema()
     choices = schema["properties"]["steps"]["items"]["oneOf"]
     definitions = [schema["$defs"][ref["$ref"].rpartition("/")[2]] for ref in choices]
-    found = [d for d in definitions if step.kind in d.get("required", ())]
-    assert len(found) == 1, f"step kind {step.kind!r} is not (once) in the bot schema"
-    assert found[0]["properties"][step.kind].get("description")
-    assert found[0].get("additionalProperties") is False
+    assert step.name in (step.kind, step.qualified)
+    for key in _written(step):
+        found = [d for d in definitions if key in d.get("required", ())]
+        assert len(found) == 1, f"step kind key {key!r} is not (once) in the bot schema"
+        assert found[0]["properties"][key].get("description")
+        assert found[0]["description"].startswith(str(step.model.__doc__).strip().split("\n")[0])
+        assert found[0].get("additionalProperties") is False
+
+
+@pytest.mark.parametrize("spec", _specs())
+def test_its_robot_labels_are_plain_words(spec: ConnectorSpec) -> None:
+    for label in spec.labels:
+        assert label and label == label.strip() and "," not in label, repr(label)
 
 
 # --------------------------------------------------------------------------- (c) validation
@@ -231,14 +246,15 @@ def _problems(directory: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_an_unknown_option_is_reported_at_its_key(
     spec: ConnectorSpec, step: StepKind, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    values = _required(step.model)
-    first = f"- {step.kind}: {json.dumps(values.pop(step.kind), ensure_ascii=False)}"
-    others = [f"  {key}: {json.dumps(value, ensure_ascii=False)}" for key, value in values.items()]
-    _bot(tmp_path, [first, *others, f"  {UNKNOWN}: 1"])
-    line = 7 + len(others)  # 4 header lines, `steps:`, the kind key, the other options
-    expected = f"bot.yaml:{line}:5: unknown key {UNKNOWN!r} in {step.kind} step"
-    problems = _problems(tmp_path, monkeypatch)
-    assert expected in problems, "\n".join(problems)
+    for key in _written(step):
+        values = _required(step.model)
+        first = f"- {key}: {json.dumps(values.pop(step.kind), ensure_ascii=False)}"
+        others = [f"  {k}: {json.dumps(value, ensure_ascii=False)}" for k, value in values.items()]
+        _bot(tmp_path / key, [first, *others, f"  {UNKNOWN}: 1"])
+        line = 7 + len(others)  # 4 header lines, `steps:`, the kind key, the other options
+        expected = f"bot.yaml:{line}:5: unknown key {UNKNOWN!r} in {step.name} step"
+        problems = _problems(tmp_path / key, monkeypatch)
+        assert expected in problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize(("spec", "action"), _actions())

@@ -312,6 +312,28 @@ def test_a_declared_label_its_steps_contradict_is_an_error(tmp_path: Path) -> No
     ) in result.stdout + result.stderr, _output(result)
 
 
+def test_lint_knows_its_raw_interaction_from_the_registry(tmp_path: Path) -> None:
+    _write_bot(
+        tmp_path / "notizen",
+        """\
+        targets: [notiz]
+        manual_minutes_per_case: 1
+        steps:
+          - use: notiz.zaehlen
+            into: anzahl
+          - notiz.click: Vorgang gelesen
+          - notiz: Vorgang gelesen
+        """,
+    )
+    result = _bots("lint", "notizen", "--format", "json", cwd=tmp_path)
+    findings = json.loads(result.stdout)["findings"]
+    raw = [f for f in findings if f["rule"] == "raw-step-with-action"]
+    # its `click` is a raw interaction, its `notiz` step is not
+    assert [(f["line"], f["message"].split(":")[0]) for f in raw] == [
+        (10, "a raw notiz.click on notiz's pages")
+    ], _output(result)
+
+
 def test_it_passes_the_connector_contract(tmp_path: Path) -> None:
     contract = Path(__file__).with_name("test_contract.py")
     result = _run(
