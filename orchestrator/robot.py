@@ -29,18 +29,18 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from orchestrator.engine.run_end import after_run
-from orchestrator.engine.runner import run_claimed
 from orchestrator.errors import BotsError, InvalidTransition, RobotNameTaken
-from orchestrator.model.loader import LoadedBot, bot_digest, resolve_bot
 from orchestrator.requests import next_attempt, pool_limits
 from orchestrator.results import RunStatus
 from orchestrator.robot_identity import still_alive
 from orchestrator.service_log import service_logger
 from orchestrator.settings import Settings
 from orchestrator.store import ClaimedRun, RunRequest, RunStore, open_store
+
+if TYPE_CHECKING:
+    from orchestrator.model.loader import LoadedBot
 
 # The engine stops a run at its timeout between steps; a step that hangs (a hook that never
 # returns) gets this much longer before the robot ends the run as timed out itself.
@@ -358,6 +358,9 @@ class Robot:
         slot.bot = bot
         slot.timeout_s = claimed.timeout_s or bot.definition.timeout or settings.run_timeout_s
         slot.deadline = started + slot.timeout_s + WATCHDOG_GRACE_S
+        # The engine is imported with the first run: an idle robot does not hold it.
+        from orchestrator.engine.runner import run_claimed
+
         try:
             status = run_claimed(
                 bot,
@@ -387,6 +390,8 @@ class Robot:
         bot's files is cheaper, and checked at most every ``BOT_RECHECK_S``: an edit counts
         from the next run after that.
         """
+        from orchestrator.model.loader import bot_digest, resolve_bot
+
         now = time.monotonic()
         cached = self._bots.get(bot_id)
         if cached is not None:
@@ -450,6 +455,8 @@ class Robot:
     def _after_run(self, claimed: ClaimedRun, *, final: bool) -> None:
         """Report and notify a run the robot ended itself (the engine does it for the runs
         it ends)."""
+        from orchestrator.engine.run_end import after_run
+
         settings = self._per_tenant[claimed.tenant]
         after_run(self.store, settings, claimed.id, final=final, report_now=False)
 

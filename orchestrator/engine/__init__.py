@@ -23,7 +23,23 @@ target system through :class:`connectors.base.Connector` alone (a test greps thi
   and hashed), its log and its step records.
 """
 
-from orchestrator.engine.context import RunContext
-from orchestrator.engine.runner import run_bot, run_with_retries
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from orchestrator.engine.context import RunContext
+    from orchestrator.engine.runner import run_bot, run_with_retries
 
 __all__ = ["RunContext", "run_bot", "run_with_retries"]
+
+#: Where each name of ``__all__`` lives: imported when first asked for, so that a module
+#: using one part (a robot's service log, the secret providers) does not load the engine.
+_HOMES = {"RunContext": "context", "run_bot": "runner", "run_with_retries": "runner"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)

@@ -39,6 +39,24 @@ def _inspect(database_url: str) -> tuple[set[str], set[str], list[object]]:
         engine.dispose()
 
 
+def test_the_quick_check_knows_the_newest_migration() -> None:
+    """A store at ``migrate.HEAD`` opens without Alembic: it must be the migrations' head."""
+    from orchestrator.store import migrate
+
+    assert migrate.HEAD == HEAD
+
+
+def test_opening_a_store_at_head_loads_no_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bots.sqlite'}"
+    open_store(url).close()
+    code = (
+        "import sys; from orchestrator.store import open_store; "
+        f"open_store({url!r}).close(); print(any(m.startswith('alembic') for m in sys.modules))"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert shown.stdout.strip() == "False", shown.stderr
+
+
 def test_opening_a_fresh_database_migrates_it_to_head(database_url: str) -> None:
     open_store(database_url).close()
 

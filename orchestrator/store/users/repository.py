@@ -18,10 +18,8 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 
 from orchestrator.errors import ConfigError, NotAuthenticated, UserExists, UserNotFound
@@ -36,7 +34,17 @@ from orchestrator.store.users.tables import USERS
 TOKEN_PREFIX = "kb_"
 #: How many leading characters of a token the store keeps to find its row (never the token).
 PREFIX_LENGTH = 8
-_HASHER = PasswordHasher()  # argon2id with the library's defaults (RFC 9106, low memory)
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+
+@functools.cache
+def _hasher() -> PasswordHasher:
+    """argon2id with the library's defaults (RFC 9106, low memory); loaded with the first
+    token checked or made, so a robot that never sees one does not hold it."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
 
 
 @functools.cache
@@ -45,7 +53,7 @@ def _dummy_hash() -> str:
     time as a wrong one and the answer's timing does not tell which prefixes exist. Made on
     first use: hashing takes a while, and most processes that import the store check no
     token (an idle robot, ``bots run`` without users)."""
-    return _HASHER.hash(secrets.token_urlsafe(32))
+    return _hasher().hash(secrets.token_urlsafe(32))
 
 
 def new_token() -> str:
@@ -75,7 +83,7 @@ class UserRepository:
             raise ConfigError("a user needs a name and a tenant")
         chosen = parse_roles(roles)
         token = new_token()
-        token_hash = _HASHER.hash(token)  # before the transaction: hashing takes a while
+        token_hash = _hasher().hash(token)  # before the transaction: hashing takes a while
         with self._tx.change() as tx:
             inserted = tx.connection.execute(
                 dialect_insert(tx.connection, USERS)
@@ -174,8 +182,8 @@ class UserRepository:
                 f"the token of user {found.name!r} of tenant {found.tenant!r} is disabled"
             )
         values: dict[str, Any] = {"last_used_at": utc_now()}
-        if _HASHER.check_needs_rehash(found.token_hash):  # the hasher's defaults got stronger
-            values["token_hash"] = _HASHER.hash(token)
+        if _hasher().check_needs_rehash(found.token_hash):  # the hasher's defaults got stronger
+            values["token_hash"] = _hasher().hash(token)
         with self._tx.write() as connection:
             connection.execute(update(USERS).where(USERS.c.id == found.id).values(**values))
             row = connection.execute(select(USERS).where(USERS.c.id == found.id)).one()
@@ -188,8 +196,10 @@ class UserRepository:
 
 
 def _verify(token_hash: str, token: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return _HASHER.verify(token_hash, token)
+        return _hasher().verify(token_hash, token)
     except (VerificationError, InvalidHashError):
         return False
 

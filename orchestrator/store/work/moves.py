@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import jsonschema
-from jsonschema.exceptions import best_match
 from sqlalchemy import Connection, Row, Select, select, update
 
 from orchestrator.errors import (
@@ -138,6 +136,8 @@ def check_schema(tenant: str, name: str, schema: dict[str, Any] | None) -> None:
     """
     if schema is None:
         return
+    import jsonschema  # when a queue has a schema: a robot without one does not load it
+
     validator = jsonschema.validators.validator_for(schema)
     try:
         validator.check_schema(schema)
@@ -160,6 +160,9 @@ def check_payload(queue: QueueRecord, reference: str, payload: Any) -> None:
     """
     if queue.schema is None:
         return
+    import jsonschema
+    from jsonschema.exceptions import best_match
+
     validator_class = jsonschema.validators.validator_for(queue.schema)
     validator = validator_class(queue.schema)
     error = best_match(validator.iter_errors(payload))
