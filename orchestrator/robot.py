@@ -2,10 +2,10 @@
 
 A robot registers, then loops until it is told to stop: settle runs whose lease ran out (every
 ``orchestrator.reap_every_s``), claim as many runs as it has free slots, and execute each in a
-thread of its own via ``run_claimed(bot, claimed, ...)``. A heartbeat thread renews the leases of
-its runs every third of ``orchestrator.lease_s`` and passes on cancellations (``bots runs
-cancel``). A failed or timed-out run of a bot with ``execution.retries`` is queued again, with
-a backoff. Programmatic use::
+thread of its own (:mod:`orchestrator.robot_runs`: load the bot, hand the run to the engine).
+A heartbeat thread renews the leases of its runs every third of ``orchestrator.lease_s`` and
+passes on cancellations (``bots runs cancel``). A failed or timed-out run of a bot with
+``execution.retries`` is queued again, with a backoff. Programmatic use::
 
     stop = threading.Event()
     robot = Robot(settings, store, labels=["browser"], tenants=["giessen"], concurrency=2)
@@ -20,7 +20,6 @@ running ones finish (a second signal cancels them) and exits 0.
 
 from __future__ import annotations
 
-import functools
 import os
 import secrets
 import signal
@@ -28,39 +27,19 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from orchestrator.errors import BotsError, InvalidTransition, RobotNameTaken
-from orchestrator.requests import next_attempt, pool_limits
-from orchestrator.results import RunStatus
+from orchestrator.errors import BotsError, RobotNameTaken
+from orchestrator.requests import pool_limits
 from orchestrator.robot_identity import still_alive
+from orchestrator.robot_runs import ClaimedRuns, Slot
 from orchestrator.service_log import service_logger
 from orchestrator.settings import Settings
-from orchestrator.store import ClaimedRun, RunRequest, RunStore, open_store
+from orchestrator.store import ClaimedRun, RunStore, open_store
 
-if TYPE_CHECKING:
-    from orchestrator.model.loader import LoadedBot
-
-# The engine stops a run at its timeout between steps; a step that hangs (a hook that never
-# returns) gets this much longer before the robot ends the run as timed out itself.
-WATCHDOG_GRACE_S = 30.0
-BOT_RECHECK_S = 1.0
 # Names of the robots running in this process: two Robot objects under one name share a pid.
 _LIVE_NAMES: set[str] = set()
 _LIVE_LOCK = threading.Lock()
-
-
-@dataclass
-class _Slot:
-    """A run this robot claimed, from the claim until its thread is done with it."""
-
-    claimed: ClaimedRun
-    cancel: threading.Event = field(default_factory=threading.Event)
-    bot: LoadedBot | None = None
-    timeout_s: float | None = None
-    deadline: float | None = None  # time.monotonic() after which the watchdog ends the run
-    overdue: bool = False
 
 
 class Robot:
@@ -104,13 +83,15 @@ class Robot:
         self.concurrency = concurrency or defaults.concurrency
         self._per_tenant = {t: settings.model_copy(update={"tenant": t}) for t in self.tenants}
         self._pool_limits = pool_limits(settings, self.tenants)
-        self._slots: dict[int, _Slot] = {}
-        self._bots: dict[str, tuple[LoadedBot, float]] = {}  # by id: bot, checked at; _load
+        self._slots: dict[int, Slot] = {}
         self._lock = threading.Lock()  # guards _slots
         self._wake = threading.Event()  # a slot became free
         self._superseded = threading.Event()  # another instance registered under the name
         self._log: Any = service_logger(settings.log_level).bind(
             robot=self.name, instance=self.instance
+        )
+        self._runs = ClaimedRuns(
+            store, instance=self.instance, per_tenant=self._per_tenant, log=self._log
         )
 
     def run(self, stop: threading.Event, abort: threading.Event | None = None) -> None:
@@ -231,13 +212,13 @@ class Robot:
                     self._reap()
                     next_reap = time.monotonic() + self.settings.orchestrator.reap_every_s
                 for claimed in self._claim(self.concurrency - len(self._under_way())):
-                    slot = _Slot(claimed)
+                    slot = Slot(claimed)
                     with self._lock:
                         self._slots[claimed.id] = slot
                     pool.submit(self._execute, slot, stop)
             self._wake.wait(self.settings.robot.poll_s)
 
-    def _under_way(self) -> list[_Slot]:
+    def _under_way(self) -> list[Slot]:
         with self._lock:
             return list(self._slots.values())
 
@@ -282,30 +263,8 @@ class Robot:
         """End runs still executing long after their timeout (a hung step) as timed out."""
         now = time.monotonic()
         for slot in self._under_way():
-            if slot.deadline is None or slot.overdue or now < slot.deadline:
-                continue
-            slot.overdue = True
-            slot.cancel.set()
-            claimed = slot.claimed
-            error = (
-                f"still running {WATCHDOG_GRACE_S:g} s after its timeout of "
-                f"{slot.timeout_s:g} s; ended by robot {self.instance}"
-            )
-            retry = None
-            if slot.bot is not None:
-                try:
-                    retry = self._next_attempt(slot.bot, claimed, RunStatus.TIMED_OUT)
-                except BotsError as exc:  # its parameters no longer fit the bot
-                    self._log.error("no retry", run_id=claimed.id, error=str(exc))
-            try:
-                retry_id = self.store.finish_run(
-                    claimed.id, RunStatus.TIMED_OUT, error=error, holder=self.instance, retry=retry
-                )
-            except BotsError as exc:  # ended meanwhile, or the database is away
-                self._log.warning("cannot end overdue run", run_id=claimed.id, error=str(exc))
-                continue
-            self._log.warning("run overdue, ended as timed out", run_id=claimed.id)
-            self._after_run(claimed, final=retry_id is None)
+            if slot.deadline is not None and not slot.overdue and now >= slot.deadline:
+                self._runs.end_overdue(slot)
 
     def _heartbeat(self, halt: threading.Event) -> None:
         lease_s = self.settings.orchestrator.lease_s
@@ -329,136 +288,21 @@ class Robot:
 
     # ----------------------------------------------------------------- one run
 
-    def _execute(self, slot: _Slot, stop: threading.Event) -> None:
+    def _execute(self, slot: Slot, stop: threading.Event) -> None:
         """Worker thread: execute one claimed run; whatever happens, it does not stay claimed."""
         claimed = slot.claimed
         try:
             if stop.is_set():
-                self._hand_back(claimed)
+                self._runs.hand_back(claimed)
             else:
-                self._run(slot)
+                self._runs.run(slot)
         except Exception as exc:  # a bug in the robot: still end the run, and say why
             self._log.exception("robot error", run_id=claimed.id)
-            self._end_failed(claimed, f"robot {self.instance} failed: {exc!r}")
+            self._runs.end_failed(claimed, f"robot {self.instance} failed: {exc!r}")
         finally:
             with self._lock:
                 del self._slots[claimed.id]
             self._wake.set()
-
-    def _run(self, slot: _Slot) -> None:
-        claimed = slot.claimed
-        settings = self._per_tenant[claimed.tenant]
-        started = time.monotonic()
-        try:
-            bot = self._load(claimed.bot_id, settings)
-        except BotsError as exc:
-            self._end_failed(claimed, f"cannot load bot {claimed.bot_id!r}: {exc}")
-            self._log.error("bot not loadable", run_id=claimed.id, error=str(exc))
-            return
-        slot.bot = bot
-        slot.timeout_s = claimed.timeout_s or bot.definition.timeout or settings.run_timeout_s
-        slot.deadline = started + slot.timeout_s + WATCHDOG_GRACE_S
-        # The engine is imported with the first run: an idle robot does not hold it.
-        from orchestrator.engine.runner import run_claimed
-
-        try:
-            status = run_claimed(
-                bot,
-                claimed,
-                settings=settings,
-                store=self.store,
-                holder=self.instance,
-                cancel=slot.cancel,
-                next_attempt=functools.partial(self._next_attempt, bot, claimed),
-            ).status
-        except Exception as exc:  # recorded as failed by the engine where it could
-            self._end_failed(claimed, f"cannot execute: {exc}")
-            status = self.store.get_run(claimed.id).status
-            self._log.warning("run raised", run_id=claimed.id, error=str(exc))
-        self._log.info(
-            "run finished",
-            run_id=claimed.id,
-            bot=claimed.bot_id,
-            status=str(status),
-            seconds=round(time.monotonic() - started, 3),
-        )
-
-    def _load(self, bot_id: str, settings: Settings) -> LoadedBot:
-        """The bot as it is on disk; loaded again when a file of it changed.
-
-        Loading (YAML, schema, hooks) costs more than a short run itself. The digest over the
-        bot's files is cheaper, and checked at most every ``BOT_RECHECK_S``: an edit counts
-        from the next run after that.
-        """
-        from orchestrator.model.loader import bot_digest, resolve_bot
-
-        now = time.monotonic()
-        cached = self._bots.get(bot_id)
-        if cached is not None:
-            bot, checked_at = cached
-            if now - checked_at < BOT_RECHECK_S:
-                return bot
-            if bot_digest(bot.directory) == bot.digest:
-                self._bots[bot_id] = (bot, now)
-                return bot
-        loaded = resolve_bot(bot_id, settings.bot_dirs)
-        self._bots[bot_id] = (loaded, now)
-        return loaded
-
-    def _next_attempt(
-        self, bot: LoadedBot, claimed: ClaimedRun, status: RunStatus
-    ) -> RunRequest | None:
-        """The retry to queue with the run's outcome, as ``execution.retries`` says; or None."""
-        retry = next_attempt(
-            bot,
-            settings=self._per_tenant[claimed.tenant],
-            tenant=claimed.tenant,
-            params=claimed.parameters,
-            run_id=claimed.id,
-            attempt=claimed.attempt,
-            status=status,
-            actor=f"robot:{self.instance}",
-        )
-        if retry is not None:
-            self._log.info(
-                "retry due, queued with the outcome",
-                run_id=claimed.id,
-                attempt=retry.attempt,
-                not_before=retry.not_before.isoformat() if retry.not_before else None,
-            )
-        return retry
-
-    def _hand_back(self, claimed: ClaimedRun) -> None:
-        try:
-            self.store.hand_back(claimed.id, holder=self.instance)
-        except BotsError as exc:
-            self._log.warning("cannot hand back run", run_id=claimed.id, error=str(exc))
-            return
-        self._log.info("run handed back", run_id=claimed.id)
-
-    def _end_failed(self, claimed: ClaimedRun, error: str) -> None:
-        """End a run of this robot as failed, whether it got to ``running`` or not.
-
-        Runs that ended meanwhile, or went to another holder, are left as they are: the store
-        refuses those moves.
-        """
-        try:
-            self.store.mark_running(claimed.id, holder=self.instance)
-        except InvalidTransition:
-            pass  # already running, ended, or not ours any more
-        try:
-            self.store.finish_run(claimed.id, RunStatus.FAILED, error=error, holder=self.instance)
-        except InvalidTransition:
-            return
-        self._after_run(claimed, final=True)
-
-    def _after_run(self, claimed: ClaimedRun, *, final: bool) -> None:
-        """Report and notify a run the robot ended itself (the engine does it for the runs
-        it ends)."""
-        from orchestrator.engine.run_end import after_run
-
-        settings = self._per_tenant[claimed.tenant]
-        after_run(self.store, settings, claimed.id, final=final, report_now=False)
 
 
 def serve(

@@ -48,8 +48,8 @@ class LoadedBot:
         warnings: Problems that do not make the bot invalid (e.g. a fixed ``pause``).
         connectors: The connectors whose steps, actions or flows it uses (``flow`` left
             out), see :mod:`orchestrator.model.uses`.
-        labels: The robot labels its runs need: those it declares and those of the
-            connectors it uses (``browser`` for a bot with a ``click``).
+        connector_labels: The robot labels the connectors it uses need (``browser`` for a
+            bot with a ``click``); :attr:`labels` adds those it declares.
     """
 
     definition: BotDefinition
@@ -59,12 +59,17 @@ class LoadedBot:
     subflows: dict[str, SubFlow]
     warnings: tuple[Problem, ...] = ()
     connectors: tuple[str, ...] = ()
-    labels: tuple[str, ...] = ()
+    connector_labels: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
         """The bot's id."""
         return self.definition.id
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The robot labels its runs need: those it declares and its connectors'."""
+        return tuple(sorted({*self.definition.execution.labels, *self.connector_labels}))
 
 
 def load_bot(path: Path) -> LoadedBot:
@@ -252,10 +257,9 @@ def _check_bot(bot_file: Path) -> _BotCheck:
     errors = [p for p in problems if p.severity == "error"]
     if definition is not None and not errors:
         warnings = tuple(p for p in check.problems if p.severity != "error")
-        labels = sorted({*definition.execution.labels, *needed})
         check.loaded = LoadedBot(
             definition, directory, bot_file.resolve(), bot_digest(directory),
-            includes.subflows, warnings, tuple(used), tuple(labels),
+            includes.subflows, warnings, tuple(used), tuple(needed),
         )  # fmt: skip
     return check
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-import orchestrator.robot as robot_module
+import orchestrator.robot_runs as robot_module
 from orchestrator.errors import RobotNameTaken
 from orchestrator.results import RunRecord, RunStatus
 from orchestrator.robot import Robot
