@@ -9,7 +9,7 @@ from orchestrator.results import iso_or_none as iso
 
 if TYPE_CHECKING:  # imported for their types only: a presenter loads no scheduler or store
     from orchestrator.robot_identity import RobotState
-    from orchestrator.scheduler import ScheduleInfo
+    from orchestrator.schedules import ScheduleInfo
 
 
 def robot_as_json(state: RobotState) -> dict[str, Any]:

@@ -8,12 +8,12 @@ from orchestrator.services.access import Permission
 from orchestrator.services.context import Context
 
 if TYPE_CHECKING:
-    from orchestrator.scheduler import ScheduleInfo
+    from orchestrator.schedules import ScheduleInfo
 
 
 def list_schedules(ctx: Context, tenant: str | None) -> list[ScheduleInfo]:
     """The tenant's schedules with their next firing and whether they are paused."""
-    from orchestrator.scheduler import list_schedules as listed
+    from orchestrator.schedules import list_schedules as listed
 
     where = ctx.on_tenant(Permission.LIST_SCHEDULES, tenant)
     return listed(ctx.settings, ctx.store, where)
@@ -26,7 +26,7 @@ def set_paused(ctx: Context, name: str, tenant: str | None, *, paused: bool) -> 
         NotAllowed: the actor may not pause or resume schedules there.
         InputError: the tenant has no such schedule.
     """
-    from orchestrator.scheduler import pause_schedule, resume_schedule
+    from orchestrator.schedules import pause_schedule, resume_schedule
 
     permission = Permission.PAUSE_SCHEDULE if paused else Permission.RESUME_SCHEDULE
     where = ctx.on_tenant(permission, tenant)

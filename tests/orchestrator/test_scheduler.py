@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from orchestrator.errors import ConfigError
-from orchestrator.scheduler import (
-    Orchestrator,
+from orchestrator.scheduler import Orchestrator
+from orchestrator.schedules import (
     check_schedules,
     list_schedules,
     pause_schedule,
