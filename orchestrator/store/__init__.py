@@ -15,7 +15,8 @@ one :class:`~.transactions.Transactions`, so a unit of work can span aggregates.
 One package per aggregate, each with its tables, record types, state moves and repository:
 
 * :mod:`.runs`: the run queue and claiming, runs, their steps and artifacts, run moves
-  (runs whose robot is gone), what a run report reads (``store.runs``);
+  (runs whose robot is gone) (``store.runs``), reading runs back (``store.run_reads``),
+  what a run report reads (``store.run_reports``);
 * :mod:`.work`: work queues and their items (``store.queues``);
 * :mod:`.notifications`: the outbox of e-mail and webhook messages (``store.notifications``);
 * :mod:`.audit`: the hash chain, its anchors noted down outside the database, the trail
@@ -31,7 +32,8 @@ Inside a package the modules are named by one rule: ``tables.py`` (its tables, o
 shared metadata), ``records.py`` (the record types it hands out, and the row-level SQL that
 writes and reads them), ``moves.py`` (its entity's guarded state moves), ``repository.py``
 (the repository :class:`RunStore` composes); a further part is named for what it holds
-(``runs/queue.py``, ``runs/reports.py``, ``work/loading.py``, ``audit/chain.py``). A package
+(``runs/queue.py``, ``runs/reads.py``, ``runs/reports.py``, ``work/loading.py``,
+``audit/chain.py``). A package
 imports the machinery and, where needed, another aggregate's modules, never in a cycle
 (``lint-imports`` checks it).
 

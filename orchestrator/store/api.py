@@ -41,6 +41,7 @@ from orchestrator.store.notifications.repository import NotificationRepository
 from orchestrator.store.reporting.repository import ReportingRepository
 from orchestrator.store.retention import RetentionRepository
 from orchestrator.store.robots.repository import RobotRepository
+from orchestrator.store.runs.reads import RunReads
 from orchestrator.store.runs.reports import RunReportReads
 from orchestrator.store.runs.repository import RunRepository
 from orchestrator.store.schedules.repository import ScheduleRepository
@@ -95,6 +96,7 @@ class RunStore:
         transactions: The transaction helper every repository shares; one
             ``transactions.change()`` is one unit of work across repositories.
         runs: The queue, runs and their records.
+        run_reads: Runs read back as the history shows them (:mod:`.runs.reads`).
         robots: Robots and the leases of the runs they hold.
         schedules: Schedules and leader leases.
         queues: Work queues and their items (:mod:`.work`); called as
@@ -116,6 +118,7 @@ class RunStore:
     def __init__(self, engine: Engine, url: URL) -> None:
         self.transactions = Transactions(engine, url)
         self.runs = RunRepository(self.transactions)
+        self.run_reads = RunReads(self.transactions)
         self.robots = RobotRepository(self.transactions)
         self.schedules = ScheduleRepository(self.transactions)
         self.queues = WorkQueueRepository(self.transactions)
@@ -150,10 +153,10 @@ class RunStore:
     record_artifact = _on("runs", RunRepository.record_artifact)
     record_artifacts = _on("runs", RunRepository.record_artifacts)
     rewrite_artifact = _on("runs", RunRepository.rewrite_artifact)
-    list_runs = _on("runs", RunRepository.list_runs)
-    get_run = _on("runs", RunRepository.get_run)
-    retry_of = _on("runs", RunRepository.retry_of)
-    count_runs = _on("runs", RunRepository.count_runs)
+    list_runs = _on("run_reads", RunReads.list_runs)
+    get_run = _on("run_reads", RunReads.get_run)
+    retry_of = _on("run_reads", RunReads.retry_of)
+    count_runs = _on("run_reads", RunReads.count_runs)
     # Robots and their leases.
     register_robot = _on("robots", RobotRepository.register_robot)
     robot = _on("robots", RobotRepository.robot)

@@ -1,7 +1,8 @@
-"""Runs and their records: the queue, each run's moves, its steps and artifacts, reading back.
+"""Runs and their records: the queue, each run's moves, its steps and artifacts.
 
 :class:`RunRepository` is the aggregate of a run: everything that writes a ``runs`` row, or
-the ``steps`` and ``artifacts`` that belong to one, goes through it. Starts and outcomes that
+the ``steps`` and ``artifacts`` that belong to one, goes through it (reading them back is
+:mod:`.reads`). Starts and outcomes that
 concurrent threads record at the same moment share one transaction
 (:mod:`orchestrator.store.group_commit`). Every status change is a guarded move
 (:mod:`orchestrator.store.lifecycle`, :mod:`.moves`) with its audit entry in the same
@@ -11,7 +12,7 @@ transaction. Example::
     run_id = runs.start_standalone(request, holder="cli:host:4711", lease_s=30, pool_limits={})
     runs.record_step(run_id, StepRecord("steps[0]", "open", None, StepStatus.OK, now, 812))
     runs.finish_run(run_id, RunStatus.SUCCEEDED, holder="cli:host:4711")
-    runs.get_run(run_id).steps[0].path  # "steps[0]"
+    RunReads(transactions).get_run(run_id).steps[0].path  # "steps[0]"
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, exists, func, select, update
+from sqlalchemy import Connection, exists, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
 
 from orchestrator.errors import BotBusy, InvalidTransition
-from orchestrator.results import ArtifactRecord, RunRecord, StepRecord
+from orchestrator.results import ArtifactRecord, StepRecord
 from orchestrator.states import TERMINAL, RunStatus
 from orchestrator.store.audit.chain import AuditEvent
 from orchestrator.store.group_commit import GroupCommit
@@ -47,13 +47,10 @@ from orchestrator.store.runs.queue import (
     is_limited,
 )
 from orchestrator.store.runs.records import (
-    SUMMARY_COLUMNS,
     insert_artifacts,
     insert_steps,
-    run_record,
-    run_summary,
 )
-from orchestrator.store.runs.tables import ARTIFACTS, RUNS, RunRow
+from orchestrator.store.runs.tables import ARTIFACTS, RUNS
 from orchestrator.store.transactions import Transactions
 
 
@@ -385,86 +382,6 @@ class RunRepository:
                 .values(sha256=artifact.sha256, size=artifact.size)
             )
         return bool(changed.rowcount)
-
-    def list_runs(
-        self,
-        *,
-        tenant: str | None = None,
-        bot_id: str | None = None,
-        status: RunStatus | None = None,
-        limit: int = 50,
-    ) -> list[RunRecord]:
-        """The newest ``limit`` runs, newest first; ``tenant`` None only for admin tools.
-
-        The records carry no steps or artifacts; :meth:`get_run` has them.
-
-        Example: ``store.list_runs(tenant="giessen", status=RunStatus.QUEUED, limit=10)``.
-        """
-        query = select(*SUMMARY_COLUMNS).order_by(RUNS.c.id.desc()).limit(max(limit, 0))
-        if tenant is not None:
-            query = query.where(RUNS.c.tenant == tenant)
-        if bot_id is not None:
-            query = query.where(RUNS.c.bot_id == bot_id)
-        if status is not None:
-            query = query.where(RUNS.c.status == RunStatus(status).value)
-        with self._tx.query() as connection:
-            return [run_summary(row) for row in connection.execute(query)]
-
-    def get_run(self, run_id: int, *, tenant: str | None = None, details: bool = True) -> RunRecord:
-        """One run with its steps (in order) and artifacts (``details=False``: without).
-
-        With ``tenant``, a run of another tenant counts as not found.
-
-        Example: ``store.get_run(17, tenant="giessen").status``.
-
-        Raises:
-            RunNotFound: there is no such run (for this tenant).
-        """
-        if not details:
-            summary = select(*SUMMARY_COLUMNS).where(RUNS.c.id == run_id)
-            if tenant is not None:
-                summary = summary.where(RUNS.c.tenant == tenant)
-            with self._tx.query() as connection:
-                found = connection.execute(summary).first()
-            if found is None:
-                raise not_found(run_id, tenant)
-            return run_summary(found)
-        query = select(RunRow).where(RunRow.id == run_id)
-        query = query.options(selectinload(RunRow.steps), selectinload(RunRow.artifacts))
-        if tenant is not None:
-            query = query.where(RunRow.tenant == tenant)
-        with self._tx.errors(), Session(self._tx.engine) as session:
-            row = session.scalars(query).one_or_none()
-            if row is None:
-                raise not_found(run_id, tenant)
-            return run_record(row)
-
-    def retry_of(self, run_id: int, *, tenant: str | None = None) -> int | None:
-        """The id of the run queued as the next attempt of run ``run_id``, if there is one.
-
-        Example: ``store.retry_of(17, tenant="giessen")`` -> ``23``.
-        """
-        query = select(RUNS.c.id).where(RUNS.c.retry_of == run_id).order_by(RUNS.c.id).limit(1)
-        if tenant is not None:
-            query = query.where(RUNS.c.tenant == tenant)
-        with self._tx.query() as connection:
-            found = connection.scalar(query)
-        return int(found) if found is not None else None
-
-    def count_runs(
-        self, *, tenant: str | None = None, status: RunStatus | None = None
-    ) -> dict[str, int]:
-        """How many runs there are per status (statuses without runs left out).
-
-        Example: ``store.count_runs(tenant="giessen")`` -> ``{"queued": 3, "succeeded": 120}``.
-        """
-        query = select(RUNS.c.status, func.count()).group_by(RUNS.c.status)
-        if tenant is not None:
-            query = query.where(RUNS.c.tenant == tenant)
-        if status is not None:
-            query = query.where(RUNS.c.status == RunStatus(status).value)
-        with self._tx.query() as connection:
-            return {row[0]: int(row[1]) for row in connection.execute(query)}
 
     def _start_now(
         self, tx: WriteTransaction, request: RunRequest, *, holder: str, lease_s: float
