@@ -25,10 +25,11 @@ def connectors_list(
 ) -> None:
     """List the installed connectors with their step kinds and actions."""
     from orchestrator.model import registry
+    from orchestrator.model.describe import describe
 
     installed = registry.installed()
     described = [
-        registry.describe(spec, installed.origins.get(name, ""))
+        describe(spec, installed.origins.get(name, ""))
         for name, spec in sorted(installed.connectors.items())
     ]
     if as_json:
@@ -54,13 +55,14 @@ def connectors_show(
 ) -> None:
     """Show one connector: each step kind and action with its parameters and documentation."""
     from orchestrator.model import registry
+    from orchestrator.model.describe import describe
 
     installed = registry.installed()
     spec = installed.connectors.get(name)
     if spec is None:
         known = ", ".join(sorted(installed.connectors)) or "none"
         raise errors.InputError(f"no connector {name!r} is installed (installed: {known})")
-    item = registry.describe(spec, installed.origins.get(name, ""))
+    item = describe(spec, installed.origins.get(name, ""))
     if as_json:
         echo(json.dumps(item, indent=2, ensure_ascii=False))
         return
