@@ -398,3 +398,34 @@ def test_a_failure_in_a_loop_names_its_iteration_and_value(
     shown = "\n".join(run_details(store.get_run(record.id), max_robot_losses=3))  # `bots show`
     assert "steps[1][1]: fall.Nummer = GA-2" in shown
     assert "steps[1][1].do[0]" in shown
+
+
+def test_qualified_kind_keys_run_as_their_bare_ones(
+    settings: Settings, store: RunStore, make_bot: MakeBot
+) -> None:
+    """``flow.retry:`` is ``retry:``: its nested steps, its options, its record."""
+    bot = make_bot(
+        [
+            {"flow.set": {"tries": 0}},
+            {
+                "flow.retry": [
+                    {"flow.set": {"tries": "{{ tries + 1 }}"}},
+                    {"flow.assert": "tries >= 2", "message": "erst {{ tries }}"},
+                ],
+                "attempts": 3,
+                "backoff": 0,
+            },
+            {"flow.if": "tries == 2", "then": [{"set": {"fertig": "ja"}}]},
+            {"assert": "fertig == 'ja'"},
+        ],
+        targets=[],
+    )
+    record = run_bot(bot, settings=_no_browser(settings), store=store, params={})
+    assert record.status == RunStatus.SUCCEEDED, record.error
+    top = [(s.path, s.kind) for s in record.steps if s.path.count("[") == 1]
+    assert top == [
+        ("steps[0]", "set"),
+        ("steps[1]", "retry"),
+        ("steps[2]", "if"),
+        ("steps[3]", "assert"),
+    ]

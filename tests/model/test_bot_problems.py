@@ -342,3 +342,36 @@ def test_duplicate_ids_are_reported_in_both_files(write_bot: WriteBot) -> None:
         "bots/first/bot.yaml:1:5: bot id 'same' is also used by bots/second/bot.yaml",
         "bots/second/bot.yaml:1:5: bot id 'same' is also used by bots/first/bot.yaml",
     ]
+
+
+def test_qualified_kind_keys_are_checked_like_bare_ones(tmp_path: Path) -> None:
+    """Nested steps under ``flow.retry:`` are walked, options of ``browser.fill:`` known."""
+    bot = tmp_path / "qualifiziert"
+    bot.mkdir()
+    (bot / "bot.yaml").write_text(
+        "id: qualifiziert\n"
+        "name: Qualifiziert\n"
+        "version: 1.0.0\n"
+        "owner: {city: Gießen, fachamt: IT}\n"
+        "steps:\n"
+        "  - flow.retry:\n"
+        "      - browser.fill: {label: Name}\n"
+        "        value: '{{ unbekannt }}'\n"
+        "        valeu: x\n"
+        "  - browser.klick: {role: button}\n",
+        encoding="utf-8",
+    )
+    problems = [str(p) for p in validate_paths([bot])]
+    assert any(
+        p.endswith("bot.yaml:8:16: undeclared variable 'unbekannt' (made nowhere by set, "
+                   "into, for_each's as or include's with)") for p in problems
+    ), problems  # fmt: skip
+    assert any(
+        p.endswith("bot.yaml:9:9: unknown key 'valeu' in fill step (did you mean 'value'?)")
+        for p in problems
+    ), problems
+    assert any(
+        p.endswith("bot.yaml:10:5: connector 'browser' has no step kind 'klick' (it has: goto, "
+                   "click, fill, select, check, uncheck, press, wait_for, extract, screenshot, "
+                   "download, upload) (did you mean 'click'?)") for p in problems
+    ), problems  # fmt: skip
