@@ -44,8 +44,10 @@ def connectors_used(flows: Iterable[Any], includes: Iterable[str] = ()) -> list[
         for visit in iter_flow_steps(data):
             if visit.kind == "use" and isinstance(visit.get("use"), str):
                 used.add(str(visit.get("use")).partition(".")[0])
-            elif visit.key is not None and visit.key in keys:
+            elif visit.key is not None:
                 used.add(keys[visit.key].connector)
+            else:  # several kind keys (an error reported elsewhere): each one's connector
+                used.update(keys[key].connector for key in visit.step if key in keys)
     used.discard(LANGUAGE)
     return sorted(used)
 

@@ -375,3 +375,24 @@ def test_qualified_kind_keys_are_checked_like_bare_ones(tmp_path: Path) -> None:
                    "click, fill, select, check, uncheck, press, wait_for, extract, screenshot, "
                    "download, upload) (did you mean 'click'?)") for p in problems
     ), problems  # fmt: skip
+
+
+def test_a_step_with_two_kind_keys_still_counts_for_the_labels(tmp_path: Path) -> None:
+    """The step's error is reported once; its connector's label is no second, false one."""
+    bot = tmp_path / "doppelt"
+    bot.mkdir()
+    (bot / "bot.yaml").write_text(
+        "id: doppelt\n"
+        "name: Doppelt\n"
+        "version: 1.0.0\n"
+        "owner: {city: Gießen, fachamt: IT}\n"
+        "execution: {labels: [browser]}\n"
+        "steps:\n"
+        "  - click: {role: button, name: Speichern}\n"
+        "    browser.click: {role: button, name: Senden}\n",
+        encoding="utf-8",
+    )
+    problems = [str(p) for p in validate_paths([bot])]
+    assert [p.split("bot.yaml:")[1] for p in problems] == [
+        "7:5: steps[0]: a step needs exactly one kind key, found several: click, browser.click"
+    ]
