@@ -29,6 +29,7 @@ from datetime import date
 from pathlib import Path
 
 from benchmarks.report_data import BOTS, NOW, YEAR, cached_sqlite, copy_to_postgres
+from orchestrator.model.loader import bot_digest
 from orchestrator.reports.period import PeriodReport, gather_period_report, write_period_report
 from orchestrator.settings import Settings, load_settings
 from orchestrator.store import open_store
@@ -56,7 +57,7 @@ def cache_dir() -> Path:
 def _bots_and_catalog(root: Path) -> tuple[Path, Path]:
     """Definitions of the generated bots (Fachamt, minutes per case) and a catalog."""
     bot_dirs = root / "bots"
-    catalog = []
+    catalog: dict[str, dict[str, object]] = {}
     for bot_id in BOTS:
         directory = bot_dirs / bot_id
         directory.mkdir(parents=True)
@@ -69,9 +70,15 @@ def _bots_and_catalog(root: Path) -> tuple[Path, Path]:
             "steps": [{"set": {"done": "ja"}}],
         }
         (directory / "bot.yaml").write_text(json.dumps(definition), encoding="utf-8")
-        catalog.append({"id": bot_id, "effort_hours": 120})
+        version = {
+            "version": "1.2.0",
+            "digest": bot_digest(directory),
+            "published": f"{YEAR}-01-01",
+            "maturity": "pilot",
+        }
+        catalog[bot_id] = {"path": f"bots/{bot_id}", "effort_hours": 120, "versions": [version]}
     path = root / "bot_catalog.yaml"
-    path.write_text(json.dumps({"bots": catalog}), encoding="utf-8")
+    path.write_text(json.dumps({"catalog_version": 2, "bots": catalog}), encoding="utf-8")
     return bot_dirs, path
 
 
