@@ -11,7 +11,7 @@ from orchestrator.lint.context import BotFiles
 from orchestrator.lint.rule import Hit, Rule, flow_steps
 from orchestrator.model import YamlDocument, step_kind
 from orchestrator.model import registry as connector_registry
-from orchestrator.model.steps import step_key
+from orchestrator.model.steps import key_kind, step_key
 from orchestrator.model.validation import FLOW_KEYS, StepVisit, child_keys, iter_flow_steps
 from orchestrator.model.yaml_loader import Loc
 
@@ -53,7 +53,8 @@ def ends_block(step: Any) -> bool:
     ``assert`` without ``when``, or a block (if/try/retry/within) all of whose ways do."""
     if not isinstance(step, dict) or "when" in step:
         return False
-    visit = StepVisit((), step, step_kind(step), frozenset(), False, step_key(step))
+    key = step_key(step)
+    visit = StepVisit((), step, key_kind(key), frozenset(), False, key)
     kind, get = visit.kind, visit.get
     if kind == "fail":
         return True

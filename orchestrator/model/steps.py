@@ -87,12 +87,15 @@ def step_key(value: Any) -> str | None:
 def step_kind(value: Any) -> str | None:
     """The name of a raw step mapping's or a step model's kind (``click`` for ``click:``
     and ``browser.click:``, ``notiz.click``); None when not exactly one kind key."""
-    installed = registry.installed()
     if isinstance(value, StepBase):
-        known = installed.by_model().get(type(value))
+        known = registry.installed().by_model().get(type(value))
         return known.name if known is not None else value.KIND
-    key = step_key(value)
-    return installed.step_keys()[key].name if key is not None else None
+    return key_kind(step_key(value))
+
+
+def key_kind(key: str | None) -> str | None:
+    """The name of the kind a kind key as written stands for (``browser.click`` -> ``click``)."""
+    return registry.installed().step_keys()[key].name if key is not None else None
 
 
 class StepBase(BaseModel):

@@ -23,7 +23,7 @@ from orchestrator.errors import Problem
 from orchestrator.model import registry
 from orchestrator.model.hooks import HookNotFound, resolve_hook, signature_problems
 from orchestrator.model.schema_errors import did_you_mean
-from orchestrator.model.steps import CallStep, Step, step_key, step_kind
+from orchestrator.model.steps import CallStep, Step, key_kind, step_key
 from orchestrator.model.templates import (
     JINJA_GLOBALS,
     TemplateReferences,
@@ -148,7 +148,8 @@ def iter_steps(
     for index, step in enumerate(steps):
         if not isinstance(step, dict):
             continue
-        kind, written = step_kind(step), step_key(step)
+        written = step_key(step)
+        kind = key_kind(written)
         here = (*loc, index)
         visit = StepVisit(here, step, kind, local, in_on_error, written)
         yield visit
