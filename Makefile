@@ -4,6 +4,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SYSTEM_PACKAGES := chromium xvfb openbox xdotool fonts-dejavu-core
+# The desktop connector: D-Bus, AT-SPI, GLib's Python bindings, Tesseract; zenity for its tests.
+SYSTEM_PACKAGES += dbus at-spi2-core python3-gi gir1.2-glib-2.0 tesseract-ocr tesseract-ocr-deu zenity
 STAMP := $(VENV)/.installed
 
 # The tests also need PostgreSQL's binaries: they start throw-away servers.
@@ -28,7 +30,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-venv: $(STAMP)
+# GLib's Python bindings come from Debian (PyPI's PyGObject needs a newer GLib): the venv
+# sees Debian's `gi` package, nothing else of Debian's.
+GI_LINK := $(VENV)/.gi-linked
+$(GI_LINK): $(STAMP)
+	@if [ -d /usr/lib/python3/dist-packages/gi ]; then \
+	  ln -sfn /usr/lib/python3/dist-packages/gi "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/gi"; \
+	  touch $(GI_LINK); \
+	else echo "python3-gi not installed: the desktop connector will not work (make system)"; fi
+
+venv: $(STAMP) $(GI_LINK)
 
 demo: system venv
 	$(BIN)/bots demo

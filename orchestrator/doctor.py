@@ -61,6 +61,30 @@ def check_display(settings: Settings) -> Check:
     )
 
 
+def check_desktop(settings: Settings) -> Check:
+    """What desktop runs need: a window manager, D-Bus, the accessibility bus, GLib's
+    bindings, xdotool and Tesseract with German (the desktop connector starts the buses)."""
+    from connectors.desktop.preflight import missing_for_desktop
+
+    missing = missing_for_desktop()
+    if missing:
+        tools = ", ".join(name for name, _ in missing)
+        packages = " ".join(sorted({package for _, package in missing}))
+        return Check(
+            "desktop",
+            False,
+            f"desktop runs lack {tools}",
+            f"apt-get install -y {packages} (then make venv, which links python3-gi)",
+            optional=True,
+        )
+    return Check(
+        "desktop",
+        True,
+        "window manager, D-Bus, accessibility bus, xdotool and Tesseract (deu) present",
+        optional=True,
+    )
+
+
 def check_data_dir(settings: Settings) -> Check:
     """The data directory exists (or can be made) and is writable."""
     path = settings.data_dir
@@ -102,6 +126,7 @@ def check_database(settings: Settings) -> Check:
 CHECKS: tuple[Callable[[Settings], Check], ...] = (
     check_chromium,
     check_display,
+    check_desktop,
     check_data_dir,
     check_database,
 )

@@ -1,0 +1,75 @@
+"""Text on pixels: Tesseract (German and English) finds where a text is shown.
+
+Used where no accessibility tree exists (a Fachverfahren behind a terminal server or
+Citrix): the window's screenshot is read by ``tesseract ... tsv`` and the text's box is
+where consecutive words on one line spell it::
+
+    boxes = find_text(Path("window.png"), "Speichern")   # [(x, y, width, height), ...]
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+from pathlib import Path
+
+from connectors.base import ConnectorError
+
+Box = tuple[int, int, int, int]
+
+
+def words(
+    image: Path, *, languages: str = "deu+eng", timeout: float = 30
+) -> list[tuple[str, Box, tuple[int, int, int]]]:
+    """(word, box, (block, paragraph, line)) of every word Tesseract reads in ``image``."""
+    try:
+        done = subprocess.run(
+            ["tesseract", str(image), "-", "-l", languages, "--psm", "11", "tsv"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise ConnectorError(
+            "tesseract is not installed; fix: apt-get install -y tesseract-ocr tesseract-ocr-deu"
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise ConnectorError("tesseract did not read the screen in time") from None
+    if done.returncode != 0:
+        raise ConnectorError(f"tesseract failed: {done.stderr.strip()[:200]}")
+    found = []
+    for row in csv.DictReader(io.StringIO(done.stdout), delimiter="\t", quoting=csv.QUOTE_NONE):
+        text = (row.get("text") or "").strip()
+        if not text or float(row.get("conf") or -1) < 0:
+            continue
+        box = (int(row["left"]), int(row["top"]), int(row["width"]), int(row["height"]))
+        found.append(
+            (text, box, (int(row["block_num"]), int(row["par_num"]), int(row["line_num"])))
+        )
+    return found
+
+
+def find_text(image: Path, text: str) -> list[Box]:
+    """Boxes where ``text`` (one or several words, case-insensitive) is shown."""
+    wanted = [word.casefold() for word in text.split()]
+    if not wanted:
+        return []
+    read = words(image)
+    boxes: list[Box] = []
+    for start in range(len(read)):
+        run = read[start : start + len(wanted)]
+        if len(run) < len(wanted) or len({line for _, _, line in run}) != 1:
+            continue
+        if all(_same(w, seen) for w, (seen, _, _) in zip(wanted, run, strict=True)):
+            xs = [b[0] for _, b, _ in run]
+            ys = [b[1] for _, b, _ in run]
+            ends = [b[0] + b[2] for _, b, _ in run]
+            bottoms = [b[1] + b[3] for _, b, _ in run]
+            boxes.append((min(xs), min(ys), max(ends) - min(xs), max(bottoms) - min(ys)))
+    return boxes
+
+
+def _same(wanted: str, seen: str) -> bool:
+    return seen.casefold().strip(".,:;!?()[]\"'") == wanted.strip(".,:;!?()[]\"'")

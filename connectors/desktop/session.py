@@ -1,0 +1,476 @@
+"""One desktop as a connector session: an X display, its own accessibility bus, the
+applications started on it, the window a bot works in, and its controls.
+
+The session starts a D-Bus session bus of its own for the display (applications started
+through it find their accessibility bus there), talks AT-SPI over it (:mod:`.atspi`), sends
+pointer and keys through XTEST (:mod:`.xinput`) and reads pixels (:mod:`.ocr`). Every wait
+has a real deadline; every action on a control that reports its value or state is read back::
+
+    with DesktopSession(":99", timeout_s=10, run_dir=run_dir) as desktop:
+        desktop.start_app(["zenity", "--entry", "--title", "Eingabe"])
+        desktop.use_window(title="Eingabe", timeout=10)
+        desktop.set_text(ControlSpec(role="textbox"), "Größe", timeout=5)
+        desktop.click(ControlSpec(role="button", name="OK"), timeout=5)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from connectors.base import (
+    AmbiguousLocator,
+    Connector,
+    ConnectorError,
+    ConnectorTimeout,
+    ElementNotFound,
+)
+from connectors.desktop import xinput
+from connectors.desktop.atspi import AtspiBus, Node
+from connectors.desktop.locate import ControlSpec, candidates, dump, search, subtree
+
+POLL_S = 0.1
+
+
+class DesktopSession(Connector):
+    """The run's desktop (see the module docstring)."""
+
+    name = "desktop"
+    evidence_kinds = ("screenshot", "window", "tree")
+
+    def __init__(self, display: str | None, *, timeout_s: float, run_dir: Path) -> None:
+        self.display = display
+        self.timeout_s = timeout_s
+        self.run_dir = run_dir
+        self._dbus: subprocess.Popen[str] | None = None
+        self.bus_address: str | None = None
+        self._bus: AtspiBus | None = None
+        self._apps: list[subprocess.Popen[bytes]] = []
+        self.window: Node | None = None
+        self._typed: set[str] = set()  # secrets typed, masked in every file of the run
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def open(self) -> None:
+        if not self.display:
+            raise ConnectorError("the desktop needs an X display and the run has none")
+        self._dbus = subprocess.Popen(
+            ["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "DISPLAY": self.display},
+        )
+        assert self._dbus.stdout is not None
+        self.bus_address = self._dbus.stdout.readline().strip()
+        if not self.bus_address:
+            raise ConnectorError("dbus-daemon did not start; fix: apt-get install -y dbus")
+        self._bus = AtspiBus.connect(self.bus_address, timeout_s=max(self.timeout_s, 5))
+
+    def close(self) -> None:
+        for app in self._apps:
+            _stop(app)
+        self._apps.clear()
+        if self._bus is not None:
+            self._bus.close()
+            self._bus = None
+        if self._dbus is not None:
+            _stop(self._dbus)  # type: ignore[arg-type]
+            self._dbus = None
+
+    def secrets_learnt(self) -> set[str]:
+        return set(self._typed)
+
+    @property
+    def bus(self) -> AtspiBus:
+        if self._bus is None:
+            raise ConnectorError("the desktop session is not open")
+        return self._bus
+
+    def app_env(
+        self, env: dict[str, str] | None = None, *, accessible: bool = True
+    ) -> dict[str, str]:
+        """The environment of an application started on this desktop."""
+        assert self.display is not None and self.bus_address is not None
+        merged = {
+            **os.environ,
+            "DISPLAY": self.display,
+            "DBUS_SESSION_BUS_ADDRESS": self.bus_address,
+            "GTK_A11Y": "atspi",
+            "QT_LINUX_ACCESSIBILITY_ALWAYS_ON": "1",
+            "QT_ACCESSIBILITY": "1",
+        }
+        merged.pop("NO_AT_BRIDGE", None)
+        if not accessible:
+            merged["NO_AT_BRIDGE"] = "1"
+        merged.update(env or {})
+        return merged
+
+    # ----------------------------------------------------------------- applications
+
+    def start_app(
+        self,
+        command: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        log_name: str | None = None,
+    ) -> int:
+        """Start an application on this desktop; its process id. Its output goes to
+        ``desktop/NAME.log`` in the run directory; it is stopped when the session closes."""
+        logs = self.run_dir / "desktop"
+        logs.mkdir(parents=True, exist_ok=True)
+        name = log_name or Path(command[0]).name
+        with open(logs / f"{name}.log", "ab") as out:
+            try:
+                app = subprocess.Popen(
+                    list(command),
+                    cwd=cwd,
+                    env=self.app_env(env),
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                raise ConnectorError(f"cannot start {command[0]!r}: {exc.strerror}") from None
+        self._apps.append(app)
+        return app.pid
+
+    def started(self) -> list[subprocess.Popen[bytes]]:
+        return list(self._apps)
+
+    # ----------------------------------------------------------------- windows
+
+    def find_window(
+        self,
+        *,
+        title: str | None = None,
+        pattern: str | None = None,
+        pid: int | None = None,
+        dialog: bool = False,
+        timeout: float,
+    ) -> Node:
+        """Wait for exactly one top-level window with this title (exact, or a regular
+        expression ``pattern``) and/or process id; a ``dialog`` is a dialog of the
+        current window's application."""
+        deadline = time.monotonic() + timeout
+        wanted = _describe_window(title, pattern, pid, dialog)
+        regex = re.compile(pattern) if pattern else None
+        seen: list[Node] = []
+        while True:
+            try:
+                seen = self.bus.windows(deadline)
+            except ConnectorTimeout:
+                raise ConnectorTimeout(
+                    f"{wanted} did not appear within {timeout:g} s (an application did not "
+                    "answer the accessibility bus)"
+                ) from None
+            found = [w for w in seen if _window_fits(w, title, regex, pid)]
+            if dialog:
+                owner = self.window.bus if self.window is not None else None
+                found = [
+                    w for w in found if w.role == "dialog" and (owner is None or w.bus == owner)
+                ]
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                raise AmbiguousLocator(wanted, len(found), [_show(w) for w in found[:5]])
+            if time.monotonic() + POLL_S > deadline:
+                shown = ", ".join(_show(w) for w in seen[:8]) or "none"
+                raise ConnectorTimeout(
+                    f"{wanted} did not appear within {timeout:g} s; windows there: {shown}"
+                )
+            time.sleep(POLL_S)
+
+    def use_window(self, **query: object) -> Node:
+        """Find a window (:meth:`find_window`) and make it the one controls are found in."""
+        self.window = self.find_window(**query)  # type: ignore[arg-type]
+        return self.window
+
+    def current(self) -> Node:
+        if self.window is None:
+            raise ConnectorError("no window chosen: add a `window:` step before this one")
+        return self.window
+
+    def focus(self, *, timeout: float) -> None:
+        window = self.current()
+        deadline = time.monotonic() + timeout
+        if not xinput.activate(self._display(), window.name, deadline=deadline):
+            self.bus.grab_focus(window, deadline)
+
+    def maximise(self, *, timeout: float) -> None:
+        self.focus(timeout=timeout)
+        deadline = time.monotonic() + timeout
+        xinput.xdotool(
+            self._display(),
+            "getactivewindow",
+            "windowsize",
+            "--sync",
+            "100%",
+            "100%",
+            deadline=deadline,
+        )
+
+    def close_window(self, *, timeout: float) -> None:
+        """Close the current window (as a person would, Alt+F4) and wait until it is gone."""
+        window = self.current()
+        self.focus(timeout=timeout)
+        deadline = time.monotonic() + timeout
+        xinput.hotkey(self._display(), "alt+F4", deadline=deadline)
+        while any(
+            w.path == window.path and w.bus == window.bus for w in self.bus.windows(deadline)
+        ):
+            if time.monotonic() + POLL_S > deadline:
+                raise ConnectorTimeout(f"window {window.name!r} did not close within {timeout:g} s")
+            time.sleep(POLL_S)
+        self.window = None
+
+    def _display(self) -> str:
+        assert self.display is not None
+        return self.display
+
+    # ----------------------------------------------------------------- finding controls
+
+    def snapshot(self, deadline: float, what: str) -> list[Node]:
+        return self.bus.tree(self.current(), deadline, what)
+
+    def find(
+        self, spec: ControlSpec, *, timeout: float
+    ) -> tuple[Node | tuple[int, int, int, int], ControlSpec]:
+        """Wait for exactly one control matching ``spec`` or one of its fallbacks, in
+        order; the control (a node, or a screen box for OCR and offsets) and the spec that
+        matched. Several matches fail at once, naming them."""
+        deadline = time.monotonic() + timeout
+        alternatives = (spec, *spec.fallbacks)
+        near: list[Node] = []
+        while True:
+            nodes = self.snapshot(deadline, f"looking for {spec.describe_all()}")
+            for alternative in alternatives:
+                found = self._matches(alternative, nodes, deadline)
+                if len(found) == 1:
+                    return found[0], alternative
+                if len(found) > 1:
+                    raise AmbiguousLocator(
+                        alternative.describe(),
+                        len(found),
+                        [self._show(f, deadline) for f in found[:5]],
+                    )
+            if time.monotonic() + POLL_S > deadline:
+                near = candidates(spec, nodes)
+                listed = "; ".join(self._show(n, deadline) for n in near) or "none alike"
+                raise ElementNotFound(
+                    f"no control matches {spec.describe_all()} in window "
+                    f"{self.current().name!r} within {timeout:g} s; near: {listed}"
+                )
+            time.sleep(POLL_S)
+
+    def count(self, spec: ControlSpec, *, timeout: float) -> int:
+        """How many controls match now (0 included): answers at once."""
+        deadline = time.monotonic() + timeout
+        nodes = self.snapshot(deadline, f"counting {spec.describe()}")
+        return len(self._matches(spec, nodes, deadline))
+
+    def _matches(self, spec: ControlSpec, nodes: list[Node], deadline: float) -> list:
+        if spec.ocr is not None:
+            from connectors.desktop.ocr import find_text
+
+            with tempfile.TemporaryDirectory(prefix="bots-ocr-") as scratch:
+                x, y, _, _ = box = self.bus.extents(self.current(), deadline)
+                shot = xinput.screenshot(self._display(), Path(scratch) / "w.png", box)
+                return [(x + bx, y + by, w, h) for bx, by, w, h in find_text(shot, spec.ocr)]
+        if spec.offset is not None:
+            if spec.origin is None:
+                x, y, _, _ = self.bus.extents(self.current(), deadline)
+            else:
+                found = self._matches(spec.origin, nodes, deadline)
+                if len(found) != 1:
+                    return found if len(found) > 1 else []
+                x, y, _, _ = self._box(found[0], deadline)
+            return [(x + spec.offset[0], y + spec.offset[1], 1, 1)]
+        scope = nodes
+        if spec.within is not None:
+            parents = self._matches(spec.within, nodes, deadline)
+            if len(parents) != 1 or not isinstance(parents[0], Node):
+                return []
+            scope = subtree(parents[0])[1:]
+        found = search(spec, scope)
+        if len(found) > 1:  # what is not shown (another tab's page) is not a candidate
+            found = [node for node in found if "showing" in self.bus.states(node, deadline)]
+        return found
+
+    def _box(
+        self, control: Node | tuple[int, int, int, int], deadline: float
+    ) -> tuple[int, int, int, int]:
+        return control if isinstance(control, tuple) else self.bus.extents(control, deadline)
+
+    def _show(self, control: Node | tuple[int, int, int, int], deadline: float) -> str:
+        try:
+            x, y, w, h = self._box(control, deadline)
+        except ConnectorError:
+            x = y = w = h = -1
+        label = f"{control.role} {control.name!r}" if isinstance(control, Node) else "text"
+        return f"{label} at ({x}, {y}, {w}x{h})"
+
+    def tree_text(self, *, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        nodes = self.snapshot(deadline, "reading the window's tree")
+        return dump(nodes[0])
+
+    # ----------------------------------------------------------------- acting
+
+    def click(
+        self, spec: ControlSpec, *, button: str = "left", double: bool = False, timeout: float
+    ) -> str:
+        """Click a control: through its accessibility action where it has one (a plain
+        left click), else with the pointer at its centre after bringing the window to the
+        front. Returns how it clicked (``action`` or ``pointer``)."""
+        deadline = time.monotonic() + timeout
+        control, _ = self.find(spec, timeout=timeout)
+        if isinstance(control, Node) and button == "left" and not double:
+            names = self.bus.actions(control, deadline)
+            for index, name in enumerate(names):
+                if name in ("click", "press", "activate", "toggle"):
+                    self.bus.do_action(control, index, deadline)
+                    return "action"
+        self.focus(timeout=max(deadline - time.monotonic(), 0.1))
+        x, y, w, h = self._box(control, deadline)
+        xinput.click(
+            self._display(), x + w // 2, y + h // 2, button=button, double=double, deadline=deadline
+        )
+        return "pointer"
+
+    def set_text(
+        self, spec: ControlSpec, value: str, *, timeout: float, secret: bool = False
+    ) -> None:
+        """Replace a text field's content through the accessibility interface, read it
+        back, and fail loudly when the field did not take it. A ``secret`` value is never
+        read back into a message."""
+        deadline = time.monotonic() + timeout
+        if secret:
+            self._typed.add(value)
+        control, _ = self.find(spec, timeout=timeout)
+        if not isinstance(control, Node) or not self.bus.set_text(control, value, deadline):
+            raise ConnectorError(f"{spec.describe()} offers no editable text; type into it instead")
+        if self.bus.text(control, deadline) != value and "password text" != control.atspi_role:
+            shown = "the value" if secret else repr(value)
+            raise ConnectorError(f"{spec.describe()} did not take {shown}: it holds another text")
+
+    def type_text(
+        self, spec: ControlSpec | None, text: str, *, timeout: float, secret: bool = False
+    ) -> None:
+        """Type ``text`` key by key into a control (focused first) or the focused one."""
+        deadline = time.monotonic() + timeout
+        if secret:
+            self._typed.add(text)
+        self.focus(timeout=timeout)
+        if spec is not None:
+            control, _ = self.find(spec, timeout=timeout)
+            if isinstance(control, Node):
+                self.bus.grab_focus(control, deadline)
+            else:
+                x, y, w, h = control
+                xinput.click(self._display(), x + w // 2, y + h // 2, deadline=deadline)
+        xinput.type_text(self._display(), text, deadline=deadline)
+
+    def hotkey(self, keys: str, *, timeout: float) -> None:
+        self.focus(timeout=timeout)
+        xinput.hotkey(self._display(), keys, deadline=time.monotonic() + timeout)
+
+    def read(self, spec: ControlSpec, *, timeout: float) -> str:
+        """A control's text (its editable text, else its name)."""
+        deadline = time.monotonic() + timeout
+        control, _ = self.find(spec, timeout=timeout)
+        if not isinstance(control, Node):
+            raise ConnectorError(f"{spec.describe()} is a place on the screen, not a control")
+        return self.bus.text(control, deadline)
+
+    def set_checked(self, spec: ControlSpec, checked: bool, *, timeout: float) -> None:
+        """Tick or clear a check box, and read its state back."""
+        deadline = time.monotonic() + timeout
+        control, _ = self.find(spec, timeout=timeout)
+        if not isinstance(control, Node):
+            raise ConnectorError(f"{spec.describe()} is a place on the screen, not a check box")
+        if ("checked" in self.bus.states(control, deadline)) != checked:
+            self.click(spec, timeout=max(deadline - time.monotonic(), 0.1))
+        while ("checked" in self.bus.states(control, deadline)) != checked:
+            if time.monotonic() + POLL_S > deadline:
+                raise ConnectorError(
+                    f"{spec.describe()} did not change its state: the click had no effect"
+                )
+            time.sleep(POLL_S)
+
+    # ----------------------------------------------------------------- evidence
+
+    def capture_evidence(self, directory: Path, stem: str) -> dict[str, Path]:
+        files: dict[str, Path] = {}
+        if not self.display:
+            return files
+        try:
+            files["screenshot"] = xinput.screenshot(self.display, directory / f"{stem}.png")
+        except Exception:
+            pass
+        if self.window is not None and self._bus is not None:
+            deadline = time.monotonic() + 5
+            try:
+                box = self.bus.extents(self.window, deadline)
+                files["window"] = xinput.screenshot(
+                    self.display, directory / f"{stem}-window.png", box
+                )
+            except Exception:
+                pass
+            try:
+                tree = directory / f"{stem}-tree.txt"
+                tree.write_text(self.tree_text(timeout=5), encoding="utf-8")
+                files["tree"] = tree
+            except Exception:
+                pass
+        return files
+
+
+def _window_fits(
+    window: Node, title: str | None, regex: re.Pattern[str] | None, pid: int | None
+) -> bool:
+    if window.role not in ("window", "dialog"):
+        return False
+    if title is not None and window.name != title:
+        return False
+    if regex is not None and not regex.search(window.name):
+        return False
+    return pid is None or window.pid == pid
+
+
+def _describe_window(title: str | None, pattern: str | None, pid: int | None, dialog: bool) -> str:
+    parts = []
+    if title is not None:
+        parts.append(f"title {title!r}")
+    if pattern is not None:
+        parts.append(f"title matching {pattern!r}")
+    if pid is not None:
+        parts.append(f"process {pid}")
+    kind = "a dialog" if dialog else "a window"
+    return f"{kind} with {' and '.join(parts)}" if parts else kind
+
+
+def _show(window: Node) -> str:
+    return f"{window.role} {window.name!r} (process {window.pid})"
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGCONT)  # a stopped application cannot end otherwise
+    except OSError:
+        pass
+    proc.terminate()
+    try:
+        proc.wait(timeout=3)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=3)
