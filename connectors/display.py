@@ -12,6 +12,7 @@ which the run hands to the sessions that show windows. It never sets the process
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import subprocess
 import time
@@ -33,14 +34,21 @@ def has_display() -> bool:
     return Path(f"/tmp/.X11-unix/X{number}").exists()
 
 
-def _free_display_number() -> int:
-    for number in range(99, 400):
-        if (
-            not Path(f"/tmp/.X11-unix/X{number}").exists()
-            and not Path(f"/tmp/.X{number}-lock").exists()
-        ):
-            return number
-    raise DisplayUnavailable("no free X display number between :99 and :399")
+def _read_display_number(reader: int, xvfb: subprocess.Popen[bytes], deadline: float) -> int:
+    """The display number Xvfb writes to ``reader`` once it accepts connections."""
+    text = b""
+    try:
+        while not text.endswith(b"\n"):
+            ready, _, _ = select.select([reader], [], [], max(deadline - time.monotonic(), 0))
+            if not ready:
+                raise DisplayUnavailable("Xvfb did not start within 10 s")
+            chunk = os.read(reader, 16)
+            if not chunk:
+                raise DisplayUnavailable(f"Xvfb did not start (exit code {xvfb.wait()})")
+            text += chunk
+    finally:
+        os.close(reader)
+    return int(text.strip())
 
 
 @contextmanager
@@ -51,20 +59,23 @@ def virtual_display(width: int = 1600, height: int = 1000) -> Iterator[str]:
         raise DisplayUnavailable(
             f"{' and '.join(missing)} not installed; fix: apt-get install -y xvfb openbox"
         )
-    number = _free_display_number()
-    display = f":{number}"
-    xvfb = subprocess.Popen(
-        ["Xvfb", display, "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    # Xvfb picks the display number itself (-displayfd): two runs starting at once can
+    # never take the same one, as they could choosing a free-looking number first.
+    reader, writer = os.pipe()
+    try:
+        xvfb = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(writer), "-screen", "0", f"{width}x{height}x24",
+             "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(writer,),
+        )  # fmt: skip
+    finally:
+        os.close(writer)
     wm: subprocess.Popen[bytes] | None = None
     try:
-        deadline = time.monotonic() + 10
-        while not Path(f"/tmp/.X11-unix/X{number}").exists():
-            if xvfb.poll() is not None or time.monotonic() > deadline:
-                raise DisplayUnavailable(f"Xvfb did not start on {display}")
-            time.sleep(0.05)
+        number = _read_display_number(reader, xvfb, deadline=time.monotonic() + 10)
+        display = f":{number}"
         wm = subprocess.Popen(
             ["openbox"],
             stdout=subprocess.DEVNULL,

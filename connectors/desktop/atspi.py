@@ -248,11 +248,6 @@ class AtspiBus:
             bits |= word << (32 * index)
         return {name for name, bit in STATE_BITS.items() if bits & (1 << bit)}
 
-    def interfaces(self, node: Node, deadline: float) -> set[str]:
-        (names,) = self.call(node.bus, (node.path, ACCESSIBLE, "GetInterfaces", None), deadline,
-                             f"reading {node!r}")  # fmt: skip
-        return {name.rsplit(".", 1)[-1] for name in names}
-
     def extents(self, node: Node, deadline: float) -> tuple[int, int, int, int]:
         """x, y, width, height on the screen."""
         (box,) = self.call(
@@ -263,15 +258,23 @@ class AtspiBus:
         )
         return tuple(box)
 
-    def actions(self, node: Node, deadline: float) -> list[str]:
+    def optional(self, node: Node, call: tuple[str, str, Any], deadline: float, what: str) -> Any:
+        """A call of an interface the node may not have: its answer, or None when the node
+        refuses it (a timeout still raises)."""
+        interface, method, args = call
         try:
-            (entries,) = self.call(node.bus, (node.path, "org.a11y.atspi.Action", "GetActions",
-                                   None), deadline, f"reading the actions of {node!r}")  # fmt: skip
+            return self.call(node.bus, (node.path, f"org.a11y.atspi.{interface}", method, args),
+                             deadline, what)  # fmt: skip
         except ConnectorTimeout:
             raise
         except ConnectorError:
-            return []
-        return [entry[0] for entry in entries]
+            return None
+
+    def actions(self, node: Node, deadline: float) -> list[str]:
+        """The names of the node's actions (``click``, ``press``, ``toggle``), in order."""
+        answer = self.optional(node, ("Action", "GetActions", None), deadline,
+                               f"reading the actions of {node!r}")  # fmt: skip
+        return [entry[0] for entry in answer[0]] if answer else []
 
     def do_action(self, node: Node, index: int, deadline: float) -> None:
         self.call(node.bus, (node.path, "org.a11y.atspi.Action", "DoAction",
@@ -279,48 +282,50 @@ class AtspiBus:
 
     def text(self, node: Node, deadline: float) -> str:
         """The node's text (Text interface), or its name when it has none."""
-        try:
-            (text,) = self.call(node.bus, (node.path, "org.a11y.atspi.Text", "GetText",
-                                GLib.Variant("(ii)", (0, -1))), deadline,
-                                f"reading the text of {node!r}")  # fmt: skip
-        except ConnectorTimeout:
-            raise
-        except ConnectorError:
-            return node.name
-        return str(text)
+        answer = self.optional(node, ("Text", "GetText", GLib.Variant("(ii)", (0, -1))),
+                               deadline, f"reading the text of {node!r}")  # fmt: skip
+        return str(answer[0]) if answer else node.name
 
     def set_text(self, node: Node, value: str, deadline: float) -> bool:
         """Replace the node's text (EditableText); False when it offers no such interface."""
-        try:
-            (ok,) = self.call(node.bus, (node.path, "org.a11y.atspi.EditableText",
-                              "SetTextContents", GLib.Variant("(s)", (value,))), deadline,
-                              f"setting the text of {node!r}")  # fmt: skip
-        except ConnectorTimeout:
-            raise
-        except ConnectorError:
-            return False
-        return bool(ok)
+        answer = self.optional(
+            node, ("EditableText", "SetTextContents", GLib.Variant("(s)", (value,))),
+            deadline, f"setting the text of {node!r}",
+        )  # fmt: skip
+        return bool(answer and answer[0])
 
     def select_child(self, node: Node, index: int, deadline: float) -> bool:
+        """Select the node's child ``index`` (Selection); False when it cannot."""
+        answer = self.optional(node, ("Selection", "SelectChild", GLib.Variant("(i)", (index,))),
+                               deadline, f"choosing in {node!r}")  # fmt: skip
+        return bool(answer and answer[0])
+
+    def table_size(self, node: Node, deadline: float) -> tuple[int, int] | None:
+        """(rows, columns) of a table (Table interface), None when it is none."""
+        rows = self._property(node, "Table", "NRows", deadline)
+        columns = self._property(node, "Table", "NColumns", deadline)
+        if rows is None or columns is None:
+            return None
+        return int(rows), int(columns)
+
+    def _property(self, node: Node, interface: str, name: str, deadline: float) -> Any:
         try:
-            (ok,) = self.call(node.bus, (node.path, "org.a11y.atspi.Selection", "SelectChild",
-                              GLib.Variant("(i)", (index,))), deadline,
-                              f"choosing in {node!r}")  # fmt: skip
+            (value,) = self.call(
+                node.bus,
+                (node.path, PROPERTIES, "Get",
+                 GLib.Variant("(ss)", (f"org.a11y.atspi.{interface}", name))),
+                deadline, f"reading {name} of {node!r}",
+            )  # fmt: skip
         except ConnectorTimeout:
             raise
         except ConnectorError:
-            return False
-        return bool(ok)
+            return None
+        return value
 
     def grab_focus(self, node: Node, deadline: float) -> bool:
-        try:
-            (ok,) = self.call(node.bus, (node.path, "org.a11y.atspi.Component", "GrabFocus",
-                              None), deadline, f"focusing {node!r}")  # fmt: skip
-        except ConnectorTimeout:
-            raise
-        except ConnectorError:
-            return False
-        return bool(ok)
+        answer = self.optional(node, ("Component", "GrabFocus", None), deadline,
+                               f"focusing {node!r}")  # fmt: skip
+        return bool(answer and answer[0])
 
     def refresh(self, node: Node, deadline: float) -> None:
         """Read the node's name and role again (they change: a combo box's chosen item)."""

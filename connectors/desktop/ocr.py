@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import subprocess
+import tempfile
 from pathlib import Path
 
 from connectors.base import ConnectorError
@@ -73,3 +74,14 @@ def find_text(image: Path, text: str) -> list[Box]:
 
 def _same(wanted: str, seen: str) -> bool:
     return seen.casefold().strip(".,:;!?()[]\"'") == wanted.strip(".,:;!?()[]\"'")
+
+
+def find_on_screen(display: str, box: Box | None, text: str) -> list[Box]:
+    """Where ``text`` is inside ``box`` of the display (None: all of it), in screen
+    coordinates."""
+    from connectors.desktop.xinput import screenshot
+
+    x, y, _, _ = box or (0, 0, 0, 0)
+    with tempfile.TemporaryDirectory(prefix="bots-ocr-") as scratch:
+        shot = screenshot(display, Path(scratch) / "box.png", box)
+        return [(x + bx, y + by, w, h) for bx, by, w, h in find_text(shot, text)]

@@ -16,10 +16,7 @@ has a real deadline; every action on a control that reports its value or state i
 from __future__ import annotations
 
 import os
-import re
-import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,8 +29,10 @@ from connectors.base import (
     ElementNotFound,
 )
 from connectors.desktop import xinput
+from connectors.desktop.apps import Apps, stop_process
 from connectors.desktop.atspi import AtspiBus, Node
 from connectors.desktop.locate import ControlSpec, candidates, dump, search, subtree
+from connectors.desktop.windows import WindowQuery, wait_for_window, wait_until_gone
 
 POLL_S = 0.1
 
@@ -51,7 +50,7 @@ class DesktopSession(Connector):
         self._dbus: subprocess.Popen[str] | None = None
         self.bus_address: str | None = None
         self._bus: AtspiBus | None = None
-        self._apps: list[subprocess.Popen[bytes]] = []
+        self.apps = Apps(run_dir)
         self.window: Node | None = None
         self._typed: set[str] = set()  # secrets typed, masked in every file of the run
 
@@ -60,13 +59,18 @@ class DesktopSession(Connector):
     def open(self) -> None:
         if not self.display:
             raise ConnectorError("the desktop needs an X display and the run has none")
-        self._dbus = subprocess.Popen(
-            ["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env={**os.environ, "DISPLAY": self.display},
-        )
+        try:
+            self._dbus = subprocess.Popen(
+                ["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                env={**os.environ, "DISPLAY": self.display},
+            )
+        except OSError as exc:
+            raise ConnectorError(
+                f"cannot start dbus-daemon ({exc.strerror}); fix: apt-get install -y dbus"
+            ) from None
         assert self._dbus.stdout is not None
         self.bus_address = self._dbus.stdout.readline().strip()
         if not self.bus_address:
@@ -74,18 +78,20 @@ class DesktopSession(Connector):
         self._bus = AtspiBus.connect(self.bus_address, timeout_s=max(self.timeout_s, 5))
 
     def close(self) -> None:
-        for app in self._apps:
-            _stop(app)
-        self._apps.clear()
+        self.apps.stop_all()
         if self._bus is not None:
             self._bus.close()
             self._bus = None
         if self._dbus is not None:
-            _stop(self._dbus)  # type: ignore[arg-type]
+            stop_process(self._dbus)  # type: ignore[arg-type]
             self._dbus = None
 
     def secrets_learnt(self) -> set[str]:
         return set(self._typed)
+
+    @property
+    def is_open(self) -> bool:
+        return self._bus is not None
 
     @property
     def bus(self) -> AtspiBus:
@@ -120,30 +126,37 @@ class DesktopSession(Connector):
         *,
         cwd: Path | None = None,
         env: dict[str, str] | None = None,
+        accessible: bool = True,
         log_name: str | None = None,
     ) -> int:
-        """Start an application on this desktop; its process id. Its output goes to
-        ``desktop/NAME.log`` in the run directory; it is stopped when the session closes."""
-        logs = self.run_dir / "desktop"
-        logs.mkdir(parents=True, exist_ok=True)
-        name = log_name or Path(command[0]).name
-        with open(logs / f"{name}.log", "ab") as out:
-            try:
-                app = subprocess.Popen(
-                    list(command),
-                    cwd=cwd,
-                    env=self.app_env(env),
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            except OSError as exc:
-                raise ConnectorError(f"cannot start {command[0]!r}: {exc.strerror}") from None
-        self._apps.append(app)
+        """Start an application on this desktop (see :mod:`.apps`); its process id. It is
+        stopped when the session closes."""
+        app = self.apps.start(
+            command, env=self.app_env(env, accessible=accessible), cwd=cwd, log_name=log_name
+        )
         return app.pid
 
-    def started(self) -> list[subprocess.Popen[bytes]]:
-        return list(self._apps)
+    def close_app(self, name: str, *, timeout: float) -> None:
+        """Close the applications started as ``name`` (or ``all``) as a person would: Alt+F4
+        on each of their windows until they end; ended by signal when the time is up."""
+        deadline = time.monotonic() + timeout
+        apps = self.apps.named(name)
+        if not apps:
+            started = ", ".join(sorted({app.name for app in self.apps.all()})) or "none"
+            raise ConnectorError(f"no running application {name!r} (started: {started})")
+        pids = {app.pid for app in apps}
+        try:
+            for window in self.bus.windows(deadline):
+                if window.pid in pids and time.monotonic() < deadline:
+                    xinput.activate(self._display(), window.name, deadline=deadline)
+                    xinput.hotkey(self._display(), "alt+F4", deadline=deadline)
+        except ConnectorError:
+            pass  # a hung application is ended below
+        self.apps.wait_ended(apps, max(deadline, time.monotonic() + 1))
+        for app in apps:
+            self.apps.stop(app)
+        if self.window is not None and self.window.pid in pids:
+            self.window = None
 
     # ----------------------------------------------------------------- windows
 
@@ -158,35 +171,14 @@ class DesktopSession(Connector):
     ) -> Node:
         """Wait for exactly one top-level window with this title (exact, or a regular
         expression ``pattern``) and/or process id; a ``dialog`` is a dialog of the
-        current window's application."""
-        deadline = time.monotonic() + timeout
-        wanted = _describe_window(title, pattern, pid, dialog)
-        regex = re.compile(pattern) if pattern else None
-        seen: list[Node] = []
-        while True:
-            try:
-                seen = self.bus.windows(deadline)
-            except ConnectorTimeout:
-                raise ConnectorTimeout(
-                    f"{wanted} did not appear within {timeout:g} s (an application did not "
-                    "answer the accessibility bus)"
-                ) from None
-            found = [w for w in seen if _window_fits(w, title, regex, pid)]
-            if dialog:
-                owner = self.window.bus if self.window is not None else None
-                found = [
-                    w for w in found if w.role == "dialog" and (owner is None or w.bus == owner)
-                ]
-            if len(found) == 1:
-                return found[0]
-            if len(found) > 1:
-                raise AmbiguousLocator(wanted, len(found), [_show(w) for w in found[:5]])
-            if time.monotonic() + POLL_S > deadline:
-                shown = ", ".join(_show(w) for w in seen[:8]) or "none"
-                raise ConnectorTimeout(
-                    f"{wanted} did not appear within {timeout:g} s; windows there: {shown}"
-                )
-            time.sleep(POLL_S)
+        current window's application (see :mod:`.windows`)."""
+        return wait_for_window(self.bus, self.query(title, pattern, pid, dialog), timeout=timeout)
+
+    def query(
+        self, title: str | None, pattern: str | None, pid: int | None, dialog: bool
+    ) -> WindowQuery:
+        owner = self.window.bus if dialog and self.window is not None else None
+        return WindowQuery(title, pattern, pid, dialog, owner)
 
     def use_window(self, **query: object) -> Node:
         """Find a window (:meth:`find_window`) and make it the one controls are found in."""
@@ -278,12 +270,10 @@ class DesktopSession(Connector):
 
     def _matches(self, spec: ControlSpec, nodes: list[Node], deadline: float) -> list:
         if spec.ocr is not None:
-            from connectors.desktop.ocr import find_text
+            from connectors.desktop.ocr import find_on_screen
 
-            with tempfile.TemporaryDirectory(prefix="bots-ocr-") as scratch:
-                x, y, _, _ = box = self.bus.extents(self.current(), deadline)
-                shot = xinput.screenshot(self._display(), Path(scratch) / "w.png", box)
-                return [(x + bx, y + by, w, h) for bx, by, w, h in find_text(shot, spec.ocr)]
+            box = self.bus.extents(self.current(), deadline)
+            return find_on_screen(self._display(), box, spec.ocr)
         if spec.offset is not None:
             if spec.origin is None:
                 x, y, _, _ = self.bus.extents(self.current(), deadline)
@@ -382,6 +372,35 @@ class DesktopSession(Connector):
         self.focus(timeout=timeout)
         xinput.hotkey(self._display(), keys, deadline=time.monotonic() + timeout)
 
+    def fill_keys(
+        self, spec: ControlSpec, value: str, *, timeout: float, secret: bool = False
+    ) -> None:
+        """Replace a field's content by keys (select all, type); read back where the field
+        has a text to read."""
+        deadline = time.monotonic() + timeout
+        self.type_text(spec, "", timeout=timeout, secret=secret)
+        xinput.hotkey(self._display(), "ctrl+a", deadline=deadline)
+        xinput.type_text(self._display(), value, deadline=deadline)
+        control, _ = self.find(spec, timeout=max(deadline - time.monotonic(), 0.1))
+        if isinstance(control, Node) and control.atspi_role != "password text":
+            if self.bus.text(control, deadline) != value:
+                shown = "the value" if secret else repr(value)
+                raise ConnectorError(f"{spec.describe()} did not take {shown} from the keys")
+
+    def wait_text(self, text: str, *, gone: bool, timeout: float) -> None:
+        """Wait until ``text`` is on the display (OCR), or (``gone``) no longer is."""
+        from connectors.desktop.ocr import find_on_screen
+
+        deadline = time.monotonic() + timeout
+        while True:
+            shown = bool(find_on_screen(self._display(), None, text))
+            if shown != gone:
+                return
+            if time.monotonic() + 0.5 > deadline:
+                state = "still shown" if gone else "not shown"
+                raise ConnectorTimeout(f"the text {text!r} was {state} after {timeout:g} s")
+            time.sleep(0.5)
+
     def read(self, spec: ControlSpec, *, timeout: float) -> str:
         """A control's text (its editable text, else its name)."""
         deadline = time.monotonic() + timeout
@@ -405,72 +424,47 @@ class DesktopSession(Connector):
                 )
             time.sleep(POLL_S)
 
+    def checked(self, spec: ControlSpec, *, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        control, _ = self.find(spec, timeout=timeout)
+        if not isinstance(control, Node):
+            raise ConnectorError(f"{spec.describe()} is a place on the screen, not a check box")
+        return "checked" in self.bus.states(control, deadline)
+
+    def wait_control(self, spec: ControlSpec, *, gone: bool, timeout: float) -> None:
+        """Wait until a control matching ``spec`` is there (``gone``: is no longer)."""
+        if not gone:
+            self.find(spec, timeout=timeout)
+            return
+        deadline = time.monotonic() + timeout
+        while True:
+            nodes = self.snapshot(deadline, f"waiting for {spec.describe()} to go")
+            if not self._matches(spec, nodes, deadline):
+                return
+            if time.monotonic() + POLL_S > deadline:
+                raise ConnectorTimeout(f"{spec.describe()} was still there after {timeout:g} s")
+            time.sleep(POLL_S)
+
+    def wait_window_gone(
+        self,
+        *,
+        title: str | None = None,
+        pattern: str | None = None,
+        pid: int | None = None,
+        dialog: bool = False,
+        timeout: float,
+    ) -> None:
+        """Wait until no window fits the query (see :meth:`find_window`)."""
+        wait_until_gone(self.bus, self.query(title, pattern, pid, dialog), timeout=timeout)
+
+    def screenshot(self, target: Path, *, window: bool, timeout: float) -> Path:
+        """The display (or the current window) as a PNG file."""
+        box = self.bus.extents(self.current(), time.monotonic() + timeout) if window else None
+        return xinput.screenshot(self._display(), target, box)
+
     # ----------------------------------------------------------------- evidence
 
     def capture_evidence(self, directory: Path, stem: str) -> dict[str, Path]:
-        files: dict[str, Path] = {}
-        if not self.display:
-            return files
-        try:
-            files["screenshot"] = xinput.screenshot(self.display, directory / f"{stem}.png")
-        except Exception:
-            pass
-        if self.window is not None and self._bus is not None:
-            deadline = time.monotonic() + 5
-            try:
-                box = self.bus.extents(self.window, deadline)
-                files["window"] = xinput.screenshot(
-                    self.display, directory / f"{stem}-window.png", box
-                )
-            except Exception:
-                pass
-            try:
-                tree = directory / f"{stem}-tree.txt"
-                tree.write_text(self.tree_text(timeout=5), encoding="utf-8")
-                files["tree"] = tree
-            except Exception:
-                pass
-        return files
+        from connectors.desktop.evidence import capture
 
-
-def _window_fits(
-    window: Node, title: str | None, regex: re.Pattern[str] | None, pid: int | None
-) -> bool:
-    if window.role not in ("window", "dialog"):
-        return False
-    if title is not None and window.name != title:
-        return False
-    if regex is not None and not regex.search(window.name):
-        return False
-    return pid is None or window.pid == pid
-
-
-def _describe_window(title: str | None, pattern: str | None, pid: int | None, dialog: bool) -> str:
-    parts = []
-    if title is not None:
-        parts.append(f"title {title!r}")
-    if pattern is not None:
-        parts.append(f"title matching {pattern!r}")
-    if pid is not None:
-        parts.append(f"process {pid}")
-    kind = "a dialog" if dialog else "a window"
-    return f"{kind} with {' and '.join(parts)}" if parts else kind
-
-
-def _show(window: Node) -> str:
-    return f"{window.role} {window.name!r} (process {window.pid})"
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGCONT)  # a stopped application cannot end otherwise
-    except OSError:
-        pass
-    proc.terminate()
-    try:
-        proc.wait(timeout=3)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=3)
+        return capture(self, directory, stem)

@@ -83,6 +83,9 @@ def connectors_show(
         echo(f"\nuse: {action['use']}\n  {action['description']}")
         _fields(action["arguments"], heading="with")
         echo(f"  returns: {action['returns']}")
+    for kind in item["types"]:
+        echo(f"\n{kind['name']}: {kind['description']}")
+        _fields(kind["fields"])
 
 
 def _fields(fields: list[dict[str, Any]], heading: str = "") -> None:

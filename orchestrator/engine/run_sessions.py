@@ -122,8 +122,9 @@ class RunSessions:
         return spec.session(env)
 
     def _display_for(self, spec: ConnectorSpec) -> str | None:
-        """The run's display for a session showing windows in a headed run, started once."""
-        if not (self._headed and spec.display):
+        """The run's display for a session showing windows in a headed run (or needing one in
+        every run), started once."""
+        if not (spec.needs_display or (self._headed and spec.display)):
             return None
         if self._display is None:
             from connectors.display import DisplayUnavailable, has_display, virtual_display
@@ -134,7 +135,8 @@ class RunSessions:
                 try:
                     self._display = self._resources.enter_context(virtual_display())
                 except DisplayUnavailable as exc:
-                    raise EnvironmentProblem(f"headed run: {exc}") from None
+                    why = "headed run" if self._headed else f"connector {spec.name!r}"
+                    raise EnvironmentProblem(f"{why} needs a display: {exc}") from None
         return self._display
 
     # ----------------------------------------------------------------- parallel workers

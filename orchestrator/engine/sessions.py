@@ -1,6 +1,6 @@
 """The connectors' sessions of one run: each opened when a step first needs it.
 
-The runner gives the pool one opener per connector that has a session (a desktop, a
+The runner gives the pool one opener per connector that has a session (its own, a
 third party's mailbox); the interpreter's handlers ask for them by name and the runner closes
 what was opened when the run ends::
 

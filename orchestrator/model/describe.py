@@ -7,7 +7,7 @@ and ``show`` print, and what a web console can render the same way::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel
 
@@ -45,6 +45,7 @@ def describe(spec: ConnectorSpec, origin: str = "") -> dict[str, Any]:
             }
             for step in spec.steps
         ],
+        "types": _types(spec),
         "actions": [
             {
                 "name": action.name,
@@ -64,7 +65,35 @@ _COMMON_OPTIONS = frozenset({"name", "when", "timeout"})
 
 def _doc(model: type[BaseModel]) -> str:
     text = (model.__doc__ or "").strip()
-    return text.split("\n\n")[0].replace("\n", " ") if text else ""
+    return " ".join(text.split("\n\n")[0].split()) if text else ""
+
+
+def _types(spec: ConnectorSpec) -> list[dict[str, Any]]:
+    """The models its step options are made of (a locator, a wait condition), each once, in
+    the order the steps first use them: what ``Control`` or ``WindowQuery`` in a step's
+    options means."""
+    found: dict[str, type[BaseModel]] = {}
+
+    def visit(model: type[BaseModel]) -> None:
+        for info in model.model_fields.values():
+            for inner in _models_in(info.annotation):
+                if inner.__name__ not in found and not inner.__name__.endswith("Step"):
+                    found[inner.__name__] = inner
+                    visit(inner)
+
+    for step in spec.steps:
+        visit(step.model)
+    return [
+        {"name": name, "description": _doc(model), "fields": _fields(model, ())}
+        for name, model in found.items()
+    ]
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation names (inside unions, lists, dicts, Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in get_args(annotation) for model in _models_in(arg)]
 
 
 def _fields(
@@ -100,6 +129,8 @@ def _type_name(prop: dict[str, Any]) -> str:
         items = prop["items"]
         inner = "step" if "oneOf" in items and len(items["oneOf"]) > 3 else _type_name(items)
         return f"list of {inner}"
+    if "enum" in prop and len(prop["enum"]) <= 8:
+        return " | ".join(repr(v) for v in prop["enum"])
     if "type" in prop:
         return str(prop["type"])
     if "$ref" in prop:

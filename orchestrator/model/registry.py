@@ -123,7 +123,8 @@ class SessionEnv:
         headless: Whether the run shows no windows.
         timeout_s: Default timeout of one call into the session (the step timeout).
         display: The run's X display (``":99"``) for a session showing windows (a connector
-            with ``display=True`` in a headed run); None otherwise. Never ``os.environ``:
+            with ``display=True`` in a headed run, or with ``needs_display=True``); None
+            otherwise. Never ``os.environ``:
             a robot runs several runs at once.
         trace: The run's trace mode (``never``, ``on_failure``, ``always``): a session that
             can record one starts it when it opens and leaves it in ``finish``.
@@ -161,6 +162,9 @@ class ConnectorSpec:
         settings: Model of its section in the settings file (``connectors: {NAME: ...}``).
         flows: A folder of shared flows, included as ``include: NAME:flow.yaml``.
         display: Its session shows windows: a headed run hands it the run's display.
+        needs_display: Its session needs a display in every run, headless ones included
+            (desktop applications have no headless mode): the run's display, or a virtual
+            one started for the run (Xvfb and a window manager) and stopped after it.
         main_evidence: Its failure evidence is the run's own (``failure.png``); the other
             sessions' files are named after their connector (``failure-NAME-*``).
         labels: Robot labels its session needs on the machine that runs it (``browser``,
@@ -178,6 +182,7 @@ class ConnectorSpec:
     flows: Path | None = None
     version: str = ""
     display: bool = False
+    needs_display: bool = False
     main_evidence: bool = False
     labels: tuple[str, ...] = ()
 

@@ -16,7 +16,8 @@ a fixture package on the path, ``-k notiz``). Test ids name the connector first
 - **secrets**: an action with secret arguments that cannot reach its target puts the secret
   neither in its error nor in what it logs.
 
-Sessions working on the browser are marked ``browser`` (they start Chromium).
+Sessions working on the browser are marked ``browser`` (they start Chromium); those needing a
+display (``needs_display``) are marked ``desktop`` and get one virtual display (Xvfb + openbox).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import types
 import typing
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
@@ -39,6 +41,7 @@ import pytest
 from pydantic import BaseModel
 
 from connectors.base import ActionContext, Connector
+from connectors.display import virtual_display
 from orchestrator.engine.actions import call_action
 from orchestrator.engine.secrets import Redactor
 from orchestrator.engine.work_queue import RunQueues
@@ -50,7 +53,7 @@ from orchestrator.settings import load_settings
 from orchestrator.store import RunStore, open_store
 
 CONNECTORS = installed().connectors
-SESSION_KINDS = ("screenshot", "html", "url", "log", "trace")
+SESSION_KINDS = ("screenshot", "html", "url", "log", "trace", "window", "tree")
 UNKNOWN = "zz_unbekannt"
 HEADER = "id: kontrakt\nname: Kontrakt\nversion: 1.0.0\nowner: {city: Gießen, fachamt: IT}\n"
 
@@ -60,7 +63,24 @@ def _needs_browser(spec: ConnectorSpec) -> bool:
 
 
 def _marks(spec: ConnectorSpec) -> list[pytest.MarkDecorator]:
-    return [pytest.mark.browser] if _needs_browser(spec) else []
+    marks = [pytest.mark.browser] if _needs_browser(spec) else []
+    return marks + ([pytest.mark.desktop] if spec.needs_display else [])
+
+
+_DISPLAYS = ExitStack()
+
+
+@functools.cache
+def _display() -> str:
+    """One virtual display (Xvfb + openbox) for the sessions that need one, started once."""
+    return _DISPLAYS.enter_context(virtual_display())
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_the_display() -> Iterator[None]:
+    yield
+    _DISPLAYS.close()
+    _display.cache_clear()
 
 
 def _specs() -> list[Any]:
@@ -314,6 +334,7 @@ def _env(spec: ConnectorSpec, run_dir: Path) -> SessionEnv:
         run_dir=run_dir,
         headless=True,
         timeout_s=5,
+        display=_display() if spec.needs_display else None,
         work_queues=_work_queues(run_dir),
     )
 

@@ -53,7 +53,7 @@ def test_role_and_name_drive_a_gtk_application_we_did_not_write(desktop, tmp_pat
     assert desktop.count(ControlSpec(role="button", name="Gibt es nicht"), timeout=5) == 0
     how = desktop.click(ControlSpec(role="button", name="OK"), timeout=10)
     assert how in ("action", "pointer")
-    app = desktop.started()[0]
+    app = desktop.apps.all()[0].process
     app.wait(timeout=10)
     assert app.returncode == 0
     assert (

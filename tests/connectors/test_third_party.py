@@ -24,7 +24,7 @@ from orchestrator.model.registry import installed
 from orchestrator.settings import PROJECT_ROOT
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "notiz_connector"
-BUILT_IN = {"flow", "browser", "civento", "gewerberegister", "queue"}
+BUILT_IN = {"flow", "browser", "civento", "desktop", "gewerberegister", "queue"}
 HEADER = "id: {id}\nname: Notizen\nversion: 1.0.0\nowner: {{city: Gießen, fachamt: IT}}\n"
 #: Two notes, then the action counts them (line 5 is `steps:`).
 NOTES = """\
