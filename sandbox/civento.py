@@ -151,7 +151,11 @@ def vorgang_data(request: Request, nummer: str) -> dict[str, Any]:
             "SELECT zeit, benutzer, eintrag FROM verlauf WHERE vorgang_id = ? ORDER BY id",
             (row["id"],),
         ).fetchall()
+        angaben = conn.execute(  # the Leistung's own fields (a dog's name and breed)
+            "SELECT feld, wert FROM angaben WHERE vorgang_id = ? ORDER BY id", (row["id"],)
+        ).fetchall()
     data = _row_view(row)
+    data["angaben"] = [dict(a) for a in angaben]
     data["verlauf"] = [dict(v) | {"zeit": _german_time(v["zeit"])} for v in verlauf]
     data["naechster_status"] = _next_status(row["status"])
     data["statuswerte"] = list(STATUSES)

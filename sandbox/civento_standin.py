@@ -15,11 +15,13 @@ from typing import Any
 
 from sandbox import civento
 from sandbox.gewerbe_story import seed_civento
+from sandbox.hunde_story import ANGABEN_SCHEMA
 from sandbox.rules import STATUSES
 from sandbox.standins import StandIn
 from sandbox.web import PACKAGE_DIR
 
-SCHEMA = """
+SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS vorgaenge (
     id INTEGER PRIMARY KEY,
     nummer TEXT NOT NULL UNIQUE,
@@ -51,6 +53,8 @@ CREATE TABLE IF NOT EXISTS verlauf (
     eintrag TEXT NOT NULL
 );
 """
+    + ANGABEN_SCHEMA
+)
 
 
 def civento_state(conn: sqlite3.Connection) -> dict[str, Any]:
@@ -87,6 +91,12 @@ def civento_lines(state: dict[str, Any]) -> list[str]:
         v for v in state["vorgaenge"] if v["leistung"] == "Gewerbeanmeldung" and v["aktenzeichen"]
     ]
     lines += [f"  {v['nummer']}  {v['status']:<15} {v['aktenzeichen']}" for v in written]
+    dogs = [v for v in state["vorgaenge"] if v["leistung"] == "Hundesteuer-Anmeldung"]
+    if dogs:
+        lines.append("Civento – Hundesteuer-Anmeldungen:")
+        lines += [
+            f"  {v['nummer']}  {v['status']:<15} {v['aktenzeichen'] or ''}".rstrip() for v in dogs
+        ]
     return lines
 
 
@@ -96,7 +106,7 @@ STANDIN = StandIn(
     router=civento.router,
     static=PACKAGE_DIR / "static",
     schema=SCHEMA,
-    tables=("verlauf", "vorgaenge"),
+    tables=("angaben", "verlauf", "vorgaenge"),
     seed=seed_civento,
     seed_unit="Vorgänge",
     state=civento_state,

@@ -20,11 +20,14 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox.db import hash_password
 from sandbox.rules import CITIES, CIVENTO_RECHTSFORMEN, LEISTUNGEN, REGISTER_RECHTSFORMEN
 from sandbox.standins import SeedContext
+
+if TYPE_CHECKING:
+    from orchestrator.settings import SandboxSettings
 
 BOT_USER = "rpa-gewerbe"
 TRAINEE_USER = "schulung"
@@ -136,13 +139,13 @@ def _as_citizen_types(rng: random.Random, strasse: str, plz: str) -> tuple[str, 
     return strasse, plz
 
 
-def _specs(cases: int) -> list[tuple[str, str]]:
+def _specs(cases: int, dog_cases: int) -> list[tuple[str, str]]:
     specs = [("Gewerbeanmeldung", "Neu")] * cases
     specs += [("Gewerbeanmeldung", "In Bearbeitung")] * 2
     specs += [("Gewerbeanmeldung", "Übertragen")] * 3 + [("Gewerbeanmeldung", "Abgeschlossen")] * 3
     specs += [("Gewerbeabmeldung", "Neu")] * 2 + [("Gewerbeabmeldung", "In Bearbeitung")]
     specs += [("Gewerbeabmeldung", "Abgeschlossen"), ("Hundesteuer-Anmeldung", "Abgeschlossen")]
-    specs += [("Hundesteuer-Anmeldung", "Neu")] * 3
+    specs += [("Hundesteuer-Anmeldung", "Neu")] * dog_cases
     return specs
 
 
@@ -155,8 +158,11 @@ def seed_civento(conn: sqlite3.Connection, context: SeedContext) -> int:
     settings = context.settings
     add_accounts(conn, "civento", settings.password)
     entries: list[tuple[Any, ...]] = []
-    count = _vorgaenge(conn, context.rng, settings.cases, entries)
+    from sandbox.hunde_story import dog_problems  # it draws on this story's names
+
+    count = _vorgaenge(conn, context.rng, settings, entries)
     _problem_cases(conn, settings.problem_cases)
+    dog_problems(conn, settings.problem_cases)
     context.handover["gewerberegister"] = _FromCivento(entries, context.rng)
     return count
 
@@ -194,9 +200,14 @@ def _insert_entry(conn: sqlite3.Connection, entry: tuple[Any, ...]) -> None:
 
 
 def _vorgaenge(
-    conn: sqlite3.Connection, rng: random.Random, cases: int, entries: list[tuple[Any, ...]]
+    conn: sqlite3.Connection,
+    rng: random.Random,
+    settings: SandboxSettings,
+    entries: list[tuple[Any, ...]],
 ) -> int:
-    specs = _specs(cases)
+    from sandbox import hunde_story  # it draws on this story's names
+
+    specs = _specs(settings.cases, settings.dog_cases)
     rng.shuffle(specs)
     numbers = {prefix: rng.randint(100, 400) for prefix in LEISTUNGEN.values()}
     counters = {code: rng.randint(10, 40) for code, _ in CITIES.values()}
@@ -248,6 +259,12 @@ def _vorgaenge(
             "INSERT INTO verlauf (vorgang_id, zeit, benutzer, eintrag) VALUES (?, ?, ?, ?)",
             (cursor.lastrowid, when.isoformat(" "), "online", "Eingegangen über Online-Antrag"),
         )
+        if leistung == "Hundesteuer-Anmeldung":
+            assert cursor.lastrowid is not None
+            dog = hunde_story.angaben(conn, cursor.lastrowid, nummer, settings.seed)
+            conn.execute(
+                "UPDATE vorgaenge SET taetigkeit = ? WHERE id = ?", (dog, cursor.lastrowid)
+            )
     return len(specs)
 
 

@@ -26,7 +26,11 @@ from starlette.requests import Request
 from orchestrator.settings import SandboxSettings
 from sandbox.db import connect, transaction
 
-COOKIES = {"civento": "CIVENTOSESSION", "gewerberegister": "GRSESSIONID"}
+COOKIES = {
+    "civento": "CIVENTOSESSION",
+    "gewerberegister": "GRSESSIONID",
+    "hundesteuer": "HSTSITZUNG",
+}
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_REFUSED = (

@@ -36,20 +36,43 @@ def choose(desktop: DesktopSession, spec: ControlSpec, option: str, *, timeout: 
         offered = ", ".join(repr(n.name) for n in entries[:12]) or "none"
         raise BusinessRefusal(f"{spec.describe()} offers no entry {option!r}; it has {offered}")
     entry = chosen[0]
+    # The combo box or list selects (GTK's combo box, UIA's Selection), or the entry's own
+    # container does (a menu), or the entry is clicked through its action: the first that
+    # shows the choice counts.
     holder = entry.parent or control
-    index = holder.children.index(entry)
-    if not desktop.bus.select_child(holder, index, deadline):
-        raise ConnectorError(f"{spec.describe()} does not let its entries be chosen")
+    tries = [
+        lambda: desktop.bus.select_child(control, entries.index(entry), deadline),
+        lambda: desktop.bus.select_child(holder, holder.children.index(entry), deadline),
+    ]
+    for attempt in tries:
+        if attempt() and _settled(desktop, control, entry, deadline, 1.0):
+            return
+    if not _settled(desktop, control, entry, deadline, max(deadline - time.monotonic(), 0)):
+        raise ConnectorError(f"{spec.describe()} did not take {option!r}")
+
+
+def _settled(
+    desktop: DesktopSession, control: Node, entry: Node, deadline: float, within: float
+) -> bool:
+    until = min(deadline, time.monotonic() + within)
     while not _shows_choice(desktop, control, entry, deadline):
-        if time.monotonic() + POLL_S > deadline:
-            raise ConnectorError(f"{spec.describe()} did not take {option!r}")
+        if time.monotonic() + POLL_S > until:
+            return False
         time.sleep(POLL_S)
+    return True
 
 
 def _shows_choice(desktop: DesktopSession, control: Node, entry: Node, deadline: float) -> bool:
-    if control.role == "combobox":  # a combo box is named after its choice
+    """Whether the control shows ``entry`` as chosen: a combo box's text field holds it (or,
+    without one, the combo box is named after it, as GTK and UIA name them); a list's entry
+    reports itself selected."""
+    if control.role == "combobox":
+        texts = [child for child in control.children if child.role == "textbox"]
+        if texts:
+            return desktop.bus.text(texts[0], deadline).strip() == entry.name.strip()
         desktop.bus.refresh(control, deadline)
-        return control.name.strip() == entry.name.strip()
+        if control.name.strip() == entry.name.strip():
+            return True
     return "selected" in desktop.bus.states(entry, deadline)
 
 

@@ -315,21 +315,31 @@ class DesktopSession(Connector):
     # ----------------------------------------------------------------- acting
 
     def click(
-        self, spec: ControlSpec, *, button: str = "left", double: bool = False, timeout: float
+        self,
+        spec: ControlSpec,
+        *,
+        button: str = "left",
+        double: bool = False,
+        by: str = "pointer",
+        timeout: float,
     ) -> str:
-        """Click a control: through its accessibility action where it has one (a plain
-        left click), else with the pointer at its centre after bringing the window to the
-        front. Returns how it clicked (``action`` or ``pointer``)."""
+        """Click a control with the pointer at its centre, after bringing its window to the
+        front (as a person does: an application that opens a modal dialog from the click
+        keeps answering its accessibility bus). ``by="action"``, or a control with no place
+        on the screen, uses its accessibility action instead. Returns how it clicked."""
         deadline = time.monotonic() + timeout
         control, _ = self.find(spec, timeout=timeout)
-        if isinstance(control, Node) and button == "left" and not double:
-            names = self.bus.actions(control, deadline)
+        box = self._box(control, deadline)
+        if isinstance(control, Node) and (by == "action" or box[2] <= 0 or box[3] <= 0):
+            names = [name.casefold() for name in self.bus.actions(control, deadline)]
             for index, name in enumerate(names):
                 if name in ("click", "press", "activate", "toggle"):
                     self.bus.do_action(control, index, deadline)
                     return "action"
+            if by == "action":
+                raise ConnectorError(f"{spec.describe()} offers no click action")
         self.focus(timeout=max(deadline - time.monotonic(), 0.1))
-        x, y, w, h = self._box(control, deadline)
+        x, y, w, h = box
         xinput.click(
             self._display(), x + w // 2, y + h // 2, button=button, double=double, deadline=deadline
         )

@@ -163,12 +163,17 @@ class SandboxSettings(BaseModel):
     )
     seed: int = Field(2026, description="Seed for the deterministic sample data.")
     cases: int = Field(12, ge=0, description="How many Gewerbeanmeldungen `seed` creates.")
+    dog_cases: int = Field(
+        3, ge=0, description="How many new Hundesteuer-Anmeldungen `seed` creates in Civento."
+    )
     problem_cases: int = Field(
         0,
         ge=0,
         description="How many of the new Gewerbeanmeldungen hold a problem only a person can "
         "solve, in turn: a required field left empty, a legal form the register does not know, "
-        "characters the register refuses (it accepts Latin-1 only, e.g. '€' or an emoji).",
+        "characters the register refuses (it accepts Latin-1 only, e.g. '€' or an emoji); and "
+        "of the new Hundesteuer-Anmeldungen (at most two): a breed on the list of dangerous "
+        "dogs, a dog's name the register cannot store (Latin-1 only).",
     )
     password: str = Field(
         "Sandbox-Training-1",

@@ -77,7 +77,11 @@
       readonlyField(p2, "Straße und Hausnummer", d.strasse);
       readonlyField(p2, "Postleitzahl", d.plz);
       readonlyField(p2, "Ort", d.ort);
-      readonlyField(p2, "Angaben", d.taetigkeit);
+      if (d.angaben && d.angaben.length) {
+        d.angaben.forEach(function (a) { readonlyField(p2, a.feld, a.wert); });
+      } else {
+        readonlyField(p2, "Angaben", d.taetigkeit);
+      }
     }
     root.querySelector(".unterzeile .status").textContent = d.status;
     var log = root.querySelector("section.verlauf ol");
