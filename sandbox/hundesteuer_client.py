@@ -24,6 +24,7 @@ import json
 import os
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 import warnings
 from collections.abc import Callable
@@ -239,7 +240,7 @@ class Client:
         window.add(box)
 
         def find(text: str) -> None:
-            code, answer = self.api.call("GET", "hunde?suche=" + urllib.request.quote(text.strip()))
+            code, answer = self.api.call("GET", "hunde?suche=" + urllib.parse.quote(text.strip()))
             store.clear()
             if code != 200:
                 status.set_text(UNAVAILABLE.format(status=code or "keine"))
