@@ -121,6 +121,8 @@ class Client:
         )  # fmt: skip
         dialog.set_title(title)
         dialog.get_accessible().set_name(title)  # GTK names it after its kind ("Error")
+        text = dialog.get_message_area().get_children()[0]
+        text.get_accessible().set_accessible_id("hst-nachricht")
         dialog.add_button("_OK", self.Gtk.ResponseType.OK)
         dialog.set_default_response(self.Gtk.ResponseType.OK)
         dialog.run()
@@ -230,7 +232,9 @@ class Client:
         scroll = Gtk.ScrolledWindow(vexpand=True)
         scroll.add(table)
         box.add(scroll)
-        status = self.name(Gtk.Label(label="Bereit.", xalign=0), "Status", "hst-status")
+        # Named by its text (no fixed name): a bot waits for "… für „TERM“" after a search.
+        status = Gtk.Label(label="Bereit.", xalign=0)
+        status.get_accessible().set_accessible_id("hst-status")
         box.add(status)
         actions = Gtk.Box(spacing=8)
         new, leave = (Gtk.Button.new_with_mnemonic(t) for t in ("_Neuer Hund", "A_bmelden"))
@@ -249,8 +253,8 @@ class Client:
                 store.append([hit["steuernummer"], hit["bezugszeichen"],
                               f"{hit['nachname']}, {hit['vorname']}", hit["hundename"],
                               hit["rasse"]])  # fmt: skip
-            count = len(answer["treffer"])
-            status.set_text(f"{count} Treffer" if count else "Keine Treffer.")
+            count, shown = len(answer["treffer"]), text.strip()
+            status.set_text(f"{count or 'Keine'} Treffer für „{shown}“")
 
         def logout(*_: Any) -> None:
             self.api.call("POST", "abmelden", {})

@@ -61,6 +61,8 @@ class Apps:
     def __init__(self, run_dir: Path) -> None:
         self.run_dir = run_dir
         self._apps: list[App] = []
+        #: The names of every application started in the session, ended ones included.
+        self.names: set[str] = set()
 
     def start(
         self,
@@ -91,6 +93,7 @@ class Apps:
                 raise ConnectorError(f"cannot start {command[0]!r}: {exc.strerror}") from None
         app = App(name, process)
         self._apps.append(app)
+        self.names.add(name)
         return app
 
     def named(self, name: str) -> list[App]:

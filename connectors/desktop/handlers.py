@@ -84,6 +84,8 @@ def window(it: StepRun, step: Any, path: str) -> None:
     if step.maximise:
         desktop.maximise(timeout=timeout)
     it.log.info("window in use", step=path, title=found.name, pid=found.pid)
+    if step.into:
+        it.vars[step.into] = found.name
 
 
 def click(it: StepRun, step: Any, path: str) -> None:

@@ -25,7 +25,7 @@ CONNECTOR = ConnectorSpec(
     "action that a control can confirm is read back.",
     steps=(
         StepKind(s.StartAppStep, handlers.start_app, creates=INTO),
-        StepKind(s.WindowStep, handlers.window),
+        StepKind(s.WindowStep, handlers.window, creates=INTO),
         StepKind(s.ClickStep, handlers.click, raw_interaction=True),
         StepKind(s.FillStep, handlers.fill, secret_fields=("value",), raw_interaction=True),
         StepKind(

@@ -141,9 +141,12 @@ class DesktopSession(Connector):
         on each of their windows until they end; ended by signal when the time is up."""
         deadline = time.monotonic() + timeout
         apps = self.apps.named(name)
-        if not apps:
-            started = ", ".join(sorted({app.name for app in self.apps.all()})) or "none"
-            raise ConnectorError(f"no running application {name!r} (started: {started})")
+        started = self.apps.names
+        if not apps:  # ended already (logged out, closed by a person): nothing to do
+            if name == "all" or name in started:
+                return
+            listed = ", ".join(sorted(started)) or "none"
+            raise ConnectorError(f"no application {name!r} was started (started: {listed})")
         pids = {app.pid for app in apps}
         try:
             for window in self.bus.windows(deadline):

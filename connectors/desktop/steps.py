@@ -129,6 +129,12 @@ class WindowStep(StepBase):
     KIND: ClassVar[str] = "window"
     window: WindowQuery = Field(description="The window to wait for.")
     maximise: bool = Field(False, description="Maximise it once found.")
+    into: str | None = Field(
+        None,
+        description="Variable receiving its title (which one came, with a `pattern` such as "
+        "'^(Gespeichert|Fehler)$').",
+        pattern=VARIABLE,
+    )
 
 
 class ClickStep(StepBase):

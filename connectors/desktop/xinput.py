@@ -43,9 +43,9 @@ def click(
 ) -> None:
     number = {"left": "1", "middle": "2", "right": "3"}[button]
     repeat = ["--repeat", "2", "--delay", "80"] if double else []
-    xdotool(
-        display, "mousemove", "--sync", str(x), str(y), "click", *repeat, number, deadline=deadline
-    )
+    # No --sync: it waits for a pointer motion that never comes when the pointer is there
+    # already (a second click on the same button); XTEST keeps the move before the click.
+    xdotool(display, "mousemove", str(x), str(y), "click", *repeat, number, deadline=deadline)
 
 
 def type_text(display: str, text: str, *, deadline: float) -> None:

@@ -156,6 +156,9 @@ def _raw_steps(bot: BotFiles) -> Iterator[Hit]:
                 and spec is not None
                 and spec.actions
                 and current in declared
+                # only a step on the session those actions work on (a browser's click, not
+                # a desktop's in another application)
+                and kind.connector in (spec.name, *spec.uses)
             ):
                 names = ", ".join(action.name for action in spec.actions)
                 yield Hit(
