@@ -121,8 +121,8 @@ class Client:
         )  # fmt: skip
         dialog.set_title(title)
         dialog.get_accessible().set_name(title)  # GTK names it after its kind ("Error")
-        text = dialog.get_message_area().get_children()[0]
-        text.get_accessible().set_accessible_id("hst-nachricht")
+        shown = dialog.get_message_area().get_children()[0]
+        shown.get_accessible().set_accessible_id("hst-nachricht")
         dialog.add_button("_OK", self.Gtk.ResponseType.OK)
         dialog.set_default_response(self.Gtk.ResponseType.OK)
         dialog.run()
