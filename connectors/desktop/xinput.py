@@ -98,3 +98,27 @@ def is_black(target: Path) -> bool:
     with Image.open(target) as image:
         extrema = image.convert("L").getextrema()
     return bool(extrema[1] == 0)
+
+
+def x_windows(
+    display: str, *, deadline: float
+) -> list[tuple[int, str, int, tuple[int, int, int, int]]]:
+    """(window id, title, process id, box) of every visible top-level window with a title,
+    as X knows them: what a robot sees of an application without an accessibility tree."""
+    ids = xdotool(display, "search", "--onlyvisible", "--name", ".", deadline=deadline).split()
+    found = []
+    for wid in ids:
+        try:
+            out = xdotool(
+                display, "getwindowname", wid, "getwindowpid", wid, "getwindowgeometry",
+                "--shell", wid, deadline=deadline,
+            ).splitlines()  # fmt: skip
+        except ConnectorError:
+            continue  # gone meanwhile, or without a process id (openbox's own)
+        fields = dict(line.split("=", 1) for line in out[2:] if "=" in line)
+        try:
+            box = (int(fields["X"]), int(fields["Y"]), int(fields["WIDTH"]), int(fields["HEIGHT"]))
+            found.append((int(wid), out[0], int(out[1]), box))
+        except (KeyError, ValueError, IndexError):
+            continue
+    return found

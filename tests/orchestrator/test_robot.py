@@ -72,18 +72,18 @@ def ended(store: RunStore, run_id: int) -> bool:
 def test_robot_takes_no_run_needing_a_label_it_lacks(
     settings: Settings, store: RunStore, scratch_bots: ScratchBots
 ) -> None:
-    scratch_bots.add("fachverfahren-buchen", execution={"labels": ["desktop"]})
+    scratch_bots.add("fachverfahren-buchen", execution={"labels": ["drucker"]})
     # a bot needing nothing beyond the robot's labels (a label of a connector it does not use
     # would be a validation error: its steps are hook calls)
     scratch_bots.add("civento-lesen")
-    desktop = scratch_bots.enqueue(store, "fachverfahren-buchen")  # older: claimed first
+    printer = scratch_bots.enqueue(store, "fachverfahren-buchen")  # older: claimed first
     browser = scratch_bots.enqueue(store, "civento-lesen")
 
     with robot_running(settings, store, labels=["browser"], concurrency=2):
         wait_for(lambda: ended(store, browser))
 
     assert status(store, browser) is RunStatus.SUCCEEDED
-    assert status(store, desktop) is RunStatus.QUEUED
+    assert status(store, printer) is RunStatus.QUEUED
 
 
 def test_robot_takes_only_runs_of_its_tenants(

@@ -89,7 +89,7 @@ def test_serve_serves_it_starts_its_process_and_prints_each_address(tmp_path: Pa
         assert server.stdout is not None
         addresses: dict[str, str] = {}
         deadline = time.monotonic() + STARTUP_S
-        while len(addresses) < 4 and time.monotonic() < deadline:
+        while len(addresses) < 5 and time.monotonic() < deadline:
             line = server.stdout.readline()
             assert line, f"bots sandbox serve ended ({server.wait()}) before naming them all"
             title, _, where = line.strip().partition(": ")
@@ -97,6 +97,7 @@ def test_serve_serves_it_starts_its_process_and_prints_each_address(tmp_path: Pa
                 addresses[title] = where
         base = addresses["Civento (Sachbearbeitung)"].removesuffix("/civento")
         assert addresses["Gewerberegister (Fachverfahren)"] == f"{base}/gewerberegister"
+        assert addresses["Hundesteuer-Register (Desktop-Anwendung)"] == f"{base}/hundesteuer"
         assert addresses["Notizblock"] == f"{base}/notizblock"
 
         page = httpx.get(f"{base}/notizblock/", timeout=30)
