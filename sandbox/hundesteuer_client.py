@@ -31,17 +31,18 @@ from collections.abc import Callable
 from typing import Any
 
 #: The form's text fields: key -> label with its mnemonic (the server's FELDER, by key).
+#: Every mnemonic of the form is its own (Alt+T: Straße, Alt+S: Speichern), for bots by keys.
 FORM = (
     ("bezugszeichen", "_Bezugszeichen"),
     ("nachname", "_Nachname"),
     ("vorname", "_Vorname"),
-    ("strasse", "_Straße und Hausnummer"),
+    ("strasse", "S_traße und Hausnummer"),
     ("plz", "_PLZ"),
     ("ort", "_Ort"),
     ("hundename", "Name des _Hundes"),
     ("rasse", "R_asse"),
     ("wurfdatum", "_Wurfdatum"),
-    ("haltung_seit", "Haltung _seit"),
+    ("haltung_seit", "Haltung s_eit"),
 )
 DATES = {"wurfdatum", "haltung_seit"}
 CHECKS = (("zweithund", "_Zweithund"), ("ermaessigung", "Er_mäßigung beantragt"))
@@ -232,7 +233,7 @@ class Client:
         scroll = Gtk.ScrolledWindow(vexpand=True)
         scroll.add(table)
         box.add(scroll)
-        # Named by its text (no fixed name): a bot waits for "… für „TERM“" after a search.
+        # Named by its text (no fixed name): a bot waits for "Suche „TERM“: …" after a search.
         status = Gtk.Label(label="Bereit.", xalign=0)
         status.get_accessible().set_accessible_id("hst-status")
         box.add(status)
@@ -254,7 +255,7 @@ class Client:
                               f"{hit['nachname']}, {hit['vorname']}", hit["hundename"],
                               hit["rasse"]])  # fmt: skip
             count, shown = len(answer["treffer"]), text.strip()
-            status.set_text(f"{count or 'Keine'} Treffer für „{shown}“")
+            status.set_text(f"Suche „{shown}“: {count or 'Keine'} Treffer")
 
         def logout(*_: Any) -> None:
             self.api.call("POST", "abmelden", {})

@@ -21,8 +21,13 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from connectors.base import ConnectorError
+from connectors.desktop import xinput
+
+if TYPE_CHECKING:
+    from connectors.desktop.session import DesktopSession
 
 
 @dataclass
@@ -135,3 +140,29 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=3)
+
+
+def close(desktop: DesktopSession, name: str, *, timeout: float) -> None:
+    """Close the applications started as ``name`` (or ``all``) as a person would: Alt+F4
+    on each of their windows until they end; ended by signal when the time is up."""
+    deadline = time.monotonic() + timeout
+    apps = desktop.apps.named(name)
+    started = desktop.apps.names
+    if not apps:  # ended already (logged out, closed by a person): nothing to do
+        if name == "all" or name in started:
+            return
+        listed = ", ".join(sorted(started)) or "none"
+        raise ConnectorError(f"no application {name!r} was started (started: {listed})")
+    pids = {app.pid for app in apps}
+    try:
+        for window in desktop.windows(deadline):
+            if window.pid in pids and time.monotonic() < deadline:
+                xinput.activate(desktop.display_name, window.name, deadline=deadline)
+                xinput.hotkey(desktop.display_name, "alt+F4", deadline=deadline)
+    except ConnectorError:
+        pass  # a hung application is ended below
+    desktop.apps.wait_ended(apps, max(deadline, time.monotonic() + 1))
+    for app in apps:
+        desktop.apps.stop(app)
+    if desktop.window is not None and desktop.window.pid in pids:
+        desktop.window = None

@@ -34,7 +34,7 @@ def capture(desktop: DesktopSession, directory: Path, stem: str) -> dict[str, Pa
     if desktop.window is None or not desktop.is_open:
         return files
     with suppress(Exception):
-        box = desktop.bus.extents(desktop.window, time.monotonic() + EVIDENCE_S)
+        box = desktop.extents(desktop.window, time.monotonic() + EVIDENCE_S)
         target = directory / f"{stem}-window.png"
         files["window"] = xinput.screenshot(desktop.display, target, box)
     with suppress(Exception):

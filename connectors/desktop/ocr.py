@@ -13,9 +13,10 @@ import csv
 import io
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
-from connectors.base import ConnectorError
+from connectors.base import ConnectorError, ConnectorTimeout
 
 Box = tuple[int, int, int, int]
 
@@ -73,15 +74,56 @@ def find_text(image: Path, text: str) -> list[Box]:
 
 
 def _same(wanted: str, seen: str) -> bool:
-    return seen.casefold().strip(".,:;!?()[]\"'") == wanted.strip(".,:;!?()[]\"'")
+    quotes = ".,:;!?()[]\"'„“”‚‘’«»"
+    return seen.casefold().strip(quotes) == wanted.strip(quotes)
 
 
 def find_on_screen(display: str, box: Box | None, text: str) -> list[Box]:
     """Where ``text`` is inside ``box`` of the display (None: all of it), in screen
-    coordinates."""
-    from connectors.desktop.xinput import screenshot
-
+    coordinates. The pixels are read at twice their size: Tesseract reads a user
+    interface's small type far better so."""
     x, y, _, _ = box or (0, 0, 0, 0)
     with tempfile.TemporaryDirectory(prefix="bots-ocr-") as scratch:
-        shot = screenshot(display, Path(scratch) / "box.png", box)
-        return [(x + bx, y + by, w, h) for bx, by, w, h in find_text(shot, text)]
+        shot = _enlarged(display, Path(scratch) / "box.png", box)
+        return [
+            (x + bx // SCALE, y + by // SCALE, w // SCALE, h // SCALE)
+            for bx, by, w, h in find_text(shot, text)
+        ]
+
+
+def line_text(display: str, box: Box) -> str:
+    """The text of one line of the screen (``box``: the line's strip), read by OCR."""
+    x, y, width, height = box
+    strip = (x, max(y - 4, 0), width, height + 8)
+    with tempfile.TemporaryDirectory(prefix="bots-ocr-") as scratch:
+        shot = _enlarged(display, Path(scratch) / "line.png", strip)
+        read = sorted(words(shot), key=lambda word: word[1][0])
+    return " ".join(word for word, _, _ in read)
+
+
+#: How much larger the pixels are read.
+SCALE = 2
+
+
+def _enlarged(display: str, target: Path, box: Box | None) -> Path:
+    from PIL import Image
+
+    from connectors.desktop.xinput import screenshot
+
+    screenshot(display, target, box)
+    with Image.open(target) as image:
+        large = image.convert("L").resize(
+            (image.width * SCALE, image.height * SCALE), Image.Resampling.LANCZOS
+        )
+    large.save(target)
+    return target
+
+
+def wait_text(display: str, text: str, *, gone: bool, timeout: float) -> None:
+    """Wait until ``text`` is on the display, or (``gone``) no longer is; a timeout names it."""
+    deadline = time.monotonic() + timeout
+    while bool(find_on_screen(display, None, text)) == gone:
+        if time.monotonic() + 0.5 > deadline:
+            state = "still shown" if gone else "not shown"
+            raise ConnectorTimeout(f"the text {text!r} was {state} after {timeout:g} s")
+        time.sleep(0.5)

@@ -35,6 +35,8 @@ from connectors.desktop.locate import ControlSpec, candidates, dump, search, sub
 from connectors.desktop.windows import WindowQuery, wait_for_window, wait_until_gone
 
 POLL_S = 0.1
+#: The bus name of windows known from X only (no accessibility tree).
+X11 = "x11"
 
 
 class DesktopSession(Connector):
@@ -137,29 +139,10 @@ class DesktopSession(Connector):
         return app.pid
 
     def close_app(self, name: str, *, timeout: float) -> None:
-        """Close the applications started as ``name`` (or ``all``) as a person would: Alt+F4
-        on each of their windows until they end; ended by signal when the time is up."""
-        deadline = time.monotonic() + timeout
-        apps = self.apps.named(name)
-        started = self.apps.names
-        if not apps:  # ended already (logged out, closed by a person): nothing to do
-            if name == "all" or name in started:
-                return
-            listed = ", ".join(sorted(started)) or "none"
-            raise ConnectorError(f"no application {name!r} was started (started: {listed})")
-        pids = {app.pid for app in apps}
-        try:
-            for window in self.bus.windows(deadline):
-                if window.pid in pids and time.monotonic() < deadline:
-                    xinput.activate(self._display(), window.name, deadline=deadline)
-                    xinput.hotkey(self._display(), "alt+F4", deadline=deadline)
-        except ConnectorError:
-            pass  # a hung application is ended below
-        self.apps.wait_ended(apps, max(deadline, time.monotonic() + 1))
-        for app in apps:
-            self.apps.stop(app)
-        if self.window is not None and self.window.pid in pids:
-            self.window = None
+        """Close the applications started as ``name`` (or ``all``), see :func:`.apps.close`."""
+        from connectors.desktop.apps import close
+
+        close(self, name, timeout=timeout)
 
     # ----------------------------------------------------------------- windows
 
@@ -175,7 +158,26 @@ class DesktopSession(Connector):
         """Wait for exactly one top-level window with this title (exact, or a regular
         expression ``pattern``) and/or process id; a ``dialog`` is a dialog of the
         current window's application (see :mod:`.windows`)."""
-        return wait_for_window(self.bus, self.query(title, pattern, pid, dialog), timeout=timeout)
+        return wait_for_window(
+            self.windows, self.query(title, pattern, pid, dialog), timeout=timeout
+        )
+
+    def windows(self, deadline: float) -> list[Node]:
+        """Every top-level window: those in the accessibility tree, and those X shows of
+        applications without one (started with ``accessible=False``, a terminal server's
+        client), as windows with no controls: found by pixels and driven by keys."""
+        found = self.bus.windows(deadline)
+        on_bus = {window.pid for window in found}
+        for wid, title, pid, _ in xinput.x_windows(self._display(), deadline=deadline):
+            if pid not in on_bus and title:
+                found.append(Node(X11, str(wid), "frame", title, pid=pid))
+        return found
+
+    def extents(self, node: Node, deadline: float) -> tuple[int, int, int, int]:
+        """x, y, width, height of a control or window on the screen."""
+        if node.bus == X11:  # asked again: a window grows once it is mapped
+            return xinput.x_geometry(self._display(), int(node.path), deadline=deadline)
+        return self.bus.extents(node, deadline)
 
     def query(
         self, title: str | None, pattern: str | None, pid: int | None, dialog: bool
@@ -226,6 +228,11 @@ class DesktopSession(Connector):
             time.sleep(POLL_S)
         self.window = None
 
+    @property
+    def display_name(self) -> str:
+        """The display, once the session is open (``":99"``)."""
+        return self._display()
+
     def _display(self) -> str:
         assert self.display is not None
         return self.display
@@ -233,7 +240,10 @@ class DesktopSession(Connector):
     # ----------------------------------------------------------------- finding controls
 
     def snapshot(self, deadline: float, what: str) -> list[Node]:
-        return self.bus.tree(self.current(), deadline, what)
+        window = self.current()
+        if window.bus == X11:
+            return [window]  # no tree: pixels and keys only
+        return self.bus.tree(window, deadline, what)
 
     def find(
         self, spec: ControlSpec, *, timeout: float
@@ -275,11 +285,15 @@ class DesktopSession(Connector):
         if spec.ocr is not None:
             from connectors.desktop.ocr import find_on_screen
 
-            box = self.bus.extents(self.current(), deadline)
-            return find_on_screen(self._display(), box, spec.ocr)
+            box = self.extents(self.current(), deadline)
+            boxes = find_on_screen(self._display(), box, spec.ocr)
+            if spec.nth is not None:  # in reading order: top to bottom, left to right
+                boxes = sorted(boxes, key=lambda b: (b[1] // 8, b[0]))
+                return boxes[spec.nth : spec.nth + 1]
+            return boxes
         if spec.offset is not None:
             if spec.origin is None:
-                x, y, _, _ = self.bus.extents(self.current(), deadline)
+                x, y, _, _ = self.extents(self.current(), deadline)
             else:
                 found = self._matches(spec.origin, nodes, deadline)
                 if len(found) != 1:
@@ -300,7 +314,7 @@ class DesktopSession(Connector):
     def _box(
         self, control: Node | tuple[int, int, int, int], deadline: float
     ) -> tuple[int, int, int, int]:
-        return control if isinstance(control, tuple) else self.bus.extents(control, deadline)
+        return control if isinstance(control, tuple) else self.extents(control, deadline)
 
     def _show(self, control: Node | tuple[int, int, int, int], deadline: float) -> str:
         try:
@@ -402,25 +416,22 @@ class DesktopSession(Connector):
 
     def wait_text(self, text: str, *, gone: bool, timeout: float) -> None:
         """Wait until ``text`` is on the display (OCR), or (``gone``) no longer is."""
-        from connectors.desktop.ocr import find_on_screen
+        from connectors.desktop.ocr import wait_text
 
-        deadline = time.monotonic() + timeout
-        while True:
-            shown = bool(find_on_screen(self._display(), None, text))
-            if shown != gone:
-                return
-            if time.monotonic() + 0.5 > deadline:
-                state = "still shown" if gone else "not shown"
-                raise ConnectorTimeout(f"the text {text!r} was {state} after {timeout:g} s")
-            time.sleep(0.5)
+        wait_text(self._display(), text, gone=gone, timeout=timeout)
 
     def read(self, spec: ControlSpec, *, timeout: float) -> str:
         """A control's text (its editable text, else its name)."""
         deadline = time.monotonic() + timeout
-        control, _ = self.find(spec, timeout=timeout)
-        if not isinstance(control, Node):
+        control, used = self.find(spec, timeout=timeout)
+        if isinstance(control, Node):
+            return self.bus.text(control, deadline)
+        if used.ocr is None:
             raise ConnectorError(f"{spec.describe()} is a place on the screen, not a control")
-        return self.bus.text(control, deadline)
+        from connectors.desktop.ocr import line_text  # the whole line the text stands in
+
+        x, _, width, _ = self.extents(self.current(), deadline)
+        return line_text(self._display(), (x, control[1], width, control[3]))
 
     def set_checked(self, spec: ControlSpec, checked: bool, *, timeout: float) -> None:
         """Tick or clear a check box, and read its state back."""
@@ -468,11 +479,11 @@ class DesktopSession(Connector):
         timeout: float,
     ) -> None:
         """Wait until no window fits the query (see :meth:`find_window`)."""
-        wait_until_gone(self.bus, self.query(title, pattern, pid, dialog), timeout=timeout)
+        wait_until_gone(self.windows, self.query(title, pattern, pid, dialog), timeout=timeout)
 
     def screenshot(self, target: Path, *, window: bool, timeout: float) -> Path:
         """The display (or the current window) as a PNG file."""
-        box = self.bus.extents(self.current(), time.monotonic() + timeout) if window else None
+        box = self.extents(self.current(), time.monotonic() + timeout) if window else None
         return xinput.screenshot(self._display(), target, box)
 
     # ----------------------------------------------------------------- evidence

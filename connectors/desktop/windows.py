@@ -5,20 +5,23 @@ dialog of an application (the current window's); each wait has a real deadline a
 timeout names what it waited for and the windows that were there::
 
     query = WindowQuery(title="Hundesteuer", pid=4711)
-    window = wait_for_window(bus, query, timeout=10)
-    wait_until_gone(bus, WindowQuery(title="Bitte warten"), timeout=30)
+    window = wait_for_window(desktop.windows, query, timeout=10)
+    wait_until_gone(desktop.windows, WindowQuery(title="Bitte warten"), timeout=30)
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from connectors.base import AmbiguousLocator, ConnectorTimeout
-from connectors.desktop.atspi import AtspiBus, Node
+from connectors.desktop.atspi import Node
 
 POLL_S = 0.1
+#: The windows there now, given a deadline (the accessibility tree's and X's, merged).
+Windows = Callable[[float], list[Node]]
 
 
 @dataclass(frozen=True)
@@ -62,13 +65,13 @@ def show(window: Node) -> str:
     return f"{window.role} {window.name!r} (process {window.pid})"
 
 
-def wait_for_window(bus: AtspiBus, query: WindowQuery, *, timeout: float) -> Node:
+def wait_for_window(windows: Windows, query: WindowQuery, *, timeout: float) -> Node:
     """Wait for exactly one window fitting ``query``; several fail at once, naming them."""
     deadline = time.monotonic() + timeout
     wanted = query.describe()
     while True:
         try:
-            seen = bus.windows(deadline)
+            seen = windows(deadline)
         except ConnectorTimeout:
             raise ConnectorTimeout(
                 f"{wanted} did not appear within {timeout:g} s (an application did not "
@@ -87,10 +90,10 @@ def wait_for_window(bus: AtspiBus, query: WindowQuery, *, timeout: float) -> Nod
         time.sleep(POLL_S)
 
 
-def wait_until_gone(bus: AtspiBus, query: WindowQuery, *, timeout: float) -> None:
+def wait_until_gone(windows: Windows, query: WindowQuery, *, timeout: float) -> None:
     """Wait until no window fits ``query``."""
     deadline = time.monotonic() + timeout
-    while any(query.fits(window) for window in bus.windows(deadline)):
+    while any(query.fits(window) for window in windows(deadline)):
         if time.monotonic() + POLL_S > deadline:
             raise ConnectorTimeout(f"{query.describe()} was still open after {timeout:g} s")
         time.sleep(POLL_S)

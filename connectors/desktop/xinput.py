@@ -78,13 +78,14 @@ def screenshot(display: str, target: Path, box: tuple[int, int, int, int] | None
     target.parent.mkdir(parents=True, exist_ok=True)
     with mss.mss(display=display) as grabber:
         monitor = grabber.monitors[0]
-        if box is not None:
+        if box is not None:  # the part of it on the screen (a window may reach beyond)
             x, y, width, height = box
+            left, top = min(max(x, 0), monitor["width"] - 1), min(max(y, 0), monitor["height"] - 1)
             monitor = {
-                "left": max(x, 0),
-                "top": max(y, 0),
-                "width": max(width, 1),
-                "height": max(height, 1),
+                "left": left,
+                "top": top,
+                "width": max(min(x + width, monitor["width"]) - left, 1),
+                "height": max(min(y + height, monitor["height"]) - top, 1),
             }
         shot = grabber.grab(monitor)
         mss.tools.to_png(shot.rgb, shot.size, output=str(target))
@@ -122,3 +123,13 @@ def x_windows(
         except (KeyError, ValueError, IndexError):
             continue
     return found
+
+
+def x_geometry(display: str, window: int, *, deadline: float) -> tuple[int, int, int, int]:
+    """x, y, width, height of an X window on the screen now."""
+    out = xdotool(display, "getwindowgeometry", "--shell", str(window), deadline=deadline)
+    fields = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    try:
+        return (int(fields["X"]), int(fields["Y"]), int(fields["WIDTH"]), int(fields["HEIGHT"]))
+    except (KeyError, ValueError):
+        raise ConnectorError(f"X window {window} is gone") from None
