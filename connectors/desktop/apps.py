@@ -21,13 +21,23 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from connectors.base import ConnectorError
 from connectors.desktop import xinput
+from connectors.desktop.atspi import Node
 
-if TYPE_CHECKING:
-    from connectors.desktop.session import DesktopSession
+
+class Desktop(Protocol):
+    """What :func:`close` needs of a desktop session (the session imports this module)."""
+
+    apps: Apps
+    window: Node | None
+
+    @property
+    def display_name(self) -> str: ...
+
+    def windows(self, deadline: float) -> list[Node]: ...
 
 
 @dataclass
@@ -142,7 +152,7 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=3)
 
 
-def close(desktop: DesktopSession, name: str, *, timeout: float) -> None:
+def close(desktop: Desktop, name: str, *, timeout: float) -> None:
     """Close the applications started as ``name`` (or ``all``) as a person would: Alt+F4
     on each of their windows until they end; ended by signal when the time is up."""
     deadline = time.monotonic() + timeout

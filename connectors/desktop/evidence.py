@@ -13,18 +13,31 @@ from __future__ import annotations
 import time
 from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from connectors.desktop import xinput
+from connectors.desktop.atspi import Node
 
-if TYPE_CHECKING:
-    from connectors.desktop.session import DesktopSession
+
+class Desktop(Protocol):
+    """What :func:`capture` needs of a desktop session (the session imports this module)."""
+
+    display: str | None
+    window: Node | None
+
+    @property
+    def is_open(self) -> bool: ...
+
+    def extents(self, node: Node, deadline: float) -> tuple[int, int, int, int]: ...
+
+    def tree_text(self, *, timeout: float) -> str: ...
+
 
 #: Seconds each piece of evidence may take (a hung application must not hold the run).
 EVIDENCE_S = 5.0
 
 
-def capture(desktop: DesktopSession, directory: Path, stem: str) -> dict[str, Path]:
+def capture(desktop: Desktop, directory: Path, stem: str) -> dict[str, Path]:
     """The evidence files by kind (``screenshot``, ``window``, ``tree``); never raises."""
     files: dict[str, Path] = {}
     if not desktop.display:
