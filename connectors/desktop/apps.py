@@ -42,10 +42,12 @@ class Desktop(Protocol):
 
 @dataclass
 class App:
-    """One started application: its name (the program's file name) and process."""
+    """One started application: its name (the program's file name), process, and whether
+    it exposes an accessibility tree."""
 
     name: str
     process: subprocess.Popen[bytes]
+    accessible: bool = True
 
     @property
     def pid(self) -> int:
@@ -86,6 +88,7 @@ class Apps:
         env: Mapping[str, str],
         cwd: Path | None = None,
         log_name: str | None = None,
+        accessible: bool = True,
     ) -> App:
         """Start ``command``; its output goes to ``desktop/NAME.log`` in the run directory."""
         if not command or not command[0]:
@@ -106,7 +109,7 @@ class Apps:
                 )
             except OSError as exc:
                 raise ConnectorError(f"cannot start {command[0]!r}: {exc.strerror}") from None
-        app = App(name, process)
+        app = App(name, process, accessible)
         self._apps.append(app)
         self.names.add(name)
         return app
@@ -117,6 +120,10 @@ class Apps:
 
     def all(self) -> list[App]:
         return list(self._apps)
+
+    def accessible_pids(self) -> set[int]:
+        """Process ids of the applications started with an accessibility tree."""
+        return {app.pid for app in self._apps if app.accessible}
 
     def wait_ended(self, apps: Sequence[App], deadline: float) -> bool:
         """Whether every one of ``apps`` ended before ``deadline``."""

@@ -134,7 +134,11 @@ class DesktopSession(Connector):
         """Start an application on this desktop (see :mod:`.apps`); its process id. It is
         stopped when the session closes."""
         app = self.apps.start(
-            command, env=self.app_env(env, accessible=accessible), cwd=cwd, log_name=log_name
+            command,
+            env=self.app_env(env, accessible=accessible),
+            cwd=cwd,
+            log_name=log_name,
+            accessible=accessible,
         )
         return app.pid
 
@@ -165,9 +169,11 @@ class DesktopSession(Connector):
     def windows(self, deadline: float) -> list[Node]:
         """Every top-level window: those in the accessibility tree, and those X shows of
         applications without one (started with ``accessible=False``, a terminal server's
-        client), as windows with no controls: found by pixels and driven by keys."""
+        client), as windows with no controls: found by pixels and driven by keys. An
+        application started with a tree is only ever seen through it (its X window comes
+        before it registers on the bus)."""
         found = self.bus.windows(deadline)
-        on_bus = {window.pid for window in found}
+        on_bus = {window.pid for window in found} | self.apps.accessible_pids()
         for wid, title, pid, _ in xinput.x_windows(self._display(), deadline=deadline):
             if pid not in on_bus and title:
                 found.append(Node(X11, str(wid), "frame", title, pid=pid))
